@@ -1,0 +1,17 @@
+#!/usr/bin/env python
+"""Django's command-line utility for administrative tasks."""
+import os
+import sys
+
+
+def main() -> None:
+    # The embedded default: SQLite and a serverless broker. Production sets
+    # DJANGO_SETTINGS_MODULE=servicedesk.settings.production explicitly.
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "servicedesk.settings.dev")
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(sys.argv)
+
+
+if __name__ == "__main__":
+    main()

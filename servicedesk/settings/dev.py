@@ -1,0 +1,28 @@
+"""The embedded default: SQLite, a filesystem broker and mail written to files.
+
+Everything runs from one command (``make run``) with no server to install.
+"""
+import os
+
+os.environ.setdefault("DEBUG", "true")
+os.environ.setdefault("SECRET_KEY", "dev-only-not-secret-" + "x" * 40)
+os.environ.setdefault("ALLOWED_HOSTS", "127.0.0.1,localhost")
+os.environ.setdefault("EMAIL_URL", "filemail://")
+
+from .base import *  # noqa: E402,F403
+from .base import VAR_DIR, env  # noqa: E402
+
+EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+
+_broker = VAR_DIR / "broker"
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
+if CELERY_BROKER_URL.startswith("filesystem://"):
+    for sub in ("in", "processed"):
+        (_broker / sub).mkdir(parents=True, exist_ok=True)
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "data_folder_in": str(_broker / "in"),
+        "data_folder_out": str(_broker / "in"),
+        "processed_folder": str(_broker / "processed"),
+        "store_processed": False,
+        "polling_interval": 0.5,
+    }

@@ -1,0 +1,21 @@
+"""Tests: PostgreSQL and Redis from the environment (``make test`` starts them)."""
+import os
+
+os.environ.setdefault("SECRET_KEY", "test-only-not-secret-" + "x" * 40)
+os.environ.setdefault("ALLOWED_HOSTS", "*")
+os.environ.setdefault("EMAIL_URL", "smtp://localhost:25")
+os.environ.setdefault("DATABASE_URL", "postgresql://app:app@127.0.0.1:5432/app")
+
+from .base import *  # noqa: E402,F403
+from .base import BASE_DIR, REST_FRAMEWORK  # noqa: E402
+
+DEBUG = False
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+MEDIA_ROOT = BASE_DIR / "var" / "test-media"
+DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405
+REST_FRAMEWORK = {**REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {"token": "1000/min", "writes": "10000/min"}}

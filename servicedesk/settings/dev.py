@@ -9,8 +9,8 @@ os.environ.setdefault("SECRET_KEY", "dev-only-not-secret-" + "x" * 40)
 os.environ.setdefault("ALLOWED_HOSTS", "127.0.0.1,localhost")
 os.environ.setdefault("EMAIL_URL", "filemail://")
 
-from .base import *  # noqa: E402,F403
-from .base import VAR_DIR, env  # noqa: E402
+from .base import *  # noqa: F403
+from .base import VAR_DIR, env
 
 EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
 

@@ -6,8 +6,8 @@ os.environ.setdefault("ALLOWED_HOSTS", "*")
 os.environ.setdefault("EMAIL_URL", "smtp://localhost:25")
 os.environ.setdefault("DATABASE_URL", "postgresql://app:app@127.0.0.1:5432/app")
 
-from .base import *  # noqa: E402,F403
-from .base import BASE_DIR, REST_FRAMEWORK  # noqa: E402
+from .base import *  # noqa: F403
+from .base import BASE_DIR, REST_FRAMEWORK
 
 DEBUG = False
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"

@@ -1,0 +1,65 @@
+"""Glue views: the role-aware landing page and the health check."""
+from typing import Any
+
+from django.contrib.auth.decorators import login_required
+from django.db import connection, transaction
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import Resolver404, resolve
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+from escalation import roles
+
+
+def _exists(path: str) -> bool:
+    """Whether a path is routed yet: the apps behind the landing pages land one by one.
+
+    Resolving the path rather than reversing a name keeps this independent of the names
+    each app picks for its views.
+    """
+    try:
+        resolve(path)
+    except Resolver404:
+        return False
+    return True
+
+
+def landing_path(user: Any) -> str | None:
+    """Where a user starts: the queue for support staff, the dashboard for managers, the portal otherwise."""
+    if roles.is_service_desk(user):
+        candidates = ["/incidents/"]
+    elif roles.user_support_group_ids(user):
+        candidates = ["/incidents/?queue=groups"]
+    elif roles.is_manager(user):
+        candidates = ["/reporting/"]
+    elif roles.is_staff_member(user):
+        candidates = []
+    else:
+        candidates = ["/portal/"]
+    for candidate in candidates:
+        if _exists(candidate.split("?", 1)[0]):
+            return candidate
+    return None
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    target = landing_path(request.user)
+    if target is not None:
+        return redirect(target)
+    return render(request, "home.html")
+
+
+@never_cache
+@require_GET
+@transaction.non_atomic_requests
+def healthz(request: HttpRequest) -> JsonResponse:
+    """For load balancers and `make run`: no login, no session, one query."""
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+    except Exception as exc:  # any database failure makes the instance unhealthy
+        return JsonResponse({"status": "error", "database": exc.__class__.__name__}, status=503)
+    return JsonResponse({"status": "ok"})

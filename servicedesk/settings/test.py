@@ -19,3 +19,6 @@ STORAGES = {
 MEDIA_ROOT = BASE_DIR / "var" / "test-media"
 DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405
 REST_FRAMEWORK = {**REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {"token": "1000/min", "writes": "10000/min"}}
+# Several suites may run at once on one PostgreSQL server (developers, helpers, CI):
+# TEST_DATABASE_NAME keeps their test databases apart.
+DATABASES["default"]["TEST"] = {"NAME": os.environ.get("TEST_DATABASE_NAME") or None}  # noqa: F405

@@ -1,0 +1,61 @@
+"""Constructors of activity-log rows, written in the same transaction as the change."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import models
+
+from .models import Attachment, Incident, IncidentEvent
+
+
+def api_value(value: Any) -> Any:
+    """A value as the API and the activity log show it: users by username, groups by slug."""
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, AbstractBaseUser):
+        return value.get_username()
+    if isinstance(value, models.Model):
+        return getattr(value, "number", None) or getattr(value, "slug", None) or str(value)
+    return str(value)
+
+
+def snapshot(incident: Incident, fields: list[str]) -> dict[str, Any]:
+    return {f: api_value(getattr(incident, f)) for f in fields}
+
+
+def diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {f: {"old": before[f], "new": after[f]} for f in before if before[f] != after.get(f)}
+
+
+def event_record(
+    *,
+    incident: Incident,
+    kind: str,
+    actor: AbstractBaseUser | None,
+    now: datetime,
+    changes: dict[str, dict[str, Any]] | None = None,
+    body: str = "",
+    public: bool = False,
+    attachment: Attachment | None = None,
+) -> IncidentEvent:
+    """Call after the incident row is saved, so that the event carries its new version.
+
+    An event that nobody is to hear of is born notified, so the outbox never holds it.
+    """
+    from .notifications import RECIPIENT_RULES
+    return IncidentEvent.objects.create(
+        incident=incident,
+        kind=kind,
+        actor=actor,
+        created_at=now,
+        changes=changes or {},
+        body=body,
+        public=public,
+        attachment=attachment,
+        version=incident.version,
+        notified_at=None if kind in RECIPIENT_RULES else now,
+    )

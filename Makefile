@@ -1,0 +1,27 @@
+# Every target is a thin door onto scripts/, so that CI and people run the same thing.
+.PHONY: install run test lint fmt bench clean
+
+install:
+	scripts/install.sh
+
+run:
+	scripts/run.sh
+
+test:
+	scripts/test.sh
+
+lint: install
+	.venv/bin/ruff check .
+	.venv/bin/mypy .
+
+fmt: install
+	.venv/bin/ruff check --fix .
+	.venv/bin/ruff format .
+
+bench:
+	scripts/bench.sh
+
+clean:
+	rm -rf staticfiles test-results .pytest_cache .mypy_cache .ruff_cache
+	find . -path ./.venv -prune -o -path ./node_modules -prune -o -name __pycache__ -type d -print \
+		| xargs rm -rf

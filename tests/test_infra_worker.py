@@ -1,0 +1,36 @@
+import pytest
+
+from servicedesk import celery_app
+
+pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
+
+
+def _pong_from(worker, timeout: float = 5.0) -> bool:
+    # The Redis database is this run's own, so the first reply can only come from our worker:
+    # stop there rather than wait out the timeout as control.ping() does.
+    replies = celery_app.control.broadcast("ping", reply=True, timeout=timeout, limit=1)
+    return any(worker.hostname in reply for reply in replies)
+
+
+def test_it_answers_a_ping_from_the_test_process(celery_worker_process):
+    assert _pong_from(celery_worker_process)
+
+
+def test_it_answers_again_after_a_kill_and_a_restart(celery_worker_process):
+    # given a worker that dies without cleaning up
+    pid = celery_worker_process.process.pid
+    celery_worker_process.kill()
+    assert not celery_worker_process.running
+    assert not _pong_from(celery_worker_process, timeout=1.0)
+
+    # when it is started again
+    celery_worker_process.restart()
+
+    # then a new process answers
+    assert celery_worker_process.process.pid != pid
+    assert _pong_from(celery_worker_process)
+
+
+def test_it_points_the_worker_at_the_test_database(celery_worker_process, settings):
+    assert celery_worker_process.database_url.endswith("/" + settings.DATABASES["default"]["NAME"])
+    assert settings.DATABASES["default"]["NAME"].startswith("test_")

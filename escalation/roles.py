@@ -3,6 +3,7 @@
 These answers are cached on the user object for the length of a request, because every
 permission check asks them.
 """
+
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
@@ -49,7 +50,9 @@ def user_tiers(user: Any) -> frozenset[int]:
 
         cached = frozenset(
             t
-            for t in SupportGroup.objects.filter(pk__in=user_support_group_ids(user)).values_list("tier", flat=True)
+            for t in SupportGroup.objects.filter(pk__in=user_support_group_ids(user)).values_list(
+                "tier", flat=True
+            )
             if t is not None
         )
         user._sd_tiers = cached

@@ -1,4 +1,5 @@
 """Named errors a service raises. Each message is written for the person who caused it."""
+
 from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied

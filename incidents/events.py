@@ -1,4 +1,5 @@
 """Constructors of activity-log rows, written in the same transaction as the change."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -47,6 +48,7 @@ def event_record(
     An event that nobody is to hear of is born notified, so the outbox never holds it.
     """
     from .notifications import RECIPIENT_RULES
+
     return IncidentEvent.objects.create(
         incident=incident,
         kind=kind,

@@ -5,6 +5,7 @@ after commit a task fans the event out to ``Notification`` rows (unique per even
 recipient, kind and key) and marks the event notified in the same transaction. Each email
 is sent by claiming its row. Beat's flush picks up whatever a broker outage left behind.
 """
+
 from __future__ import annotations
 
 import logging
@@ -59,7 +60,10 @@ def notify_on_commit(event: IncidentEvent) -> None:
 
 
 def _group_members(group_id: int) -> list[Any]:
-    return [m.user for m in Membership.objects.filter(group_id=group_id, user__is_active=True).select_related("user")]
+    return [
+        m.user
+        for m in Membership.objects.filter(group_id=group_id, user__is_active=True).select_related("user")
+    ]
 
 
 def _owners(incident: Incident) -> list[Any]:
@@ -101,7 +105,9 @@ def _on_reopened(event: IncidentEvent) -> Iterable[Recipient]:
 @recipient_rule(IncidentEvent.Kind.COMMENT, IncidentEvent.Kind.ATTACHMENT)
 def _on_comment(event: IncidentEvent) -> Iterable[Recipient]:
     incident = event.incident
-    from_caller = event.actor_id in (incident.caller_id, incident.reported_by_id) and not _is_staff(event.actor)
+    from_caller = event.actor_id in (incident.caller_id, incident.reported_by_id) and not _is_staff(
+        event.actor
+    )
     if from_caller:
         for user in _owners(incident):
             yield Recipient(user, "caller_reply")

@@ -1,4 +1,5 @@
 """Who may see and do what on an incident (SPEC §1). Services and views both ask here."""
+
 from __future__ import annotations
 
 from typing import Any

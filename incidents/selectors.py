@@ -1,4 +1,5 @@
 """Permission-checked reads. Views and APIs get incidents only through these."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -68,7 +69,7 @@ def incidents_search(qs: QuerySet[Incident], q: str) -> QuerySet[Incident]:
     if q.upper().startswith("INC") and q[3:].isdigit():
         return qs.filter(number=q.upper())
     if connection.vendor == "postgresql":
-        return qs.extra(  # noqa: S610 - parameterised; the generated column is not a model field
+        return qs.extra(
             where=["incidents_incident.search_tsv @@ websearch_to_tsquery('english', %s)"], params=[q]
         )
     return qs.filter(Q(title__icontains=q) | Q(description__icontains=q) | Q(number__icontains=q))

@@ -5,6 +5,7 @@ the actor's permission and the lifecycle table, bumps ``version``, records its e
 queues side effects after commit. ``expected_version`` is the version the editor saw; pass
 ``None`` only from system code (tasks, rules) that acts on the current state.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -70,7 +71,9 @@ UPDATABLE_FIELDS = (
 
 
 def priority_for(*, impact: int, urgency: int) -> int:
-    entry = PriorityMatrixEntry.objects.filter(impact=impact, urgency=urgency).values_list("priority", flat=True)
+    entry = PriorityMatrixEntry.objects.filter(impact=impact, urgency=urgency).values_list(
+        "priority", flat=True
+    )
     found = entry.first()
     if found is None:  # a cell deleted by hand: fall back on SPEC §3's rule
         return min(5, impact + urgency - 1)
@@ -100,7 +103,9 @@ def _check_level(field: str, value: Any) -> int:
     try:
         number = int(value)
     except (TypeError, ValueError):
-        raise ValidationError({field: f"{field.capitalize()} must be 1 (high), 2 (medium) or 3 (low)."}) from None
+        raise ValidationError(
+            {field: f"{field.capitalize()} must be 1 (high), 2 (medium) or 3 (low)."}
+        ) from None
     if number not in Level.values:
         raise ValidationError({field: f"{field.capitalize()} must be 1 (high), 2 (medium) or 3 (low)."})
     return number
@@ -155,7 +160,9 @@ def _check_categories(category: Category | None, subcategory: Category | None) -
         if category is None:
             raise ValidationError({"category": "Choose the category of the subcategory too."})
         if subcategory.parent_id != category.pk:
-            raise ValidationError({"subcategory": f"{subcategory.name} is not a subcategory of {category.name}."})
+            raise ValidationError(
+                {"subcategory": f"{subcategory.name} is not a subcategory of {category.name}."}
+            )
 
 
 def _lock(incident: Incident, expected_version: int | None) -> Incident:
@@ -195,7 +202,9 @@ def _save(incident: Incident, *, actor: AbstractBaseUser | None, now: datetime, 
     incident.version += 1
     incident.updated_at = now
     incident.updated_by = actor
-    incident.save(update_fields=[*dict.fromkeys(fields), *sla.SLA_FIELDS, "version", "updated_at", "updated_by"])
+    incident.save(
+        update_fields=[*dict.fromkeys(fields), *sla.SLA_FIELDS, "version", "updated_at", "updated_by"]
+    )
 
 
 def _move_group(
@@ -306,7 +315,16 @@ def incident_create(
             f: {"old": None, "new": v}
             for f, v in snapshot(
                 incident,
-                ["status", "priority", "impact", "urgency", "assignment_group", "assigned_to", "channel", "caller"],
+                [
+                    "status",
+                    "priority",
+                    "impact",
+                    "urgency",
+                    "assignment_group",
+                    "assigned_to",
+                    "channel",
+                    "caller",
+                ],
             ).items()
         },
     )
@@ -326,7 +344,7 @@ def incident_update(
     """Change descriptive fields. A new impact or urgency recomputes priority and SLA targets."""
     unknown = set(changes) - set(UPDATABLE_FIELDS)
     if unknown:
-        raise ValidationError({f: "This field cannot be changed here." for f in sorted(unknown)})
+        raise ValidationError(dict.fromkeys(sorted(unknown), "This field cannot be changed here."))
     now = now or timezone.now()
     inc = _lock(incident, expected_version)
     _authorise(actor, inc, "update")
@@ -457,7 +475,9 @@ def incident_escalate(
     if actor is None:
         if not inc.allows("escalate"):
             raise TransitionNotAllowed(
-                number=inc.number, action="escalate", status=inc.status,
+                number=inc.number,
+                action="escalate",
+                status=inc.status,
                 allowed_from=sorted(TRANSITIONS["escalate"].sources),
             )
     else:
@@ -520,7 +540,11 @@ def incident_hold(
 
 @transaction.atomic
 def incident_resume(
-    *, actor: AbstractBaseUser | None, incident: Incident, expected_version: int | None, now: datetime | None = None
+    *,
+    actor: AbstractBaseUser | None,
+    incident: Incident,
+    expected_version: int | None,
+    now: datetime | None = None,
 ) -> Incident:
     """Take the incident off hold; the SLA clock restarts with the time it had left.
 
@@ -567,7 +591,10 @@ def incident_resolve(
     _check_choice("resolution_code", resolution_code, ResolutionCode)
     resolution_notes = _check_text("resolution_notes", resolution_notes, max_length=20_000, required=True)
     before = snapshot(inc, ["status", "resolution_code", "assigned_to"])
-    if inc.assigned_to_id is None and Membership.objects.filter(user=actor, group=inc.assignment_group).exists():
+    if (
+        inc.assigned_to_id is None
+        and Membership.objects.filter(user=actor, group=inc.assignment_group).exists()
+    ):
         inc.assigned_to = actor
     inc.status = Status.RESOLVED
     inc.resolution_code = resolution_code
@@ -575,8 +602,12 @@ def incident_resolve(
     inc.resolved_at = now
     sla.acknowledge(inc, now=now)
     sla.refresh(inc, now=now)
-    _save(inc, actor=actor, now=now, fields=["status", "resolution_code", "resolution_notes", "resolved_at",
-                                              "assigned_to"])
+    _save(
+        inc,
+        actor=actor,
+        now=now,
+        fields=["status", "resolution_code", "resolution_notes", "resolved_at", "assigned_to"],
+    )
     event = event_record(
         incident=inc,
         kind=IncidentEvent.Kind.RESOLVED,
@@ -668,7 +699,9 @@ def incident_close(
     before = snapshot(inc, ["status"])
     inc.status = Status.CLOSED
     inc.closed_at = now
-    inc.close_notes = close_notes or ("Closed automatically: no reply from the caller." if actor is None else "")
+    inc.close_notes = close_notes or (
+        "Closed automatically: no reply from the caller." if actor is None else ""
+    )
     sla.refresh(inc, now=now)
     _save(inc, actor=actor, now=now, fields=["status", "closed_at", "close_notes"])
     event = event_record(
@@ -761,7 +794,9 @@ def consultation_answer(
     *, actor: AbstractBaseUser, consultation: Consultation, answer: str, now: datetime | None = None
 ) -> Consultation:
     now = now or timezone.now()
-    locked = Consultation.objects.select_for_update().select_related("group", "incident").get(pk=consultation.pk)
+    locked = (
+        Consultation.objects.select_for_update().select_related("group", "incident").get(pk=consultation.pk)
+    )
     if not Membership.objects.filter(user=actor, group=locked.group).exists():
         raise PermissionDenied(f"Only members of {locked.group.name} answer this consultation.")
     if locked.answered_at is not None:

@@ -1,14 +1,19 @@
 """Thin Celery tasks: they take ids, call a service and own their retry policy."""
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 
 from celery import shared_task
 
 from servicedesk.queueing import enqueue_on_commit
 
+log = logging.getLogger(__name__)
 
-@shared_task(acks_late=True, autoretry_for=(Exception,), retry_backoff=5, retry_backoff_max=300, max_retries=8)
+
+@shared_task(
+    acks_late=True, autoretry_for=(Exception,), retry_backoff=5, retry_backoff_max=300, max_retries=8
+)
 def event_notify_task(event_id: int) -> int:
     from .notifications import event_fan_out
 
@@ -18,7 +23,9 @@ def event_notify_task(event_id: int) -> int:
     return len(ids)
 
 
-@shared_task(acks_late=True, autoretry_for=(Exception,), retry_backoff=10, retry_backoff_max=600, max_retries=10)
+@shared_task(
+    acks_late=True, autoretry_for=(Exception,), retry_backoff=10, retry_backoff_max=600, max_retries=10
+)
 def notification_email_task(notification_id: int) -> bool:
     from .notifications import notification_email_send
 
@@ -35,7 +42,10 @@ def notifications_flush_task(batch_size: int = 200) -> int:
     for event_id in events:
         emails.extend(event_fan_out(event_id))
     for notification_id in dict.fromkeys(emails):
-        done += notification_email_send(notification_id)
+        try:
+            done += notification_email_send(notification_id)
+        except Exception:  # the mail server is down: the row stays pending for the next flush
+            log.warning("email for notification %s not sent", notification_id, exc_info=True)
     return done
 
 

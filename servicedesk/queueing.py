@@ -17,7 +17,7 @@ def enqueue_on_commit(task: Any, *args: Any, **kwargs: Any) -> None:
     def send() -> None:
         try:
             task.apply_async(args=args, kwargs=kwargs, retry=False)
-        except Exception:  # noqa: BLE001 - any broker failure; the outbox catches up
+        except Exception:
             log.warning("broker unavailable: %s not queued; beat will catch up", task.name, exc_info=True)
 
     transaction.on_commit(send)

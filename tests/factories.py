@@ -1,4 +1,5 @@
 """Domain factories shared by every test module."""
+
 from __future__ import annotations
 
 from collections.abc import Iterable

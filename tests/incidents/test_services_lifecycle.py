@@ -1,4 +1,5 @@
 """Every move of the lifecycle table, allowed and refused (SPEC §4)."""
+
 import pytest
 from django.core.exceptions import ValidationError
 
@@ -36,7 +37,9 @@ def _bring_to(status, *, incident, agent):
         inc = _bring_to(Status.RESOLVED, incident=incident, agent=agent)
         return services.incident_close(actor=agent, incident=inc, expected_version=inc.version)
     if status == Status.CANCELLED:
-        return services.incident_cancel(actor=agent, incident=incident, expected_version=v, reason="Logged twice")
+        return services.incident_cancel(
+            actor=agent, incident=incident, expected_version=v, reason="Logged twice"
+        )
     raise AssertionError(status)
 
 
@@ -73,12 +76,18 @@ def _perform(action, *, incident, agent):
             actor=agent, incident=incident, expected_version=v, reason="Duplicate"
         ),
         "consult": lambda: services.incident_consult(
-            actor=agent, incident=incident, expected_version=v, group=group("access"), question="Has the badge expired?"
+            actor=agent,
+            incident=incident,
+            expected_version=v,
+            group=group("access"),
+            question="Has the badge expired?",
         ),
         "update": lambda: services.incident_update(
             actor=agent, incident=incident, expected_version=v, title="Printer on floor 4"
         ),
-        "comment": lambda: services.incident_comment(actor=agent, incident=incident, body="Called back", public=True),
+        "comment": lambda: services.incident_comment(
+            actor=agent, incident=incident, body="Called back", public=True
+        ),
     }
     return calls[action]()
 
@@ -124,7 +133,11 @@ def test_resolving_requires_a_code_and_notes(agent, alice):
     assert "resolution_code" in excinfo.value.message_dict
     with pytest.raises(ValidationError) as excinfo:
         services.incident_resolve(
-            actor=agent, incident=incident, expected_version=1, resolution_code="workaround", resolution_notes=" "
+            actor=agent,
+            incident=incident,
+            expected_version=1,
+            resolution_code="workaround",
+            resolution_notes=" ",
         )
     assert "resolution_notes" in excinfo.value.message_dict
     incident.refresh_from_db()
@@ -137,21 +150,32 @@ def test_first_contact_resolution_is_resolved_without_leaving_tier_one(agent, te
 
     escalated = make_incident(actor=agent, caller=alice)
     escalated = services.incident_escalate(
-        actor=agent, incident=escalated, expected_version=1, assignment_group=group("technical-support"),
+        actor=agent,
+        incident=escalated,
+        expected_version=1,
+        assignment_group=group("technical-support"),
         reason="Hardware",
     )
     escalated = services.incident_assign(
-        actor=tech, incident=escalated, expected_version=escalated.version,
-        assignment_group=group("service-desk"), assigned_to=agent,
+        actor=tech,
+        incident=escalated,
+        expected_version=escalated.version,
+        assignment_group=group("service-desk"),
+        assigned_to=agent,
     )
     escalated = services.incident_resolve(
-        actor=agent, incident=escalated, expected_version=escalated.version,
-        resolution_code="workaround", resolution_notes="Done",
+        actor=agent,
+        incident=escalated,
+        expected_version=escalated.version,
+        resolution_code="workaround",
+        resolution_notes="Done",
     )
     assert escalated.max_tier_reached == 2
     assert not escalated.is_first_contact_resolution
     assert [h.group.slug for h in escalated.handoffs.order_by("id")] == [
-        "service-desk", "technical-support", "service-desk",
+        "service-desk",
+        "technical-support",
+        "service-desk",
     ]
     assert escalated.handoffs.filter(ended_at__isnull=True).count() == 1
 
@@ -160,11 +184,16 @@ def test_a_caller_confirms_or_reopens_only_their_own_resolved_incident(agent, al
     incident = _bring_to(Status.RESOLVED, incident=make_incident(actor=agent, caller=alice), agent=agent)
     with pytest.raises(PermissionDenied):
         services.incident_reopen(actor=bob, incident=incident, expected_version=incident.version, reason="no")
-    reopened = services.incident_reopen(actor=alice, incident=incident, expected_version=incident.version, reason="no")
+    reopened = services.incident_reopen(
+        actor=alice, incident=incident, expected_version=incident.version, reason="no"
+    )
     assert reopened.status == Status.IN_PROGRESS and reopened.reopen_count == 1
     resolved = services.incident_resolve(
-        actor=agent, incident=reopened, expected_version=reopened.version,
-        resolution_code="workaround", resolution_notes="Again",
+        actor=agent,
+        incident=reopened,
+        expected_version=reopened.version,
+        resolution_code="workaround",
+        resolution_notes="Again",
     )
     closed = services.incident_close(actor=alice, incident=resolved, expected_version=resolved.version)
     assert closed.status == Status.CLOSED and closed.closed_at is not None
@@ -191,8 +220,11 @@ def test_the_service_desk_closes_an_incident_owned_by_another_group(agent, netop
         actor=agent, incident=incident, expected_version=1, assignment_group=group("network"), reason="Switch"
     )
     incident = services.incident_resolve(
-        actor=netops, incident=incident, expected_version=incident.version,
-        resolution_code="permanent_fix", resolution_notes="Port re-patched",
+        actor=netops,
+        incident=incident,
+        expected_version=incident.version,
+        resolution_code="permanent_fix",
+        resolution_notes="Port re-patched",
     )
     assert incident.assigned_to == netops
     closed = services.incident_close(actor=agent, incident=incident, expected_version=incident.version)
@@ -205,9 +237,14 @@ def test_only_awaiting_caller_pauses_the_sla_clock(agent, alice):
     import time_machine
 
     with time_machine.travel(dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC), tick=False) as traveller:
-        incident = _bring_to(Status.IN_PROGRESS, incident=make_incident(actor=agent, caller=alice), agent=agent)
+        incident = _bring_to(
+            Status.IN_PROGRESS, incident=make_incident(actor=agent, caller=alice), agent=agent
+        )
         held = services.incident_hold(
-            actor=agent, incident=incident, expected_version=incident.version, reason=HoldReason.AWAITING_CALLER
+            actor=agent,
+            incident=incident,
+            expected_version=incident.version,
+            reason=HoldReason.AWAITING_CALLER,
         )
         assert held.sla_state == "paused"
         traveller.shift(dt.timedelta(minutes=30))
@@ -237,8 +274,11 @@ def test_children_follow_the_parent_resolution(agent, alice, bob):
     parent = make_incident(actor=agent, caller=alice, title="Mail is down")
     child = make_incident(actor=agent, caller=bob, title="I get no mail", parent=parent)
     services.incident_resolve(
-        actor=agent, incident=parent, expected_version=parent.version,
-        resolution_code="permanent_fix", resolution_notes="Mail relay restarted",
+        actor=agent,
+        incident=parent,
+        expected_version=parent.version,
+        resolution_code="permanent_fix",
+        resolution_notes="Mail relay restarted",
     )
     child.refresh_from_db()
     assert child.status == Status.RESOLVED
@@ -249,7 +289,11 @@ def test_escalation_refuses_the_current_group_and_consulted_groups(agent, alice)
     incident = make_incident(actor=agent, caller=alice)
     with pytest.raises(ValidationError) as excinfo:
         services.incident_escalate(
-            actor=agent, incident=incident, expected_version=1, assignment_group=group("service-desk"), reason="x"
+            actor=agent,
+            incident=incident,
+            expected_version=1,
+            assignment_group=group("service-desk"),
+            reason="x",
         )
     assert "assignment_group" in excinfo.value.message_dict
     with pytest.raises(ValidationError):
@@ -266,13 +310,23 @@ def test_escalation_refuses_the_current_group_and_consulted_groups(agent, alice)
 def test_a_consulted_group_answers_without_taking_ownership(agent, access_member, alice):
     incident = make_incident(actor=agent, caller=alice)
     consultation = services.incident_consult(
-        actor=agent, incident=incident, expected_version=1, group=group("access"), question="Is the account locked?"
+        actor=agent,
+        incident=incident,
+        expected_version=1,
+        group=group("access"),
+        question="Is the account locked?",
     )
-    answered = services.consultation_answer(actor=access_member, consultation=consultation, answer="Yes, unlocked")
+    answered = services.consultation_answer(
+        actor=access_member, consultation=consultation, answer="Yes, unlocked"
+    )
     incident.refresh_from_db()
     assert answered.answered_at is not None and answered.answered_by == access_member
     assert incident.assignment_group.slug == "service-desk"
-    assert list(incident.events.values_list("kind", flat=True)) == ["created", "consulted", "consultation_answered"]
+    assert list(incident.events.values_list("kind", flat=True)) == [
+        "created",
+        "consulted",
+        "consultation_answered",
+    ]
     with pytest.raises(ValidationError):
         services.consultation_answer(actor=access_member, consultation=consultation, answer="again")
 
@@ -282,7 +336,9 @@ def test_autoclose_closes_resolved_incidents_after_three_business_days(agent, al
 
     import time_machine
 
-    with time_machine.travel(dt.datetime(2026, 3, 6, 10, 0, tzinfo=dt.UTC), tick=False) as traveller:  # a Friday
+    with time_machine.travel(
+        dt.datetime(2026, 3, 6, 10, 0, tzinfo=dt.UTC), tick=False
+    ) as traveller:  # a Friday
         incident = _bring_to(Status.RESOLVED, incident=make_incident(actor=agent, caller=alice), agent=agent)
         traveller.move_to(dt.datetime(2026, 3, 10, 10, 0, tzinfo=dt.UTC))  # Tuesday: 2 business days
         assert services.incidents_autoclose() == 0

@@ -1,0 +1,79 @@
+"""Side effects leave only after commit, through a real broker and a real worker (SPEC §7)."""
+
+import time
+
+import pytest
+import redis
+
+from incidents.models import Incident, IncidentEvent, Notification
+from servicedesk import celery_app
+from tests.factories import make_incident, make_user
+from tests.workers import app_broker, dedicated_broker_url
+
+
+def _queued_messages(broker_url: str) -> int:
+    return redis.Redis.from_url(broker_url).llen("celery")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_rolled_back_transaction_queues_no_task():
+    from django.db import transaction
+
+    agent = make_user("agent-rb", groups=["service-desk"])
+    caller = make_user("caller-rb")
+    broker = dedicated_broker_url()
+    redis.Redis.from_url(broker).flushdb()
+    with app_broker(celery_app, broker):
+        # Given a creation that fails after the incident and its event were written
+        with pytest.raises(RuntimeError), transaction.atomic():
+            make_incident(actor=agent, caller=caller)
+            raise RuntimeError("something later in the request failed")
+        # then nothing was queued and nothing was stored
+        assert _queued_messages(broker) == 0
+        assert Incident.objects.count() == 0
+        assert IncidentEvent.objects.count() == 0
+
+        # while the same creation, committed, does queue its notification task.
+        make_incident(actor=agent, caller=caller)
+        assert _queued_messages(broker) == 1
+    redis.Redis.from_url(broker).flushdb()
+
+
+def _wait_for(predicate, *, timeout: float = 30.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.2)
+    return predicate()
+
+
+@pytest.mark.worker
+@pytest.mark.django_db(transaction=True)
+def test_logging_an_incident_notifies_the_caller_and_the_group_once_through_a_real_worker(
+    celery_worker_process,
+):
+    agent = make_user("agent-w", groups=["service-desk"])
+    colleague = make_user("agent-w2", groups=["service-desk"])
+    caller = make_user("caller-w")
+
+    incident = make_incident(actor=agent, caller=caller)
+
+    def delivered() -> bool:
+        return Notification.objects.filter(incident=incident, emailed_at__isnull=False).count() >= 2
+
+    assert _wait_for(delivered), celery_worker_process.log()
+    rows = Notification.objects.filter(incident=incident).order_by("recipient__username")
+    assert [(n.recipient.username, n.kind) for n in rows] == [
+        (colleague.username, "group_new_incident"),
+        (caller.username, "incident_logged"),
+    ]  # the agent who logged it is not told of their own action
+    assert rows.get(recipient=caller).subject.startswith(f"[{incident.number}]")
+    assert IncidentEvent.objects.get(incident=incident).notified_at is not None
+
+    # A second delivery of the same task (a retry, a redelivery) changes nothing.
+    from incidents.tasks import event_notify_task
+
+    event_notify_task.delay(IncidentEvent.objects.get(incident=incident).pk)
+    time.sleep(0)  # yield; the assertion below polls with a deadline
+    assert not _wait_for(lambda: Notification.objects.filter(incident=incident).count() > 2, timeout=3)

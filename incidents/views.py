@@ -1,8 +1,549 @@
-from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, Http404, HttpRequest
-from django.views.decorators.http import require_GET
+"""The agent and team workspace: log, queues, the incident page and one POST endpoint per action.
 
-from .selectors import attachment_get_for_user
+Each view reads its input, calls one service (bulk actions: one per incident), and renders or
+redirects. The errors a service raises become messages and form errors, with the user's text
+kept on the form: a stale version re-renders the form with the *current* version, so that a
+second submit, after reading what changed, applies it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import wraps
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.forms import Form
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, QueryDict
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from escalation import roles
+
+from . import forms, permissions, queues, services
+from .errors import TransitionNotAllowed, VersionConflict
+from .models import TRANSITIONS, Consultation, Incident, PriorityMatrixEntry
+from .selectors import attachment_get_for_user, incident_get_for_user, incident_timeline
+
+
+def staff_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """The workspace is for staff; end users get 403 here (their portal is elsewhere)."""
+
+    @login_required
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not roles.is_staff_member(request.user):
+            raise PermissionDenied("This page is for service desk and support staff.")
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
+def _errors_onto_form(form: Form, error: ValidationError) -> None:
+    if hasattr(error, "error_dict"):
+        for field, errors in error.message_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, error.messages)
+
+
+# --- log an incident -------------------------------------------------------------------------
+
+
+@staff_required
+@require_http_methods(["GET", "POST"])
+def incident_create(request: HttpRequest) -> HttpResponse:
+    kwargs = {"categories": queues.active_categories(), "services": queues.active_services()}
+    form = forms.IncidentCreateForm(request.POST or None, request.FILES or None, **kwargs)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            # The incident and its files are saved together or not at all.
+            with transaction.atomic():
+                incident = services.incident_create(
+                    actor=request.user,
+                    caller=queues.caller_lookup(data["caller"]),
+                    title=data["title"],
+                    description=data["description"],
+                    channel=data["channel"],
+                    impact=data["impact"],
+                    urgency=data["urgency"],
+                    category=form.category_object("category"),
+                    subcategory=form.category_object("subcategory"),
+                    service=form.service_object(),
+                )
+                for upload in data["attachments"]:
+                    services.attachment_add(actor=request.user, incident=incident, upload=upload)
+        except ValidationError as error:
+            if hasattr(error, "error_dict") and "file" in error.error_dict:
+                error = ValidationError({"attachments": error.error_dict["file"]})
+            _errors_onto_form(form, error)
+        except PermissionDenied as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(request, f"{incident.number} logged for {incident.caller.get_username()}.")
+            return redirect("incidents:detail", number=incident.number)
+    if request.method == "POST":
+        messages.error(request, "The incident was not logged: please correct the fields below.")
+    matrix = {
+        f"{i}-{u}": p for i, u, p in PriorityMatrixEntry.objects.values_list("impact", "urgency", "priority")
+    }
+    return render(
+        request,
+        "incidents/incident_create.html",
+        {"form": form, "priority_matrix": matrix},
+        status=400 if form.errors else 200,
+    )
+
+
+@staff_required
+@require_GET
+def caller_options(request: HttpRequest) -> HttpResponse:
+    """<option>s for the caller <datalist>, fetched by htmx as the agent types."""
+    term = request.GET.get("q") or request.GET.get("caller") or ""
+    return render(request, "incidents/_caller_options.html", {"users": queues.users_matching(term)})
+
+
+# --- queues ------------------------------------------------------------------------------------
+
+
+@staff_required
+@require_GET
+@transaction.non_atomic_requests  # a read: no transaction, and two fewer queries per page
+def incident_list(request: HttpRequest) -> HttpResponse:
+    groups = queues.active_groups()
+    queue = request.GET.get("queue") or queues.default_queue(request.user)
+    if queue not in queues.QUEUES:
+        queue = queues.default_queue(request.user)
+    filters = forms.QueueFilterForm(
+        request.GET, groups=groups, categories=queues.active_categories(), services=queues.active_services()
+    )
+    qs = queues.queue_queryset(request.user, queue, groups=groups)
+    if filters.is_valid():
+        qs = queues.apply_filters(qs, filters.cleaned_data, groups=groups)
+    sort = request.GET.get("sort") if request.GET.get("sort") in queues.SORTS else queues.DEFAULT_SORT
+    page = queues.paginate(qs, sort_key=sort, cursor=request.GET.get("cursor"))
+    return render(
+        request,
+        "incidents/incident_list.html",
+        {
+            "queues": queues.QUEUES.values(),
+            "queue": queues.QUEUES[queue],
+            "filters": filters,
+            "sorts": queues.SORTS,
+            "sort": sort,
+            "page": page,
+            "bulk_form": forms.BulkForm(groups=groups),
+            "first_page": "cursor" in request.GET,
+        },
+    )
+
+
+@staff_required
+@require_POST
+def incident_bulk(request: HttpRequest) -> HttpResponse:
+    """Assign or move several incidents; each goes through the service with the version the user saw."""
+    back = request.POST.get("next") or reverse("incidents:list")
+    if not back.startswith("/"):
+        back = reverse("incidents:list")
+    form = forms.BulkForm(request.POST, groups=queues.active_groups())
+    selected = request.POST.getlist("selected")
+    if not selected:
+        messages.warning(request, "Select at least one incident.")
+        return redirect(back)
+    if not form.is_valid():
+        messages.error(request, " ".join(e for errs in form.errors.values() for e in errs))
+        return redirect(back)
+    data = form.cleaned_data
+    try:
+        if data["operation"] == "assign":
+            target: Any = services.user_lookup(username=data["assigned_to"], field="assigned_to")
+            change: dict[str, Any] = {"assigned_to": target}
+            done = f"assigned to {target.get_username()}"
+        else:
+            target = services.group_lookup(slug=data["assignment_group"])
+            change = {"assignment_group": target}
+            done = f"moved to {target.name}"
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return redirect(back)
+    succeeded: list[str] = []
+    failed: list[str] = []
+    for item in selected:
+        number, _, version = item.partition(":")
+        try:
+            incident = incident_get_for_user(user=request.user, number=number)
+            services.incident_assign(
+                actor=request.user, incident=incident, expected_version=int(version), **change
+            )
+        except Http404:
+            failed.append(f"{number}: not found")
+        except ValueError:
+            failed.append(f"{number}: the form did not say which version you saw")
+        except (TransitionNotAllowed, VersionConflict) as error:
+            failed.append(f"{number}: {error.message}")
+        except (PermissionDenied, ValidationError) as error:
+            failed.append(
+                f"{number}: {' '.join(error.messages) if isinstance(error, ValidationError) else error}"
+            )
+        else:
+            succeeded.append(number)
+    if succeeded:
+        messages.success(request, f"{', '.join(succeeded)} {done}.")
+    for failure in failed:
+        messages.error(request, f"Not changed: {failure}")
+    return redirect(back)
+
+
+# --- the incident page ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Action:
+    """A POST endpoint on the incident page."""
+
+    form: type[Form]
+    permission: str  # the permissions/lifecycle action it needs
+    label: str
+    needs: tuple[str, ...] = ()  # pick-lists its form is built from: "groups", "members"
+    owner_only: bool = False  # beyond ``permissions.can``: only the owning group (or the incident manager)
+    member_only: bool = False  # only a member of the owning group (taking it)
+
+
+ACTIONS: dict[str, Action] = {
+    "take": Action(forms.TakeForm, "assign", "Take it (assign to me)", member_only=True),
+    "start": Action(forms.StartForm, "start", "Start work"),
+    "assign": Action(forms.AssignForm, "assign", "Assign", needs=("members",)),
+    "escalate": Action(forms.EscalateForm, "escalate", "Escalate", needs=("groups",)),
+    "consult": Action(forms.ConsultForm, "consult", "Consult a group", needs=("groups",)),
+    "hold": Action(forms.HoldForm, "hold", "Put on hold"),
+    "resume": Action(forms.ResumeForm, "resume", "Resume"),
+    "resolve": Action(forms.ResolveForm, "resolve", "Resolve"),
+    "reopen": Action(forms.ReopenForm, "reopen", "Reopen"),
+    "close": Action(forms.CloseForm, "close", "Close"),
+    "cancel": Action(forms.CancelForm, "cancel", "Cancel"),
+    "link": Action(forms.LinkForm, "update", "Link parent or duplicate", owner_only=True),
+    "major": Action(forms.MajorForm, "update", "Major incident flag", owner_only=True),
+    "comment": Action(forms.CommentForm, "comment", "Comment"),
+    "attach": Action(forms.AttachForm, "attach", "Attach files"),
+}
+
+
+def allowed_moves(user: Any, incident: Incident) -> set[str]:
+    """The lifecycle actions the incident's status allows now and the user may take."""
+    return {name for name in TRANSITIONS if incident.allows(name) and permissions.can(user, incident, name)}
+
+
+def offered_actions(user: Any, incident: Incident, allowed: set[str]) -> list[str]:
+    """The forms to show on the incident page."""
+    offered = []
+    for name, action in ACTIONS.items():
+        if action.permission not in allowed:
+            continue
+        if action.owner_only and not permissions.can_work(user, incident):
+            continue
+        if action.member_only and (
+            incident.assigned_to_id == user.pk
+            or incident.assignment_group_id not in roles.user_support_group_ids(user)
+        ):
+            continue
+        offered.append(name)
+    return offered
+
+
+def _form_context(incident: Incident, needs: set[str]) -> dict[str, Any]:
+    context: dict[str, Any] = {"incident": incident}
+    if "groups" in needs:
+        context["groups"] = queues.active_groups()
+    if "members" in needs:
+        context["members"] = queues.group_members(incident.assignment_group_id)
+    return context
+
+
+def _initial(name: str, incident: Incident) -> dict[str, Any]:
+    initial: dict[str, Any] = {"version": incident.version}
+    if name == "major":
+        initial["major_incident"] = not incident.major_incident
+    if name == "link":
+        initial["parent"] = incident.parent.number if incident.parent else ""
+        initial["duplicate_of"] = incident.duplicate_of.number if incident.duplicate_of else ""
+    if name == "assign" and incident.assigned_to:
+        initial["assigned_to"] = incident.assigned_to.get_username()
+    return initial
+
+
+def _render_detail(
+    request: HttpRequest,
+    incident: Incident,
+    *,
+    bound: tuple[str, Form] | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    user = request.user
+    allowed = allowed_moves(user, incident)
+    offered = offered_actions(user, incident, allowed)
+    needs = {need for name in offered for need in ACTIONS[name].needs}
+    context = _form_context(incident, needs)
+    action_forms: dict[str, Form] = {}
+    for name in offered:
+        if bound and bound[0] == name:
+            action_forms[name] = bound[1]
+        else:
+            action_forms[name] = ACTIONS[name].form(initial=_initial(name, incident), context=context)
+    my_groups = roles.user_support_group_ids(user)
+    consultations = list(incident.consultations.select_related("group", "requested_by", "answered_by"))
+    answer_forms = {
+        c.pk: (
+            bound[1]
+            if bound and bound[0] == f"answer-{c.pk}"
+            else forms.AnswerForm(initial={"consultation": c.pk})
+        )
+        for c in consultations
+        if c.is_open and c.group_id in my_groups
+    }
+    return render(
+        request,
+        "incidents/incident_detail.html",
+        {
+            "incident": incident,
+            "timeline": list(incident_timeline(user=user, incident=incident)),
+            "consultations": [(c, answer_forms.get(c.pk)) for c in consultations],
+            "actions": [(name, ACTIONS[name].label, action_forms[name]) for name in offered],
+            "open_action": bound[0] if bound else None,
+            "can_edit": "update" in allowed,
+            "show_internal": permissions.can_see_internal(user),
+        },
+        status=status,
+    )
+
+
+@staff_required
+@require_GET
+@transaction.non_atomic_requests  # a read: no transaction, and two fewer queries per page
+def incident_detail(request: HttpRequest, number: str) -> HttpResponse:
+    incident = incident_get_for_user(user=request.user, number=number)
+    return _render_detail(request, incident)
+
+
+def _with_version(data: QueryDict, version: int) -> QueryDict:
+    """The user's input with the version now stored: their next submit applies it knowingly."""
+    copy = data.copy()
+    copy["version"] = str(version)
+    return copy
+
+
+def _perform(request: HttpRequest, incident: Incident, name: str, form: Form) -> str:
+    """Call the service behind action ``name`` and return the message to show."""
+    data = form.cleaned_data
+    user = request.user
+    common: dict[str, Any] = {"actor": user, "incident": incident}
+    version = data.get("version")
+    n = incident.number
+    if name == "take":
+        services.incident_assign(**common, expected_version=version, assigned_to=user)
+        return f"{n} is now assigned to you."
+    if name == "start":
+        services.incident_start(**common, expected_version=version)
+        return f"Work on {n} has started."
+    if name == "assign":
+        person = services.user_lookup(username=data["assigned_to"], field="assigned_to")
+        services.incident_assign(**common, expected_version=version, assigned_to=person)
+        return f"{n} is assigned to {person.get_username()}."
+    if name == "escalate":
+        group = services.group_lookup(slug=data["assignment_group"])
+        services.incident_escalate(
+            **common, expected_version=version, assignment_group=group, reason=data["reason"]
+        )
+        return f"{n} escalated to {group.name}."
+    if name == "consult":
+        group = services.group_lookup(slug=data["group"], field="group")
+        services.incident_consult(**common, expected_version=version, group=group, question=data["question"])
+        return f"{group.name} has been consulted on {n}."
+    if name == "hold":
+        services.incident_hold(**common, expected_version=version, reason=data["reason"], note=data["note"])
+        return f"{n} is on hold."
+    if name == "resume":
+        services.incident_resume(**common, expected_version=version)
+        return f"{n} is back in progress."
+    if name == "resolve":
+        services.incident_resolve(
+            **common,
+            expected_version=version,
+            resolution_code=data["resolution_code"],
+            resolution_notes=data["resolution_notes"],
+        )
+        return f"{n} is resolved."
+    if name == "reopen":
+        services.incident_reopen(**common, expected_version=version, reason=data["reason"])
+        return f"{n} has been reopened."
+    if name == "close":
+        services.incident_close(**common, expected_version=version, close_notes=data["close_notes"])
+        return f"{n} is closed."
+    if name == "cancel":
+        duplicate = queues.incident_for_link(user=user, number=data["duplicate_of"], field="duplicate_of")
+        services.incident_cancel(
+            **common, expected_version=version, reason=data["reason"], duplicate_of=duplicate
+        )
+        return f"{n} is cancelled."
+    if name == "link":
+        parent = queues.incident_for_link(user=user, number=data["parent"], field="parent")
+        duplicate = queues.incident_for_link(user=user, number=data["duplicate_of"], field="duplicate_of")
+        services.incident_update(**common, expected_version=version, parent=parent, duplicate_of=duplicate)
+        return f"The links of {n} are saved."
+    if name == "major":
+        services.incident_update(**common, expected_version=version, major_incident=data["major_incident"])
+        return f"{n} is {'now' if data['major_incident'] else 'no longer'} a major incident."
+    if name == "comment":
+        services.incident_comment(**common, body=data["body"], public=data["public"])
+        return f"Your {'public comment' if data['public'] else 'work note'} is on {n}."
+    if name == "attach":
+        with transaction.atomic():  # all the files or none
+            for upload in data["files"]:
+                services.attachment_add(**common, upload=upload, public=data["public"])
+        return f"{len(data['files'])} file(s) attached to {n}."
+    raise Http404(f"No action {name}.")
+
+
+@staff_required
+@require_POST
+def incident_action(request: HttpRequest, number: str, action: str) -> HttpResponse:
+    if action not in ACTIONS:
+        raise Http404(f"No action {action}.")
+    incident = incident_get_for_user(user=request.user, number=number)
+    spec = ACTIONS[action]
+    context = _form_context(incident, set(spec.needs))
+    form = spec.form(request.POST, request.FILES, context=context)
+    status = 400
+    if form.is_valid():
+        try:
+            if spec.owner_only and not permissions.can_work(request.user, incident):
+                raise PermissionDenied(
+                    f"Only {incident.assignment_group.name} changes the links and flags of {incident.number}."
+                )
+            done = _perform(request, incident, action, form)
+        except VersionConflict as error:
+            form = spec.form(_with_version(request.POST, error.current), request.FILES, context=context)
+            form.add_error(None, error.message)
+            messages.error(request, error.message)
+            status = 409
+        except TransitionNotAllowed as error:
+            form.add_error(None, error.message)
+            messages.error(request, error.message)
+            status = 409
+        except PermissionDenied as error:
+            form.add_error(None, str(error))
+            messages.error(request, str(error))
+            status = 403
+        except ValidationError as error:
+            _errors_onto_form(form, error)
+            messages.error(request, "Nothing was changed: please correct the form.")
+        else:
+            messages.success(request, done)
+            return redirect("incidents:detail", number=incident.number)
+    else:
+        messages.error(request, "Nothing was changed: please correct the form.")
+    incident = incident_get_for_user(user=request.user, number=number)
+    return _render_detail(request, incident, bound=(action, form), status=status)
+
+
+@staff_required
+@require_POST
+def consultation_answer(request: HttpRequest, number: str) -> HttpResponse:
+    incident = incident_get_for_user(user=request.user, number=number)
+    form = forms.AnswerForm(request.POST)
+    status = 400
+    if form.is_valid():
+        try:
+            consultation = incident.consultations.get(pk=form.cleaned_data["consultation"])
+        except Consultation.DoesNotExist:
+            raise Http404("No such consultation on this incident.") from None
+        try:
+            services.consultation_answer(
+                actor=request.user, consultation=consultation, answer=form.cleaned_data["answer"]
+            )
+        except PermissionDenied as error:
+            form.add_error(None, str(error))
+            messages.error(request, str(error))
+            status = 403
+        except ValidationError as error:
+            _errors_onto_form(form, error)
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(request, f"Your answer for {consultation.group.name} is on {incident.number}.")
+            return redirect("incidents:detail", number=incident.number)
+        key = f"answer-{consultation.pk}"
+    else:
+        key = f"answer-{request.POST.get('consultation')}"
+        messages.error(request, "Write an answer first.")
+    return _render_detail(request, incident, bound=(key, form), status=status)
+
+
+@staff_required
+@require_http_methods(["GET", "POST"])
+def incident_edit(request: HttpRequest, number: str) -> HttpResponse:
+    incident = incident_get_for_user(user=request.user, number=number)
+    if not (incident.allows("update") and permissions.can(request.user, incident, "update")):
+        messages.error(request, f"You may not edit {incident.number} now.")
+        return redirect("incidents:detail", number=incident.number)
+    full = permissions.can_work(request.user, incident)
+    kwargs = {"categories": queues.active_categories(), "services": queues.active_services(), "full": full}
+    status = 200
+    if request.method == "POST":
+        form = forms.IncidentEditForm(request.POST, **kwargs)
+        status = 400
+        if form.is_valid():
+            try:
+                services.incident_update(
+                    actor=request.user,
+                    incident=incident,
+                    expected_version=form.cleaned_data["version"],
+                    **form.changes(),
+                )
+            except VersionConflict as error:
+                form = forms.IncidentEditForm(_with_version(request.POST, error.current), **kwargs)
+                form.add_error(None, error.message)
+                messages.error(request, error.message)
+                status = 409
+            except TransitionNotAllowed as error:
+                form.add_error(None, error.message)
+                messages.error(request, error.message)
+                status = 409
+            except PermissionDenied as error:
+                form.add_error(None, str(error))
+                messages.error(request, str(error))
+                status = 403
+            except ValidationError as error:
+                _errors_onto_form(form, error)
+                messages.error(request, "Nothing was saved: please correct the fields below.")
+            else:
+                messages.success(request, f"{incident.number} is saved.")
+                return redirect("incidents:detail", number=incident.number)
+        else:
+            messages.error(request, "Nothing was saved: please correct the fields below.")
+    else:
+        form = forms.IncidentEditForm(
+            initial={
+                "version": incident.version,
+                "title": incident.title,
+                "description": incident.description,
+                "impact": incident.impact,
+                "urgency": incident.urgency,
+                "category": str(incident.category_id or ""),
+                "subcategory": str(incident.subcategory_id or ""),
+                "service": incident.service.slug if incident.service else "",
+                "problem_reference": incident.problem_reference,
+                "change_reference": incident.change_reference,
+            },
+            **kwargs,
+        )
+    return render(
+        request, "incidents/incident_edit.html", {"incident": incident, "form": form}, status=status
+    )
 
 
 @login_required

@@ -93,7 +93,9 @@ class Category(models.Model):
 
     name = models.CharField(max_length=100)
     slug = models.SlugField(max_length=100)
-    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="children")
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+    )
     is_active = models.BooleanField(default=True)
 
     class Meta:
@@ -159,7 +161,9 @@ class Incident(models.Model):
     number = models.CharField(max_length=10, unique=True, editable=False)
     title = models.CharField(max_length=200)
     description = models.TextField(blank=True, validators=[MaxLengthValidator(100_000)])
-    caller = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="incidents_called")
+    caller = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="incidents_called"
+    )
     reported_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="incidents_reported"
     )
@@ -170,7 +174,9 @@ class Incident(models.Model):
     subcategory = models.ForeignKey(
         Category, null=True, blank=True, on_delete=models.PROTECT, related_name="incidents_sub"
     )
-    service = models.ForeignKey(Service, null=True, blank=True, on_delete=models.PROTECT, related_name="incidents")
+    service = models.ForeignKey(
+        Service, null=True, blank=True, on_delete=models.PROTECT, related_name="incidents"
+    )
     impact = models.PositiveSmallIntegerField(choices=Level.choices, default=Level.MEDIUM)
     urgency = models.PositiveSmallIntegerField(choices=Level.choices, default=Level.MEDIUM)
     priority = models.PositiveSmallIntegerField(choices=Priority.choices, editable=False)
@@ -183,7 +189,11 @@ class Incident(models.Model):
 
     assignment_group = models.ForeignKey(SupportGroup, on_delete=models.PROTECT, related_name="incidents")
     assigned_to = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="incidents_assigned"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="incidents_assigned",
     )
     # The highest tier that has owned the incident: first-contact resolution is "resolved
     # while this is still 1", and reports aggregate on it without joining the hand-offs.
@@ -202,6 +212,11 @@ class Incident(models.Model):
     # When the sweep must next look at this incident (the earliest unfired threshold).
     sla_next_check_at = models.DateTimeField(null=True, blank=True, editable=False)
     escalation_level = models.PositiveSmallIntegerField(default=0)
+    # The SLA cycle: 1, then one more at every reopen; it starts at ``sla_started_at``.
+    sla_cycle = models.PositiveSmallIntegerField(default=1, editable=False)
+    sla_started_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # Operational level: when the current tier's time is up (SPEC §6, OLA).
+    ola_due_at = models.DateTimeField(null=True, blank=True)
     reopen_count = models.PositiveSmallIntegerField(default=0)
 
     major_incident = models.BooleanField(default=False)
@@ -225,7 +240,9 @@ class Incident(models.Model):
         ordering = ["-created_at", "-id"]
         indexes = [
             # Queues: a group's open work, newest first; a person's work; a caller's incidents.
-            models.Index(fields=["assignment_group", "status", "-created_at"], name="inc_group_status_created"),
+            models.Index(
+                fields=["assignment_group", "status", "-created_at"], name="inc_group_status_created"
+            ),
             models.Index(fields=["assigned_to", "status", "-created_at"], name="inc_assignee_status_created"),
             models.Index(fields=["caller", "-created_at"], name="inc_caller_created"),
             models.Index(fields=["status", "-created_at"], name="inc_status_created"),
@@ -241,15 +258,22 @@ class Incident(models.Model):
                 condition=Q(sla_next_check_at__isnull=False),
             ),
             # Auto-close of resolved incidents scans only resolved rows.
-            models.Index(fields=["resolved_at"], name="inc_resolved_pending_close", condition=Q(status="resolved")),
+            models.Index(
+                fields=["resolved_at"], name="inc_resolved_pending_close", condition=Q(status="resolved")
+            ),
         ]
         constraints = [
             models.CheckConstraint(name="incident_impact_range", condition=Q(impact__gte=1, impact__lte=3)),
-            models.CheckConstraint(name="incident_urgency_range", condition=Q(urgency__gte=1, urgency__lte=3)),
-            models.CheckConstraint(name="incident_priority_range", condition=Q(priority__gte=1, priority__lte=5)),
+            models.CheckConstraint(
+                name="incident_urgency_range", condition=Q(urgency__gte=1, urgency__lte=3)
+            ),
+            models.CheckConstraint(
+                name="incident_priority_range", condition=Q(priority__gte=1, priority__lte=5)
+            ),
             models.CheckConstraint(
                 name="incident_hold_reason_iff_on_hold",
-                condition=(Q(status="on_hold") & ~Q(hold_reason="")) | (~Q(status="on_hold") & Q(hold_reason="")),
+                condition=(Q(status="on_hold") & ~Q(hold_reason=""))
+                | (~Q(status="on_hold") & Q(hold_reason="")),
             ),
         ]
 
@@ -303,7 +327,9 @@ class IncidentEvent(models.Model):
     # {"field": {"old": ..., "new": ...}} with values in their API form (usernames, slugs, codes).
     changes = models.JSONField(default=dict, blank=True)
     body = models.TextField(blank=True)
-    attachment = models.ForeignKey("Attachment", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    attachment = models.ForeignKey(
+        "Attachment", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     # The incident's version after this change: a refused stale save lists the events after
     # the version the editor saw.
     version = models.PositiveIntegerField(null=True, blank=True)
@@ -314,7 +340,9 @@ class IncidentEvent(models.Model):
         ordering = ["created_at", "id"]
         indexes = [
             models.Index(fields=["incident", "created_at", "id"], name="event_incident_timeline"),
-            models.Index(fields=["created_at"], name="event_pending_notify", condition=Q(notified_at__isnull=True)),
+            models.Index(
+                fields=["created_at"], name="event_pending_notify", condition=Q(notified_at__isnull=True)
+            ),
             models.Index(fields=["kind", "created_at"], name="event_kind_created"),
         ]
 
@@ -401,7 +429,9 @@ class Handoff(models.Model):
         indexes = [models.Index(fields=["incident", "started_at"], name="handoff_incident_started")]
         constraints = [
             models.UniqueConstraint(
-                fields=["incident"], condition=Q(ended_at__isnull=True), name="handoff_one_current_per_incident"
+                fields=["incident"],
+                condition=Q(ended_at__isnull=True),
+                name="handoff_one_current_per_incident",
             )
         ]
 
@@ -412,9 +442,13 @@ class Handoff(models.Model):
 class Notification(models.Model):
     """An in-app notification, mirrored by email. The unique key makes delivery exactly-once."""
 
-    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
+    )
     incident = models.ForeignKey(Incident, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
-    event = models.ForeignKey(IncidentEvent, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    event = models.ForeignKey(
+        IncidentEvent, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
     kind = models.CharField(max_length=40)
     # Distinguishes several notifications for one event, e.g. threshold "resolution:75".
     key = models.CharField(max_length=80, blank=True)
@@ -443,3 +477,27 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.recipient_id}: {self.subject}"
+
+
+class SlaThresholdFire(models.Model):
+    """One SLA threshold passed, recorded once: the unique key is what makes it fire once and only once."""
+
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="sla_fires")
+    cycle = models.PositiveSmallIntegerField()
+    target = models.CharField(max_length=10)  # response or resolution
+    percent = models.PositiveSmallIntegerField()
+    level = models.PositiveSmallIntegerField(default=0)  # escalation level reached, 0 if none
+    # The owning group when it fired: its points of escalation and members are notified.
+    group = models.ForeignKey(SupportGroup, null=True, on_delete=models.SET_NULL, related_name="+")
+    fired_at = models.DateTimeField()
+    due_at = models.DateTimeField()
+    event = models.OneToOneField(IncidentEvent, null=True, on_delete=models.SET_NULL, related_name="sla_fire")
+
+    class Meta:
+        ordering = ["fired_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["incident", "cycle", "target", "percent"], name="sla_fire_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.incident_id} {self.target} {self.percent}% (cycle {self.cycle})"

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import mimetypes
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from django.conf import settings
@@ -969,14 +969,11 @@ def _clean_filename(name: str) -> str:
 
 
 def business_days_before(now: datetime, days: int) -> datetime:
-    """``now`` minus ``days`` working days (Monday to Friday)."""
-    moment = now
-    left = days
-    while left > 0:
-        moment -= timedelta(days=1)
-        if moment.weekday() < 5:
-            left -= 1
-    return moment
+    """``now`` minus ``days`` working days of the default business calendar (holidays skipped)."""
+    from escalation.business_time import subtract_days
+    from escalation.policies import calendar_default
+
+    return subtract_days(calendar_default(), now, days)
 
 
 def incidents_autoclose(*, now: datetime | None = None, batch_size: int = 200) -> int:

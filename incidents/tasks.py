@@ -54,3 +54,11 @@ def incidents_autoclose_task() -> int:
     from .services import incidents_autoclose
 
     return incidents_autoclose()
+
+
+@shared_task(acks_late=True)
+def sla_sweep_task() -> int:
+    """Fire due SLA thresholds and escalation rules (beat, every minute). Safe to run twice at once."""
+    from .sweep import sla_sweep
+
+    return sla_sweep().fired

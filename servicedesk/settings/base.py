@@ -154,6 +154,10 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_THROTTLE_CLASSES": ["servicedesk.api_common.WritesThrottle"],
+    "EXCEPTION_HANDLER": "servicedesk.api_errors.api_exception_handler",
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "DEFAULT_THROTTLE_RATES": {
         "token": env.str("THROTTLE_TOKEN", default="20/min"),
         "writes": env.str("THROTTLE_WRITES", default="120/min"),
@@ -167,6 +171,19 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    # Requests and responses are separate components: what a client sends is not what it reads.
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "LevelEnum": "escalation.choices.Level",
+        "PriorityEnum": "escalation.choices.Priority",
+        "TierEnum": "escalation.choices.Tier",
+        "IncidentStatusEnum": "incidents.models.Status",
+        "SlaStateEnum": "incidents.models.SlaState",
+        "HoldReasonEnum": "incidents.models.HoldReason",
+        "ResolutionCodeEnum": "incidents.models.ResolutionCode",
+        "ChannelEnum": "incidents.models.Channel",
+    },
 }
 
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
@@ -195,12 +212,18 @@ CELERY_BEAT_SCHEDULE = {
         "task": "incidents.tasks.notifications_flush_task",
         "schedule": 60.0,
     },
+    "sla-sweep": {
+        "task": "incidents.tasks.sla_sweep_task",
+        "schedule": env.float("SLA_SWEEP_INTERVAL", default=60.0),
+    },
     "incidents-autoclose": {
         "task": "incidents.tasks.incidents_autoclose_task",
         "schedule": crontab(minute="*/15"),
     },
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+# SLA warnings at these fractions of each target; the breach at 100 % always fires (SPEC §6).
+SLA_WARNING_FRACTIONS = tuple(env.list("SLA_WARNING_FRACTIONS", cast=float, default=[0.75, 0.9]))
 
 SERVICEDESK = {
     # Business days a resolved incident waits for the caller before it closes itself.

@@ -1,0 +1,98 @@
+"""Selectors of the SLA configuration: the calendar and targets that apply to a priority.
+
+They turn the configuration tables into ``business_time.Calendar`` values. Pass one ``cache``
+dict through a batch (the sweep, a recompute) so that the tables are read once per batch.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from . import business_time as bt
+from .business_time import minutes
+from .models import BusinessCalendar, EscalationRule, SLAPolicy
+
+
+@dataclass(frozen=True)
+class Targets:
+    policy_slug: str
+    priority: int
+    response_minutes: int
+    resolution_minutes: int
+    calendar: bt.Calendar
+    ola_minutes: dict[int, int] = field(default_factory=dict)
+
+
+def calendar_value(calendar: BusinessCalendar) -> bt.Calendar:
+    if calendar.is_24x7:
+        return bt.Calendar(time_zone=calendar.time_zone, is_24x7=True)
+    hours: dict[int, list[tuple[int, int]]] = {}
+    for wh in calendar.working_hours.all():
+        hours.setdefault(wh.weekday, []).append((minutes(wh.start), minutes(wh.end, end=True)))
+    return bt.Calendar(
+        time_zone=calendar.time_zone,
+        hours={day: tuple(sorted(periods)) for day, periods in hours.items()},
+        holidays=frozenset(h.date for h in calendar.holidays.all()),
+    )
+
+
+def policy_default() -> SLAPolicy:
+    policy = SLAPolicy.objects.filter(is_default=True).first() or SLAPolicy.objects.order_by("pk").first()
+    if policy is None:
+        raise SLAPolicy.DoesNotExist("No SLA policy is configured: run the migrations.")
+    return policy
+
+
+def _policy(slug: str) -> SLAPolicy:
+    calendar_rel = ("calendar__working_hours", "calendar__holidays")
+    qs = SLAPolicy.objects.select_related("calendar").prefetch_related(
+        *calendar_rel, "targets__calendar__working_hours", "targets__calendar__holidays", "ola_targets"
+    )
+    found = qs.filter(slug=slug).first() if slug else None
+    return found or qs.get(pk=policy_default().pk)
+
+
+def targets_for(*, priority: int, policy_slug: str = "", cache: dict[Any, Any] | None = None) -> Targets:
+    """The targets of ``priority`` under the named policy (the default policy if it is gone)."""
+    cache = {} if cache is None else cache
+    key = ("targets", policy_slug, priority)
+    if key in cache:
+        return cache[key]
+    policy_key = ("policy", policy_slug)
+    if policy_key not in cache:
+        cache[policy_key] = _policy(policy_slug)
+    policy: SLAPolicy = cache[policy_key]
+    target = next((t for t in policy.targets.all() if t.priority == priority), None)
+    if target is None:  # a row deleted by hand: the policy's lowest priority target, or a day
+        target = max(policy.targets.all(), key=lambda t: t.priority, default=None)
+    calendar = (target.calendar if target is not None and target.calendar_id else None) or policy.calendar
+    cal_key = ("calendar", calendar.pk)
+    if cal_key not in cache:
+        cache[cal_key] = calendar_value(calendar)
+    result = Targets(
+        policy_slug=policy.slug,
+        priority=priority,
+        response_minutes=target.response_minutes if target else 60,
+        resolution_minutes=target.resolution_minutes if target else 24 * 60,
+        calendar=cache[cal_key],
+        ola_minutes={o.tier: o.minutes for o in policy.ola_targets.all()},
+    )
+    cache[key] = result
+    return result
+
+
+def calendar_default(*, cache: dict[Any, Any] | None = None) -> bt.Calendar:
+    """The default policy's calendar: business days for auto-close and reports."""
+    cache = {} if cache is None else cache
+    if "default-calendar" not in cache:
+        policy = _policy("")
+        cache["default-calendar"] = calendar_value(policy.calendar)
+    return cache["default-calendar"]
+
+
+def escalation_rules_active(*, cache: dict[Any, Any] | None = None) -> list[EscalationRule]:
+    cache = {} if cache is None else cache
+    if "rules" not in cache:
+        cache["rules"] = list(EscalationRule.objects.filter(is_active=True).select_related("to_group"))
+    return cache["rules"]

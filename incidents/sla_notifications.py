@@ -1,0 +1,58 @@
+"""Who hears of an SLA threshold (SPEC §5, §7): the points of escalation of the group that owned
+the incident when the threshold fired, then its assignee and the group's members, each once.
+
+Imported by ``IncidentsConfig.ready()`` so that the rules are registered before any event is recorded.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from django.contrib.auth import get_user_model
+
+from escalation.models import EscalationPoint, Membership
+
+from .models import IncidentEvent, SlaThresholdFire
+from .notifications import Recipient, recipient_rule
+
+User = get_user_model()
+
+
+def point_users(point: EscalationPoint) -> Iterator[Any]:
+    if point.user is not None:
+        if point.user.is_active:
+            yield point.user
+        return
+    yield from User.objects.filter(groups__name=point.role, is_active=True).order_by("pk")
+
+
+@recipient_rule(IncidentEvent.Kind.SLA_THRESHOLD, IncidentEvent.Kind.SLA_ESCALATION)
+def _on_sla_threshold(event: IncidentEvent) -> Iterable[Recipient]:
+    fire = SlaThresholdFire.objects.filter(event=event).select_related("group").first()
+    if fire is None:
+        return
+    incident = event.incident
+    key = f"{fire.target}:{fire.percent}:{fire.cycle}"
+    extra = {"fire": fire, "group": fire.group}
+    seen: set[int] = set()
+    points = EscalationPoint.objects.filter(
+        group_id=fire.group_id, target=fire.target, percent=fire.percent
+    ).select_related("user")
+    for point in points:
+        for user in point_users(point):
+            if user.pk not in seen:
+                seen.add(user.pk)
+                yield Recipient(user, "sla_escalation", key, extra={**extra, "level": point.level})
+    owners: list[Any] = [incident.assigned_to] if incident.assigned_to_id else []
+    owners += [
+        m.user
+        for m in Membership.objects.filter(group_id=fire.group_id, user__is_active=True).select_related(
+            "user"
+        )
+    ]
+    kind = "sla_breach" if fire.percent >= 100 else "sla_warning"
+    for user in owners:
+        if user.pk not in seen:
+            seen.add(user.pk)
+            yield Recipient(user, kind, key, extra=extra)

@@ -1,0 +1,190 @@
+"""The SLA sweep (SPEC §6): fire due thresholds once and apply escalation rules.
+
+Beat runs it every minute (``sla_sweep_task``); it can also run by hand (``manage.py sla_sweep``)
+and any number of copies may run at once. Its cost follows the number of thresholds due: it
+reads only rows whose ``sla_next_check_at`` has passed, through the partial index on that
+column, and claims them in batches with ``FOR UPDATE SKIP LOCKED`` so that two sweeps never
+work on one incident. Each threshold is a ``SlaThresholdFire`` row with a unique key: a retry,
+a second beat or a crashed worker's redelivered task cannot record it twice, and a crash
+before commit records nothing. Notifications leave through the event outbox after commit.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from escalation.models import EscalationPoint
+
+from . import sla
+from .errors import TransitionNotAllowed
+from .events import event_record
+from .models import Incident, IncidentEvent, SlaState, SlaThresholdFire
+from .notifications import notify_on_commit
+
+log = logging.getLogger(__name__)
+# When a due rule cannot be applied (an inactive target group, say), look again this much later.
+RETRY_LATER = timedelta(minutes=1)
+
+
+@dataclass
+class SweepResult:
+    incidents: int = 0
+    fired: int = 0
+    escalated: int = 0
+
+
+def sla_sweep(*, now: datetime | None = None, batch_size: int = 100, max_batches: int = 50) -> SweepResult:
+    """Process every incident with a due check, one committed batch at a time."""
+    now = now or timezone.now()
+    result = SweepResult()
+    cache: dict[Any, Any] = {}
+    for _ in range(max_batches):
+        with transaction.atomic():
+            batch = list(
+                Incident.objects.select_for_update(skip_locked=True, of=("self",))
+                .select_related("assignment_group")
+                .filter(sla_next_check_at__lte=now)
+                .order_by("sla_next_check_at")[:batch_size]
+            )
+            for incident in batch:
+                incident_sla_check(incident, now=now, cache=cache, result=result)
+        result.incidents += len(batch)
+        if len(batch) < batch_size:
+            break
+    return result
+
+
+def incident_sla_check(
+    incident: Incident,
+    *,
+    now: datetime,
+    cache: dict[Any, Any] | None = None,
+    result: SweepResult | None = None,
+) -> None:
+    """Fire the incident's due thresholds, apply its due escalation rules, schedule its next check.
+
+    Call inside a transaction with the incident row locked.
+    """
+    result = result if result is not None else SweepResult()
+    if incident.is_open and incident.on_hold_since is None:
+        t = sla.targets(incident, cache=cache)
+        for threshold in sla.pending_thresholds(incident, t):
+            if threshold.at > now:
+                break
+            result.fired += _fire(incident, threshold, t, now=now)
+        incident.save(update_fields=[*sla.SLA_FIELDS, "escalation_level"])
+        for rule, due in sla.rules_due(incident, t, now=now, cache=cache):
+            if due <= now and _escalate_by_rule(incident, rule, now=now):
+                result.escalated += 1
+                incident = Incident.objects.select_related("assignment_group").get(pk=incident.pk)
+                incident.escalation_level += 1
+                break
+    sla.refresh(incident, now=now, cache=cache)
+    if incident.sla_next_check_at is not None and incident.sla_next_check_at <= now:
+        incident.sla_next_check_at = now + RETRY_LATER
+    incident.save(update_fields=[*sla.SLA_FIELDS, "escalation_level"])
+
+
+def _fire(incident: Incident, threshold: sla.Threshold, t: Any, *, now: datetime) -> int:
+    points = list(
+        EscalationPoint.objects.filter(
+            group_id=incident.assignment_group_id, target=threshold.target, percent=threshold.percent
+        )
+    )
+    level = max((p.level for p in points), default=0)
+    try:
+        with transaction.atomic():
+            fire = SlaThresholdFire.objects.create(
+                incident=incident,
+                cycle=incident.sla_cycle,
+                target=threshold.target,
+                percent=threshold.percent,
+                level=level,
+                group_id=incident.assignment_group_id,
+                fired_at=now,
+                due_at=threshold.at,
+            )
+    except IntegrityError:
+        return 0  # fired already: the unique key is the last line of defence
+    old_state, old_level = incident.sla_state, incident.escalation_level
+    incident.sla_state = (
+        SlaState.BREACHED if threshold.is_breach or old_state == SlaState.BREACHED else (SlaState.WARNING)
+    )
+    incident.escalation_level = max(old_level, level)
+    changes: dict[str, dict[str, Any]] = {
+        "sla_threshold": {"old": None, "new": f"{threshold.target} {threshold.percent}%"}
+    }
+    if incident.sla_state != old_state:
+        changes["sla_state"] = {"old": old_state, "new": incident.sla_state}
+    if incident.escalation_level != old_level:
+        changes["escalation_level"] = {"old": old_level, "new": incident.escalation_level}
+    what = "breached" if threshold.is_breach else f"reached {threshold.percent}%"
+    body = f"The {threshold.target} target {what} (due {timezone.localtime(threshold.at):%Y-%m-%d %H:%M})."
+    if level:
+        body += f" Escalated to level {level} of {incident.assignment_group.name}."
+    event = event_record(
+        incident=incident,
+        kind=IncidentEvent.Kind.SLA_ESCALATION if level else IncidentEvent.Kind.SLA_THRESHOLD,
+        actor=None,
+        now=now,
+        body=body,
+        changes=changes,
+    )
+    SlaThresholdFire.objects.filter(pk=fire.pk).update(event=event)
+    notify_on_commit(event)
+    return 1
+
+
+def _escalate_by_rule(incident: Incident, rule: Any, *, now: datetime) -> bool:
+    from .services import incident_escalate
+
+    try:
+        with transaction.atomic():
+            incident_escalate(
+                actor=None,
+                incident=incident,
+                expected_version=None,
+                assignment_group=rule.to_group,
+                reason=f"Escalation rule “{rule.name}”: with {incident.assignment_group.name} for "
+                f"{rule.after_minutes} business minutes.",
+                by_rule=rule.slug,
+                now=now,
+            )
+    except (ValidationError, TransitionNotAllowed):
+        log.warning("escalation rule %s could not move %s", rule.slug, incident.number, exc_info=True)
+        return False
+    return True
+
+
+def sla_recompute(*, now: datetime | None = None, batch_size: int = 500) -> int:
+    """Recompute the clocks of every open incident, in committed batches (after a configuration change).
+
+    Thresholds already fired stay fired; one whose new time has passed fires at the next sweep.
+    """
+    from .models import OPEN_STATUSES
+
+    now = now or timezone.now()
+    cache: dict[Any, Any] = {}
+    last_pk, count = 0, 0
+    while True:
+        with transaction.atomic():
+            batch = list(
+                Incident.objects.select_for_update(of=("self",))
+                .select_related("assignment_group")
+                .filter(status__in=OPEN_STATUSES, pk__gt=last_pk)
+                .order_by("pk")[:batch_size]
+            )
+            for incident in batch:
+                sla.refresh(incident, now=now, cache=cache)
+                incident.save(update_fields=sla.SLA_FIELDS)
+        if not batch:
+            return count
+        count += len(batch)
+        last_pk = batch[-1].pk

@@ -1,6 +1,31 @@
-"""REST API v1 routes (SPEC §11). Included under /api/v1/ by servicedesk.urls."""
+"""REST API v1 routes (SPEC §11). Included under /api/v1/ by servicedesk.urls.
+
+Incident numbers are matched loosely here and checked by the views, so that a malformed number
+is a JSON 404 like any other unknown incident.
+"""
+
 from django.urls import path
+
+from escalation import apis as escalation_apis
+from incidents import apis as incident_apis
+
+from .api_auth import TokenObtainApi
 
 app_name = "api"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("auth/token/", TokenObtainApi.as_view(), name="auth-token"),
+    path("incidents/", incident_apis.IncidentListCreateApi.as_view(), name="incident-list"),
+    path("incidents/<str:number>/", incident_apis.IncidentDetailApi.as_view(), name="incident-detail"),
+    path(
+        "incidents/<str:number>/comments/",
+        incident_apis.IncidentCommentsApi.as_view(),
+        name="incident-comments",
+    ),
+    *[
+        path(f"incidents/<str:number>/{name}/", view.as_view(), name=f"incident-{name}")
+        for name, view in incident_apis.ACTION_VIEWS.items()
+    ],
+    path("notifications/", incident_apis.NotificationListApi.as_view(), name="notification-list"),
+    path("groups/", escalation_apis.GroupListApi.as_view(), name="group-list"),
+]

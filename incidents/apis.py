@@ -1,0 +1,451 @@
+"""REST API for incidents (SPEC §11): each view reads an input serializer, calls one service and
+answers with an output serializer. Permissions are the services' and selectors' own, so the API
+and the browser cannot disagree; the domain's errors become HTTP answers in servicedesk.api_errors.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+import django_filters
+from django.contrib.auth.models import AbstractBaseUser
+from django.db.models import QuerySet
+from django.http import Http404
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import serializers, status
+from rest_framework.generics import GenericAPIView
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from escalation.choices import Priority
+from servicedesk.api_common import ApiCursorPagination
+from servicedesk.api_errors import E400, READ_ERRORS, WRITE_ERRORS, ConflictSerializer
+
+from . import permissions, selectors, services
+from .errors import PermissionDenied
+from .models import Category, Incident, IncidentEvent, Notification, SlaState, Status
+from .serializers import (
+    NUMBER_PATTERN,
+    AssignInputSerializer,
+    CancelInputSerializer,
+    CloseInputSerializer,
+    CommentInputSerializer,
+    ConsultInputSerializer,
+    EscalateInputSerializer,
+    EventSerializer,
+    HoldInputSerializer,
+    IncidentCreateInputSerializer,
+    IncidentSerializer,
+    IncidentUpdateInputSerializer,
+    NotificationSerializer,
+    ReasonInputSerializer,
+    ResolveInputSerializer,
+    VersionInputSerializer,
+)
+
+NUMBER_PARAMETER = OpenApiParameter(
+    "number",
+    str,
+    OpenApiParameter.PATH,
+    pattern=NUMBER_PATTERN,
+    description="The incident number, e.g. INC0000123.",
+)
+_NUMBER_RE = re.compile(NUMBER_PATTERN)
+DETAIL_RELATED = ("reported_by", "parent", "duplicate_of")
+
+
+def _actor(request: Request) -> AbstractBaseUser:
+    """The signed-in user; every view here requires authentication before it runs."""
+    user = request.user
+    assert isinstance(user, AbstractBaseUser)
+    return user
+
+
+def _incident_for(request: Request, number: str) -> Incident:
+    """The incident if the user may see it: anything else, even a malformed number, is a 404."""
+    if not _NUMBER_RE.match(number):
+        raise Http404(f"No incident {number[:20]}.")
+    return selectors.incident_get_for_user(user=request.user, number=number)
+
+
+def _visible_incident(request: Request, number: str | None, field: str) -> Incident | None:
+    """Resolve an incident number given as input: one the user cannot see does not exist."""
+    if number is None:
+        return None
+    try:
+        return selectors.incident_get_for_user(user=request.user, number=number)
+    except Http404:
+        raise serializers.ValidationError({field: [f"There is no incident {number}."]}) from None
+
+
+def _subcategory(slug: str | None, category: Category | None) -> Category | None:
+    if slug is None:
+        return None
+    if category is None:
+        raise serializers.ValidationError({"category": ["Choose the category of the subcategory too."]})
+    found = Category.objects.filter(parent=category, slug=slug, is_active=True).first()
+    if found is None:
+        raise serializers.ValidationError(
+            {"subcategory": [f"{slug} is not a subcategory of {category.slug}."]}
+        )
+    return found
+
+
+def _missing_version(request: Request, incident: Incident) -> Response | None:
+    """A write without the version the client read is refused like a stale one (SPEC §2)."""
+    if isinstance(request.data, dict) and "version" not in request.data:
+        return Response(
+            {
+                "detail": f"Send the version of {incident.number} you read (it is now version "
+                f"{incident.version}), so that your change does not overwrite someone else's.",
+                "current_version": incident.version,
+            },
+            status=status.HTTP_409_CONFLICT,
+        )
+    return None
+
+
+def _incident_response(request: Request, incident: Incident, code: int = status.HTTP_200_OK) -> Response:
+    fresh = selectors.incident_get_for_user(user=request.user, number=incident.number)
+    return Response(IncidentSerializer(fresh).data, status=code)
+
+
+class IncidentFilter(django_filters.FilterSet):
+    status = django_filters.ChoiceFilter(choices=Status.choices)
+    priority = django_filters.TypedChoiceFilter(choices=Priority.choices, coerce=int)
+    assignment_group = django_filters.CharFilter(
+        field_name="assignment_group__slug", max_length=60, label="Slug of the owning group."
+    )
+    assigned_to = django_filters.CharFilter(
+        field_name="assigned_to__username", max_length=150, label="Username."
+    )
+    caller = django_filters.CharFilter(field_name="caller__username", max_length=150, label="Username.")
+    sla_state = django_filters.ChoiceFilter(choices=SlaState.choices)
+    created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+    q = django_filters.CharFilter(method="search", max_length=200, label="Full-text search.")
+
+    class Meta:
+        model = Incident
+        fields: list[str] = []
+
+    def search(self, queryset: QuerySet[Incident], name: str, value: str) -> QuerySet[Incident]:
+        return selectors.incidents_search(queryset, value)
+
+
+class IncidentListCreateApi(GenericAPIView):
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = IncidentFilter
+    pagination_class = ApiCursorPagination
+    serializer_class = IncidentSerializer
+    ordering = ("-created_at", "-id")
+    ordering_choices = {
+        "-created_at": ("-created_at", "-id"),
+        "created_at": ("created_at", "id"),
+        "-updated_at": ("-updated_at", "-id"),
+        "updated_at": ("updated_at", "id"),
+        "-number": ("-number",),
+        "number": ("number",),
+    }
+
+    def get_queryset(self) -> QuerySet[Incident]:
+        return selectors.incidents_visible_to(self.request.user).select_related(*DETAIL_RELATED)
+
+    @extend_schema(
+        operation_id="incidents_list",
+        summary="Incidents the user may see",
+        responses={200: IncidentSerializer(many=True), 400: E400, **READ_ERRORS},
+    )
+    def get(self, request: Request) -> Response:
+        queryset = self.filter_queryset(self.get_queryset())
+        page = self.paginate_queryset(queryset)
+        return self.get_paginated_response(IncidentSerializer(page, many=True).data)
+
+    @extend_schema(
+        operation_id="incidents_create",
+        summary="Log an incident",
+        request=IncidentCreateInputSerializer,
+        responses={201: IncidentSerializer, **{k: v for k, v in WRITE_ERRORS.items() if k not in (404, 409)}},
+    )
+    def post(self, request: Request) -> Response:
+        data = _valid(IncidentCreateInputSerializer, request)
+        incident = services.incident_create(
+            actor=_actor(request),
+            title=data["title"],
+            description=data["description"],
+            caller=data.get("caller") or _actor(request),
+            channel=data["channel"],
+            impact=data["impact"],
+            urgency=data["urgency"],
+            category=data.get("category"),
+            subcategory=_subcategory(data.get("subcategory"), data.get("category")),
+            service=data.get("service"),
+            assignment_group=data.get("assignment_group"),
+            assigned_to=data.get("assigned_to"),
+            major_incident=data["major_incident"],
+            parent=_visible_incident(request, data.get("parent"), "parent"),
+        )
+        response = _incident_response(request, incident, status.HTTP_201_CREATED)
+        response["Location"] = f"/api/v1/incidents/{incident.number}/"
+        return response
+
+
+def _valid(serializer_class: type[serializers.Serializer], request: Request) -> dict[str, Any]:
+    serializer = serializer_class(data=request.data)
+    serializer.is_valid(raise_exception=True)
+    return dict(serializer.validated_data)
+
+
+class IncidentDetailApi(GenericAPIView):
+    serializer_class = IncidentSerializer
+
+    @extend_schema(
+        operation_id="incidents_retrieve",
+        summary="One incident",
+        parameters=[NUMBER_PARAMETER],
+        responses={200: IncidentSerializer, **READ_ERRORS},
+    )
+    def get(self, request: Request, number: str) -> Response:
+        return Response(IncidentSerializer(_incident_for(request, number)).data)
+
+    @extend_schema(
+        operation_id="incidents_partial_update",
+        summary="Change descriptive fields",
+        description="Only the fields sent change. `version` must be the one the client read.",
+        parameters=[NUMBER_PARAMETER],
+        request=IncidentUpdateInputSerializer,
+        responses={200: IncidentSerializer, **WRITE_ERRORS},
+    )
+    def patch(self, request: Request, number: str) -> Response:
+        incident = _incident_for(request, number)
+        refused = _missing_version(request, incident)
+        if refused is not None:
+            return refused
+        data = _valid(IncidentUpdateInputSerializer, request)
+        version = data.pop("version")
+        if "subcategory" in data:
+            data["subcategory"] = _subcategory(
+                data["subcategory"], data.get("category", incident.category)
+            )
+        for link in ("parent", "duplicate_of"):
+            if link in data:
+                data[link] = _visible_incident(request, data[link], link)
+        services.incident_update(actor=_actor(request), incident=incident, expected_version=version, **data)
+        return _incident_response(request, incident)
+
+
+# --- lifecycle actions: POST /incidents/{number}/{action}/ --------------------------------------
+
+ActionCall = Callable[[Request, Incident, int, dict[str, Any]], Any]
+
+ACTIONS: dict[str, tuple[type[serializers.Serializer], ActionCall, str]] = {
+    "assign": (
+        AssignInputSerializer,
+        lambda r, inc, v, d: services.incident_assign(
+            actor=_actor(r),
+            incident=inc,
+            expected_version=v,
+            assigned_to=d.get("assigned_to"),
+            assignment_group=d.get("assignment_group"),
+        ),
+        "Assign to a member of the group, or hand to another group",
+    ),
+    "start": (
+        VersionInputSerializer,
+        lambda r, inc, v, d: services.incident_start(actor=_actor(r), incident=inc, expected_version=v),
+        "Start work (an unassigned incident is taken by the requester)",
+    ),
+    "escalate": (
+        EscalateInputSerializer,
+        lambda r, inc, v, d: services.incident_escalate(
+            actor=_actor(r),
+            incident=inc,
+            expected_version=v,
+            assignment_group=d["assignment_group"],
+            reason=d["reason"],
+        ),
+        "Functional escalation to another support group, with a reason",
+    ),
+    "consult": (
+        ConsultInputSerializer,
+        lambda r, inc, v, d: services.incident_consult(
+            actor=_actor(r), incident=inc, expected_version=v, group=d["group"], question=d["question"]
+        ),
+        "Ask a consulted group; the incident stays with its owner",
+    ),
+    "hold": (
+        HoldInputSerializer,
+        lambda r, inc, v, d: services.incident_hold(
+            actor=_actor(r), incident=inc, expected_version=v, reason=d["reason"], note=d["note"]
+        ),
+        "Put on hold (awaiting_caller pauses the SLA clock)",
+    ),
+    "resume": (
+        VersionInputSerializer,
+        lambda r, inc, v, d: services.incident_resume(actor=_actor(r), incident=inc, expected_version=v),
+        "Take off hold",
+    ),
+    "resolve": (
+        ResolveInputSerializer,
+        lambda r, inc, v, d: services.incident_resolve(
+            actor=_actor(r),
+            incident=inc,
+            expected_version=v,
+            resolution_code=d["resolution_code"],
+            resolution_notes=d["resolution_notes"],
+        ),
+        "Resolve with a resolution code and notes",
+    ),
+    "reopen": (
+        ReasonInputSerializer,
+        lambda r, inc, v, d: services.incident_reopen(
+            actor=_actor(r), incident=inc, expected_version=v, reason=d["reason"]
+        ),
+        "Reopen a resolved incident",
+    ),
+    "close": (
+        CloseInputSerializer,
+        lambda r, inc, v, d: services.incident_close(
+            actor=_actor(r), incident=inc, expected_version=v, close_notes=d["close_notes"]
+        ),
+        "Close a resolved incident",
+    ),
+    "cancel": (
+        CancelInputSerializer,
+        lambda r, inc, v, d: services.incident_cancel(
+            actor=_actor(r),
+            incident=inc,
+            expected_version=v,
+            reason=d["reason"],
+            duplicate_of=_visible_incident(r, d.get("duplicate_of"), "duplicate_of"),
+        ),
+        "Cancel (a duplicate or a mistake)",
+    ),
+}
+
+
+class IncidentActionApi(GenericAPIView):
+    """One lifecycle move. Subclassed once per action so that each has its own schema."""
+
+    serializer_class = IncidentSerializer
+    action_name = ""
+
+    def post(self, request: Request, number: str) -> Response:
+        input_class, call, _ = ACTIONS[self.action_name]
+        incident = _incident_for(request, number)
+        refused = _missing_version(request, incident)
+        if refused is not None:
+            return refused
+        data = _valid(input_class, request)
+        call(request, incident, data.pop("version"), data)
+        return _incident_response(request, incident)
+
+
+def _action_view(name: str) -> type[IncidentActionApi]:
+    input_class, _, summary = ACTIONS[name]
+    view = type(f"Incident{name.capitalize()}Api", (IncidentActionApi,), {"action_name": name})
+    return extend_schema_view(
+        post=extend_schema(
+            operation_id=f"incidents_{name}",
+            summary=summary,
+            description=f"`{name}` from the lifecycle table; `version` must be the one the client read.",
+            parameters=[NUMBER_PARAMETER],
+            request=input_class,
+            responses={200: IncidentSerializer, **WRITE_ERRORS},
+            tags=["incidents"],
+        )
+    )(view)
+
+
+ACTION_VIEWS = {name: _action_view(name) for name in ACTIONS}
+
+
+# --- activity and comments ---------------------------------------------------------------------
+
+
+class IncidentCommentsApi(GenericAPIView):
+    pagination_class = ApiCursorPagination
+    serializer_class = EventSerializer
+    queryset = IncidentEvent.objects.none()  # for the schema: the timeline comes from a selector
+    ordering = ("created_at", "id")
+
+    @extend_schema(
+        operation_id="incidents_comments_list",
+        summary="Activity and comments (callers see public entries only)",
+        parameters=[NUMBER_PARAMETER],
+        responses={200: EventSerializer(many=True), **READ_ERRORS},
+    )
+    def get(self, request: Request, number: str) -> Response:
+        incident = _incident_for(request, number)
+        page = self.paginate_queryset(selectors.incident_timeline(user=request.user, incident=incident))
+        return self.get_paginated_response(EventSerializer(page, many=True).data)
+
+    @extend_schema(
+        operation_id="incidents_comments_create",
+        summary="Comment (callers write public comments only)",
+        parameters=[NUMBER_PARAMETER],
+        request=CommentInputSerializer,
+        responses={
+            201: EventSerializer,
+            **{k: v for k, v in WRITE_ERRORS.items() if k != 409},
+            409: OpenApiResponse(ConflictSerializer, description="The incident takes no more comments."),
+        },
+    )
+    def post(self, request: Request, number: str) -> Response:
+        incident = _incident_for(request, number)
+        data = _valid(CommentInputSerializer, request)
+        staff = permissions.can_see_internal(request.user)
+        public = data.get("public", not staff)
+        if public is False and not staff:
+            raise PermissionDenied("Callers write public comments only.")
+        event = services.incident_comment(
+            actor=_actor(request), incident=incident, body=data["body"], public=public
+        )
+        return Response(EventSerializer(event).data, status=status.HTTP_201_CREATED)
+
+
+# --- notifications -----------------------------------------------------------------------------
+
+
+class NotificationFilter(django_filters.FilterSet):
+    unread = django_filters.BooleanFilter(
+        field_name="read_at", lookup_expr="isnull", label="Only unread ones."
+    )
+
+    class Meta:
+        model = Notification
+        fields: list[str] = []
+
+
+class NotificationListApi(GenericAPIView):
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = NotificationFilter
+    pagination_class = ApiCursorPagination
+    serializer_class = NotificationSerializer
+    ordering = ("-created_at", "-id")
+
+    def get_queryset(self) -> QuerySet[Notification]:
+        if getattr(self, "swagger_fake_view", False):
+            return Notification.objects.none()
+        return Notification.objects.filter(recipient_id=_actor(self.request).pk).select_related("incident")
+
+    @extend_schema(
+        operation_id="notifications_list",
+        summary="The user's own in-app notifications",
+        responses={200: NotificationSerializer(many=True), 400: E400, 401: READ_ERRORS[401]},
+    )
+    def get(self, request: Request) -> Response:
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        return self.get_paginated_response(NotificationSerializer(page, many=True).data)
+
+
+__all__ = [
+    "ACTION_VIEWS",
+    "IncidentCommentsApi",
+    "IncidentDetailApi",
+    "IncidentListCreateApi",
+    "NotificationListApi",
+]

@@ -1,0 +1,264 @@
+"""API shapes of incidents (SPEC §2, §11): users by username, groups, categories and services by
+slug, incidents by number, times ISO 8601 with their offset.
+
+Input serializers only parse and type-check; the services decide what is allowed.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from rest_framework import serializers
+
+from escalation.choices import Level
+from escalation.models import SupportGroup
+from servicedesk.api_common import IsoDateTimeField
+
+from .models import (
+    Category,
+    Channel,
+    HoldReason,
+    Incident,
+    IncidentEvent,
+    Notification,
+    ResolutionCode,
+    Service,
+)
+
+User = get_user_model()
+
+NUMBER_PATTERN = r"^INC[0-9]{7}$"
+MAX_VERSION = 2**31 - 1
+
+
+def _shown(slug_field: str, *, null: bool = False, **kwargs: Any) -> serializers.SlugRelatedField[Any]:
+    """A related object as the API names it: a username, a slug or an incident number."""
+    return serializers.SlugRelatedField(slug_field=slug_field, read_only=True, allow_null=null, **kwargs)
+
+
+def _username(**kwargs: Any) -> serializers.SlugRelatedField[Any]:
+    return serializers.SlugRelatedField(
+        slug_field="username", queryset=User.objects.filter(is_active=True), **kwargs
+    )
+
+
+def _group(**kwargs: Any) -> serializers.SlugRelatedField[Any]:
+    return serializers.SlugRelatedField(slug_field="slug", queryset=SupportGroup.objects.all(), **kwargs)
+
+
+def _number(**kwargs: Any) -> serializers.RegexField:
+    return serializers.RegexField(
+        NUMBER_PATTERN,
+        max_length=10,
+        error_messages={"invalid": "Give an incident number like INC0000123."},
+        **kwargs,
+    )
+
+
+def _version() -> serializers.IntegerField:
+    return serializers.IntegerField(
+        min_value=1,
+        max_value=MAX_VERSION,
+        help_text="The `version` of the incident as the client last read it. Required: a request without "
+        "it, or with an older one, is refused with 409 and the current version.",
+    )
+
+
+class IncidentSerializer(serializers.ModelSerializer):
+    caller = _shown("username")
+    reported_by = _shown("username")
+    assigned_to = _shown("username", null=True)
+    assignment_group = _shown("slug")
+    category = _shown("slug", null=True)
+    subcategory = _shown("slug", null=True)
+    service = _shown("slug", null=True)
+    parent = _shown("number", null=True)  # type: ignore[assignment]
+    duplicate_of = _shown("number", null=True)
+    response_due_at = IsoDateTimeField(read_only=True, allow_null=True)
+    resolution_due_at = IsoDateTimeField(read_only=True, allow_null=True)
+    responded_at = IsoDateTimeField(read_only=True, allow_null=True)
+    resolved_at = IsoDateTimeField(read_only=True, allow_null=True)
+    closed_at = IsoDateTimeField(read_only=True, allow_null=True)
+    created_at = IsoDateTimeField(read_only=True)
+    updated_at = IsoDateTimeField(read_only=True)
+
+    class Meta:
+        model = Incident
+        fields = [
+            "number",
+            "title",
+            "description",
+            "caller",
+            "reported_by",
+            "channel",
+            "category",
+            "subcategory",
+            "service",
+            "impact",
+            "urgency",
+            "priority",
+            "status",
+            "hold_reason",
+            "resolution_code",
+            "resolution_notes",
+            "close_notes",
+            "assignment_group",
+            "assigned_to",
+            "response_due_at",
+            "resolution_due_at",
+            "responded_at",
+            "resolved_at",
+            "closed_at",
+            "sla_paused_seconds",
+            "sla_state",
+            "escalation_level",
+            "major_incident",
+            "parent",
+            "duplicate_of",
+            "problem_reference",
+            "change_reference",
+            "version",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+
+class IncidentCreateInputSerializer(serializers.Serializer):
+    title = serializers.CharField(max_length=200)
+    description = serializers.CharField(max_length=100_000, required=False, allow_blank=True, default="")
+    caller = _username(required=False, help_text="Username of the affected user; defaults to the requester.")
+    channel = serializers.ChoiceField(choices=Channel.choices, default=Channel.API)
+    category = serializers.SlugRelatedField(
+        slug_field="slug",
+        queryset=Category.objects.filter(parent__isnull=True, is_active=True),
+        required=False,
+        allow_null=True,
+    )
+    subcategory = serializers.SlugField(
+        max_length=100, required=False, allow_null=True, help_text="Slug of a subcategory of `category`."
+    )
+    service = serializers.SlugRelatedField(
+        slug_field="slug", queryset=Service.objects.filter(is_active=True), required=False, allow_null=True
+    )
+    impact = serializers.ChoiceField(choices=Level.choices, default=Level.MEDIUM)
+    urgency = serializers.ChoiceField(choices=Level.choices, default=Level.MEDIUM)
+    assignment_group = _group(
+        required=False, allow_null=True, help_text="Staff only; defaults to the service desk."
+    )
+    assigned_to = _username(required=False, allow_null=True, help_text="Staff only; a member of the group.")
+    major_incident = serializers.BooleanField(default=False, help_text="Staff only.")
+    parent = _number(required=False, allow_null=True)  # type: ignore[assignment]
+
+
+class IncidentUpdateInputSerializer(serializers.Serializer):
+    """A partial update: only the fields sent change."""
+
+    version = _version()
+    title = serializers.CharField(max_length=200, required=False)
+    description = serializers.CharField(max_length=100_000, required=False, allow_blank=True)
+    caller = _username(required=False)
+    channel = serializers.ChoiceField(choices=Channel.choices, required=False)
+    category = serializers.SlugRelatedField(
+        slug_field="slug",
+        queryset=Category.objects.filter(parent__isnull=True, is_active=True),
+        required=False,
+        allow_null=True,
+    )
+    subcategory = serializers.SlugField(
+        max_length=100, required=False, allow_null=True, help_text="Slug of a subcategory of `category`."
+    )
+    service = serializers.SlugRelatedField(
+        slug_field="slug", queryset=Service.objects.filter(is_active=True), required=False, allow_null=True
+    )
+    impact = serializers.ChoiceField(choices=Level.choices, required=False)
+    urgency = serializers.ChoiceField(choices=Level.choices, required=False)
+    major_incident = serializers.BooleanField(required=False)
+    parent = _number(required=False, allow_null=True)  # type: ignore[assignment]
+    duplicate_of = _number(required=False, allow_null=True)
+    problem_reference = serializers.CharField(max_length=60, required=False, allow_blank=True)
+    change_reference = serializers.CharField(max_length=60, required=False, allow_blank=True)
+
+
+class VersionInputSerializer(serializers.Serializer):
+    version = _version()
+
+
+class AssignInputSerializer(VersionInputSerializer):
+    assigned_to = _username(
+        required=False, allow_null=True, help_text="A member of the (new) group, or null."
+    )
+    assignment_group = _group(
+        required=False, help_text="Hand the incident to this group; defaults to its own."
+    )
+
+
+class EscalateInputSerializer(VersionInputSerializer):
+    assignment_group = _group()
+    reason = serializers.CharField(max_length=2000)
+
+
+class ConsultInputSerializer(VersionInputSerializer):
+    group = _group(help_text="A consulted group (access, facility, change or problem management).")
+    question = serializers.CharField(max_length=5000)
+
+
+class HoldInputSerializer(VersionInputSerializer):
+    reason = serializers.ChoiceField(choices=HoldReason.choices)
+    note = serializers.CharField(max_length=5000, required=False, allow_blank=True, default="")
+
+
+class ResolveInputSerializer(VersionInputSerializer):
+    resolution_code = serializers.ChoiceField(choices=ResolutionCode.choices)
+    resolution_notes = serializers.CharField(max_length=20_000)
+
+
+class ReasonInputSerializer(VersionInputSerializer):
+    reason = serializers.CharField(max_length=5000)
+
+
+class CloseInputSerializer(VersionInputSerializer):
+    close_notes = serializers.CharField(max_length=5000, required=False, allow_blank=True, default="")
+
+
+class CancelInputSerializer(ReasonInputSerializer):
+    duplicate_of = _number(required=False, allow_null=True)
+
+
+class EventSerializer(serializers.ModelSerializer):
+    actor = _shown("username", null=True)
+    created_at = IsoDateTimeField(read_only=True)
+    changes = serializers.DictField(
+        child=serializers.DictField(allow_null=True),
+        read_only=True,
+        help_text='What changed: {"field": {"old": …, "new": …}}, values as the API shows them.',
+    )
+    attachment = serializers.SlugRelatedField(
+        slug_field="original_name", read_only=True, allow_null=True, help_text="The attached file's name."
+    )
+
+    class Meta:
+        model = IncidentEvent
+        fields = ["id", "kind", "actor", "created_at", "public", "body", "changes", "attachment", "version"]
+        read_only_fields = fields
+
+
+class CommentInputSerializer(serializers.Serializer):
+    body = serializers.CharField(max_length=50_000)
+    public = serializers.BooleanField(
+        required=False,
+        help_text="Whether the caller sees it. Defaults to true for callers, who write public comments "
+        "only, and to false (an internal work note) for staff.",
+    )
+
+
+class NotificationSerializer(serializers.ModelSerializer):
+    incident = _shown("number", null=True)
+    created_at = IsoDateTimeField(read_only=True)
+    read_at = IsoDateTimeField(read_only=True, allow_null=True)
+
+    class Meta:
+        model = Notification
+        fields = ["id", "kind", "incident", "subject", "body", "url", "created_at", "read_at"]
+        read_only_fields = fields

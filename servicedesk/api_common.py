@@ -1,0 +1,114 @@
+"""Pieces every API view shares: cursor pagination with an ordering allow-list, the write
+throttle, and ISO 8601 times that always carry their offset."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from django.core.exceptions import FieldDoesNotExist
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import QuerySet
+from rest_framework import serializers
+from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.pagination import CursorPagination
+from rest_framework.request import Request
+from rest_framework.settings import api_settings
+from rest_framework.throttling import ScopedRateThrottle
+
+SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+
+
+class IsoDateTimeField(serializers.DateTimeField):
+    """ISO 8601 with a numeric offset (``+01:00``, ``+00:00``), never a bare ``Z``."""
+
+    def to_representation(self, value: datetime) -> str:
+        return self.enforce_timezone(value).isoformat()
+
+
+class ApiCursorPagination(CursorPagination):
+    """Cursor pagination whose order a client may pick from the view's ``ordering_choices``.
+
+    Only near-unique columns are offered: a cursor positions on the first ordering column, so
+    ordering by a column with many ties (priority) would page badly.
+    """
+
+    page_size_query_param = "page_size"
+    max_page_size = 100
+    ordering_param = "ordering"
+
+    def get_ordering(self, request: Request, queryset: QuerySet, view: Any) -> tuple[str, ...]:
+        choices: dict[str, tuple[str, ...]] = getattr(view, "ordering_choices", {})
+        value = request.query_params.get(self.ordering_param)
+        if value is None or not choices:
+            return tuple(view.ordering)
+        if value not in choices:
+            raise ValidationError({self.ordering_param: [f"Order by one of: {', '.join(choices)}."]})
+        return choices[value]
+
+    def paginate_queryset(self, queryset: QuerySet, request: Request, view: Any = None) -> list | None:
+        self._model = queryset.model
+        return super().paginate_queryset(queryset, request, view)
+
+    def decode_cursor(self, request: Request) -> Any:
+        """A cursor is the client's input too: a forged one is a 404, never a database error."""
+        cursor = super().decode_cursor(request)
+        if cursor is None or cursor.position is None:
+            return cursor
+        try:
+            field = self._model._meta.get_field(self.ordering[0].lstrip("-"))
+            if "\x00" in str(cursor.position):
+                raise ValueError
+            field.to_python(cursor.position)
+        except (FieldDoesNotExist, DjangoValidationError, ValueError, TypeError, OverflowError):
+            raise NotFound(self.invalid_cursor_message) from None
+        return cursor
+
+    def get_schema_operation_parameters(self, view: Any) -> list[dict[str, Any]]:
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            if parameter["name"] == self.page_size_query_param:
+                parameter["schema"] = {"type": "integer", "minimum": 1, "maximum": self.max_page_size}
+        choices = getattr(view, "ordering_choices", {})
+        if choices:
+            parameters.append(
+                {
+                    "name": self.ordering_param,
+                    "required": False,
+                    "in": "query",
+                    "description": "Sort order; a leading `-` sorts descending.",
+                    "schema": {"type": "string", "enum": list(choices)},
+                }
+            )
+        return parameters
+
+
+class WritesThrottle(ScopedRateThrottle):
+    """The ``writes`` scope, applied to unsafe methods only. Rates are read per request so that
+    a change of settings (tests, reconfiguration) takes effect without a restart."""
+
+    def allow_request(self, request: Request, view: Any) -> bool:
+        if request.method in SAFE_METHODS:
+            return True
+        self.scope = "writes"
+        self.rate = self.get_rate()
+        self.num_requests, self.duration = self.parse_rate(self.rate)
+        return super(ScopedRateThrottle, self).allow_request(request, view)
+
+    def get_rate(self) -> str | None:
+        rates: dict[str, str] = api_settings.DEFAULT_THROTTLE_RATES
+        return rates.get(self.scope or "")
+
+
+class TokenThrottle(ScopedRateThrottle):
+    """The ``token`` scope: guesses at passwords through the token endpoint, per client address."""
+
+    def allow_request(self, request: Request, view: Any) -> bool:
+        self.scope = "token"
+        self.rate = self.get_rate()
+        self.num_requests, self.duration = self.parse_rate(self.rate)
+        return super(ScopedRateThrottle, self).allow_request(request, view)
+
+    def get_rate(self) -> str | None:
+        rates: dict[str, str] = api_settings.DEFAULT_THROTTLE_RATES
+        return rates.get(self.scope or "")

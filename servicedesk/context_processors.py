@@ -1,4 +1,5 @@
 """Template context shared by every page: which navigation links the signed-in user gets."""
+
 from typing import Any
 
 from django.http import HttpRequest
@@ -9,8 +10,12 @@ from escalation import roles
 def navigation(request: HttpRequest) -> dict[str, Any]:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
-        return {"nav_is_staff": False, "nav_is_manager": False, "nav_is_incident_manager": False,
-                "nav_is_service_desk": False}
+        return {
+            "nav_is_staff": False,
+            "nav_is_manager": False,
+            "nav_is_incident_manager": False,
+            "nav_is_service_desk": False,
+        }
     return {
         "nav_is_staff": roles.is_staff_member(user),
         "nav_is_service_desk": roles.is_service_desk(user),

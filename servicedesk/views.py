@@ -1,4 +1,5 @@
 """Glue views: the role-aware landing page and the health check."""
+
 from typing import Any
 
 from django.contrib.auth.decorators import login_required

@@ -2,6 +2,7 @@
 
 Domain factories live in tests/factories.py, not here.
 """
+
 from __future__ import annotations
 
 import os
@@ -69,3 +70,52 @@ def celery_worker_process(request, transactional_db, tmp_path) -> Iterator[Celer
             worker.stop()
             if _failed(request):
                 worker.dump_log()
+
+
+_RECORD_ENV_READS = """
+import importlib, json, sys
+import environ
+
+seen = set()
+original = environ.Env.get_value
+
+
+def recording(self, var, *args, **kwargs):
+    seen.add(var)
+    return original(self, var, *args, **kwargs)
+
+
+environ.Env.get_value = recording
+for module in sys.argv[1:]:
+    importlib.import_module(module)
+print(json.dumps(sorted(seen)))
+"""
+
+
+@pytest.fixture(scope="session")
+def settings_env_vars(tmp_path_factory) -> frozenset[str]:
+    """Every environment variable the settings modules read, found by importing them for real."""
+    import json
+    import subprocess
+    import sys
+
+    from tests.workers import REPO_ROOT
+
+    env = {
+        "PATH": os.environ.get("PATH", ""),
+        "SECRET_KEY": "x" * 50,
+        "ALLOWED_HOSTS": "localhost",
+        "DATABASE_URL": "sqlite:////tmp/unused.sqlite3",
+        "SERVICEDESK_VAR_DIR": str(tmp_path_factory.mktemp("var")),
+    }
+    modules = [f"servicedesk.settings.{name}" for name in ("production", "dev", "test")]
+    out = subprocess.run(
+        [sys.executable, "-c", _RECORD_ENV_READS, *modules],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    # Django and Celery read these two themselves.
+    return frozenset(json.loads(out)) | {"DJANGO_SETTINGS_MODULE", "CELERY_BROKER_URL"}

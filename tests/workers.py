@@ -11,6 +11,7 @@ Use it through the ``celery_worker_process`` fixture in ``tests/conftest.py``::
     @pytest.mark.django_db(transaction=True)
     def test_breach_is_notified(celery_worker_process): ...
 """
+
 from __future__ import annotations
 
 import os
@@ -125,9 +126,20 @@ class CeleryWorker:
 
     def command(self) -> list[str]:
         cmd = [
-            sys.executable, "-m", "celery", "-A", "servicedesk", "worker",
-            "--loglevel", "INFO", "--without-mingle", "--without-gossip",
-            "--concurrency", str(self.concurrency), "--hostname", self.hostname,
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "servicedesk",
+            "worker",
+            "--loglevel",
+            "INFO",
+            "--without-mingle",
+            "--without-gossip",
+            "--concurrency",
+            str(self.concurrency),
+            "--hostname",
+            self.hostname,
         ]
         if self.beat:
             cmd += ["--beat", "--schedule", str(self.work_dir / "celerybeat-schedule")]
@@ -161,8 +173,13 @@ class CeleryWorker:
         self._log_offset = self.log_path.stat().st_size if self.log_path.exists() else 0
         with self.log_path.open("ab") as log:
             self.process = subprocess.Popen(
-                self.command(), cwd=REPO_ROOT, env=self.environment(),
-                stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+                self.command(),
+                cwd=REPO_ROOT,
+                env=self.environment(),
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
             )
         self._wait_ready()
         return self

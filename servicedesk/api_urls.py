@@ -28,4 +28,7 @@ urlpatterns = [
     ],
     path("notifications/", incident_apis.NotificationListApi.as_view(), name="notification-list"),
     path("groups/", escalation_apis.GroupListApi.as_view(), name="group-list"),
+    path("escalation-register/", escalation_apis.EscalationRegisterApi.as_view(), name="escalation-register"),
+    path("sla-policies/", escalation_apis.SLAPolicyListApi.as_view(), name="sla-policy-list"),
+    path("sla-policies/<str:slug>/", escalation_apis.SLAPolicyDetailApi.as_view(), name="sla-policy-detail"),
 ]

@@ -183,6 +183,8 @@ SPECTACULAR_SETTINGS = {
         "HoldReasonEnum": "incidents.models.HoldReason",
         "ResolutionCodeEnum": "incidents.models.ResolutionCode",
         "ChannelEnum": "incidents.models.Channel",
+        "SupportGroupKindEnum": "escalation.models.SupportGroup.Kind",
+        "EventKindEnum": "incidents.models.IncidentEvent.Kind",
     },
 }
 

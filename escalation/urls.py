@@ -1,5 +1,9 @@
 from django.urls import path
 
+from . import views
+
 app_name = "escalation"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.escalation_register, name="register"),
+]

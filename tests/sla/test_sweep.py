@@ -1,0 +1,183 @@
+"""The sweep fires every threshold once, however often and however concurrently it runs."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+import redis
+from django.core import mail
+from django.db import connection, transaction
+
+from incidents.models import Handoff, Incident, IncidentEvent, Notification, SlaState, SlaThresholdFire
+from incidents.sweep import sla_sweep
+from servicedesk import celery_app
+from tests.factories import group, make_incident, make_user
+from tests.workers import app_broker
+
+from .conftest import deliver, london
+
+MONDAY = london(2026, 3, 23, 8, 0)
+EVENING = london(2026, 3, 23, 18, 0)  # a P2's 8 business hours are over
+
+
+def p2_for_network(actor, caller, **kw):
+    return make_incident(
+        actor=actor, caller=caller, impact=1, urgency=2, assignment_group=group("network"), now=MONDAY, **kw
+    )
+
+
+@pytest.mark.django_db
+def test_breach_is_notified_once_when_sweep_runs_twice(
+    agent, netops, netops2, incident_manager, manager, alice
+):
+    incident = p2_for_network(agent, alice, assigned_to=netops)  # assigned to a person: response met
+
+    first = sla_sweep(now=EVENING)
+    second = sla_sweep(now=EVENING)
+
+    assert (first.fired, second.fired) == (3, 0)
+    assert list(SlaThresholdFire.objects.values_list("target", "percent", "level").order_by("percent")) == [
+        ("resolution", 75, 1),
+        ("resolution", 90, 2),
+        ("resolution", 100, 3),
+    ]
+    incident.refresh_from_db()
+    assert incident.sla_state == SlaState.BREACHED
+    assert incident.escalation_level == 3
+    assert incident.sla_next_check_at is None
+    assert IncidentEvent.objects.filter(kind="sla_escalation").count() == 3
+
+    deliver()
+    deliver()
+    sla_notes = Notification.objects.filter(event__kind__startswith="sla_")
+    got = sorted(sla_notes.values_list("recipient__username", "kind", "key"))
+    assert got == sorted(
+        [
+            ("im1", "sla_escalation", "resolution:75:1"),
+            ("netops1", "sla_warning", "resolution:75:1"),
+            ("netops2", "sla_warning", "resolution:75:1"),
+            ("im1", "sla_escalation", "resolution:90:1"),
+            ("netops1", "sla_warning", "resolution:90:1"),
+            ("netops2", "sla_warning", "resolution:90:1"),
+            ("mgr1", "sla_escalation", "resolution:100:1"),
+            ("netops1", "sla_breach", "resolution:100:1"),
+            ("netops2", "sla_breach", "resolution:100:1"),
+        ]
+    )
+    assert sla_notes.filter(emailed_at__isnull=False).count() == 9
+    assert (
+        len(
+            [
+                m
+                for m in mail.outbox
+                if m.subject.startswith(f"[{incident.number}] ")
+                and ("SLA" in m.subject or "Escalation" in m.subject)
+            ]
+        )
+        == 9
+    )
+    assert "SLA breached" in next(
+        m.subject for m in mail.outbox if m.to == ["netops1@example.org"] and "breached" in m.subject
+    )
+
+
+@pytest.mark.django_db
+def test_thresholds_fire_at_their_time_and_not_before(agent, netops, alice):
+    incident = p2_for_network(agent, alice)
+    assert incident.sla_next_check_at == london(2026, 3, 23, 8, 22, 30)  # response 75 % of 30 min
+
+    assert sla_sweep(now=london(2026, 3, 23, 8, 22)).fired == 0
+    assert sla_sweep(now=london(2026, 3, 23, 8, 23)).fired == 1
+    incident.refresh_from_db()
+    assert incident.sla_state == SlaState.WARNING
+    assert incident.sla_next_check_at == london(2026, 3, 23, 8, 27)
+
+
+@pytest.mark.django_db
+def test_an_unresolved_p2_leaves_tier_1_after_30_minutes_by_rule(agent, alice):
+    incident = make_incident(actor=agent, caller=alice, impact=1, urgency=2, assigned_to=agent, now=MONDAY)
+
+    sla_sweep(now=london(2026, 3, 23, 8, 29))
+    incident.refresh_from_db()
+    assert incident.assignment_group.slug == "service-desk"
+
+    result = sla_sweep(now=london(2026, 3, 23, 8, 31))
+    sla_sweep(now=london(2026, 3, 23, 8, 32))
+
+    incident.refresh_from_db()
+    assert result.escalated == 1
+    assert incident.assignment_group.slug == "technical-support"
+    assert incident.escalation_level == 1
+    assert incident.max_tier_reached == 2
+    event = IncidentEvent.objects.get(incident=incident, kind="escalated")
+    assert event.actor is None and "rule" in event.body
+    assert Handoff.objects.get(incident=incident, ended_at__isnull=True).by_rule == "p2-leaves-tier-1"
+
+
+@pytest.fixture
+def own_broker():
+    """The test process's Celery app on a Redis database of this suite, emptied before and after."""
+    url = "redis://127.0.0.1:6379/12"
+    client = redis.Redis.from_url(url)
+    client.flushdb()
+    with app_broker(celery_app, url):
+        yield client
+    client.flushdb()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_sweeps_at_once_notify_each_threshold_once(own_broker):
+    agent = make_user("agent1", groups=["service-desk"])
+    netops = make_user("netops1", groups=["network"])
+    make_user("im1", roles=["Incident manager"])
+    alice = make_user("alice1")
+    for _ in range(30):
+        p2_for_network(agent, alice, assigned_to=netops)
+    barrier = threading.Barrier(2)
+    results, errors = [], []
+
+    def sweep():
+        try:
+            barrier.wait()
+            results.append(sla_sweep(now=EVENING, batch_size=5))
+        except Exception as error:  # noqa: BLE001 - reported below
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=sweep) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+
+    assert not errors
+    assert sum(r.fired for r in results) == 30 * 3
+    assert SlaThresholdFire.objects.count() == 30 * 3
+    assert IncidentEvent.objects.filter(kind__startswith="sla_").count() == 30 * 3
+    deliver()
+    # netops1 (assignee and member) and im1 at 75 and 90 %; netops1 at 100 % (no Manager user exists)
+    sla_notes = Notification.objects.filter(event__kind__startswith="sla_")
+    assert sla_notes.count() == 30 * 5
+    assert sla_notes.values("event", "recipient").distinct().count() == 30 * 5
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_rolled_back_transaction_sends_nothing(own_broker):
+    agent = make_user("agent1", groups=["service-desk"])
+    netops = make_user("netops1", groups=["network"])
+    alice = make_user("alice1")
+    mail.outbox.clear()
+
+    with pytest.raises(RuntimeError), transaction.atomic():
+        p2_for_network(agent, alice, assigned_to=netops)
+        assert sla_sweep(now=EVENING).fired == 3
+        raise RuntimeError("the request failed after the sweep")
+
+    assert Incident.objects.count() == 0
+    assert SlaThresholdFire.objects.count() == 0
+    assert own_broker.llen("celery") == 0  # no task was queued
+    deliver()
+    assert Notification.objects.count() == 0
+    assert mail.outbox == []

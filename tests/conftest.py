@@ -13,6 +13,10 @@ import pytest
 
 from tests.workers import CeleryWorker, app_broker, dedicated_broker_url, test_database_url
 
+# pytest-playwright keeps an event loop running in the test thread, which makes Django refuse
+# synchronous ORM calls in every later test; the tests themselves are synchronous.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
 CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
 
 

@@ -42,7 +42,13 @@ def taxonomy(db):
     software = Category.objects.create(name="Software", slug="software")
     email = Category.objects.create(name="E-mail client", slug="email-client", parent=software)
     service = Service.objects.create(name="Printing", slug="printing")
-    return {"hardware": hardware, "printer": printer, "software": software, "email": email, "service": service}
+    return {
+        "hardware": hardware,
+        "printer": printer,
+        "software": software,
+        "email": email,
+        "service": service,
+    }
 
 
 def client_for(user) -> Client:

@@ -1,4 +1,5 @@
 """Logging an incident in the browser form (issue 3)."""
+
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
@@ -57,7 +58,11 @@ def test_a_refused_attachment_logs_nothing(agent, alice, taxonomy):
     response = client_for(agent).post(
         "/incidents/new/",
         {
-            "caller": "alice1", "channel": "phone", "impact": 2, "urgency": 2, "title": "With a bad file",
+            "caller": "alice1",
+            "channel": "phone",
+            "impact": 2,
+            "urgency": 2,
+            "title": "With a bad file",
             "attachments": [SimpleUploadedFile("tool.exe", b"MZ\x90\x00\x03\x00\xff" * 400)],
         },
     )

@@ -1,0 +1,13 @@
+from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+
+
+class ServicedeskConfig(AppConfig):
+    name = "servicedesk"
+    verbose_name = "Service desk"
+
+    def ready(self) -> None:
+        from .roles_setup import grant_role_permissions
+
+        # Permissions exist only after migrate has created them, so roles get theirs here.
+        post_migrate.connect(grant_role_permissions, sender=self)

@@ -57,8 +57,8 @@ def incidents_autoclose_task() -> int:
 
 
 @shared_task(acks_late=True)
-def sla_sweep_task() -> int:
+def sla_sweep_task(batch_size: int = 100) -> int:
     """Fire due SLA thresholds and escalation rules (beat, every minute). Safe to run twice at once."""
     from .sweep import sla_sweep
 
-    return sla_sweep().fired
+    return sla_sweep(batch_size=batch_size).fired

@@ -141,7 +141,7 @@ def test_two_sweeps_at_once_notify_each_threshold_once(own_broker):
         try:
             barrier.wait()
             results.append(sla_sweep(now=EVENING, batch_size=5))
-        except Exception as error:  # noqa: BLE001 - reported below
+        except Exception as error:
             errors.append(error)
         finally:
             connection.close()

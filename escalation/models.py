@@ -1,3 +1,7 @@
+from __future__ import annotations
+
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 
@@ -20,7 +24,7 @@ class SupportGroup(models.Model):
     phone = models.CharField(max_length=40, blank=True)
     on_call_hours = models.CharField(max_length=200, blank=True)
     is_active = models.BooleanField(default=True)
-    members = models.ManyToManyField(
+    members: models.ManyToManyField[Any, Any] = models.ManyToManyField(
         settings.AUTH_USER_MODEL, through="Membership", related_name="support_groups", blank=True
     )
 

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import models
 
 from .models import Attachment, Incident, IncidentEvent
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 
 def api_value(value: Any) -> Any:
@@ -36,7 +39,7 @@ def event_record(
     *,
     incident: Incident,
     kind: str,
-    actor: AbstractBaseUser | None,
+    actor: User | None,
     now: datetime,
     changes: dict[str, dict[str, Any]] | None = None,
     body: str = "",

@@ -11,11 +11,10 @@ from __future__ import annotations
 import hashlib
 import mimetypes
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import connection, transaction
@@ -46,7 +45,10 @@ from .models import (
 )
 from .notifications import notify_on_commit
 
-User = get_user_model()
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
+UserModel = get_user_model()
 
 # Fields a person may change with ``incident_update``; lifecycle fields have their own services.
 UPDATABLE_FIELDS = (
@@ -146,7 +148,7 @@ def _check_support_group(field: str, group: SupportGroup | None) -> SupportGroup
     return group
 
 
-def _check_member(field: str, user: AbstractBaseUser | None, group: SupportGroup) -> None:
+def _check_member(field: str, user: User | None, group: SupportGroup) -> None:
     if user is None:
         return
     if not Membership.objects.filter(user=user, group=group).exists():
@@ -186,7 +188,7 @@ def _describe_event(event: IncidentEvent) -> str:
     return f"{who} changed {what} at {timezone.localtime(event.created_at):%H:%M}"
 
 
-def _authorise(actor: AbstractBaseUser, incident: Incident, action: str) -> None:
+def _authorise(actor: User, incident: Incident, action: str) -> None:
     transition = TRANSITIONS[action]
     if incident.status not in transition.sources:
         raise TransitionNotAllowed(
@@ -198,7 +200,7 @@ def _authorise(actor: AbstractBaseUser, incident: Incident, action: str) -> None
     permissions.check(actor, incident, action)
 
 
-def _save(incident: Incident, *, actor: AbstractBaseUser | None, now: datetime, fields: list[str]) -> None:
+def _save(incident: Incident, *, actor: User | None, now: datetime, fields: list[str]) -> None:
     incident.version += 1
     incident.updated_at = now
     incident.updated_by = actor
@@ -211,7 +213,7 @@ def _move_group(
     incident: Incident,
     *,
     group: SupportGroup,
-    actor: AbstractBaseUser | None,
+    actor: User | None,
     now: datetime,
     reason: str = "",
     by_rule: str = "",
@@ -237,9 +239,9 @@ def _move_group(
 @transaction.atomic
 def incident_create(
     *,
-    actor: AbstractBaseUser,
+    actor: User,
     title: str,
-    caller: AbstractBaseUser,
+    caller: User,
     description: str = "",
     channel: str = Channel.PHONE,
     impact: int = Level.MEDIUM,
@@ -248,7 +250,7 @@ def incident_create(
     subcategory: Category | None = None,
     service: Service | None = None,
     assignment_group: SupportGroup | None = None,
-    assigned_to: AbstractBaseUser | None = None,
+    assigned_to: User | None = None,
     major_incident: bool = False,
     parent: Incident | None = None,
     now: datetime | None = None,
@@ -335,7 +337,7 @@ def incident_create(
 @transaction.atomic
 def incident_update(
     *,
-    actor: AbstractBaseUser,
+    actor: User,
     incident: Incident,
     expected_version: int | None,
     now: datetime | None = None,
@@ -393,10 +395,10 @@ def incident_update(
 @transaction.atomic
 def incident_assign(
     *,
-    actor: AbstractBaseUser,
+    actor: User,
     incident: Incident,
     expected_version: int | None,
-    assigned_to: AbstractBaseUser | None = None,
+    assigned_to: User | None = None,
     assignment_group: SupportGroup | None = None,
     now: datetime | None = None,
 ) -> Incident:
@@ -431,7 +433,7 @@ def incident_assign(
 
 @transaction.atomic
 def incident_start(
-    *, actor: AbstractBaseUser, incident: Incident, expected_version: int | None, now: datetime | None = None
+    *, actor: User, incident: Incident, expected_version: int | None, now: datetime | None = None
 ) -> Incident:
     """Start work. An unassigned incident is taken by the actor, who must belong to its group."""
     now = now or timezone.now()
@@ -458,7 +460,7 @@ def incident_start(
 @transaction.atomic
 def incident_escalate(
     *,
-    actor: AbstractBaseUser | None,
+    actor: User | None,
     incident: Incident,
     expected_version: int | None,
     assignment_group: SupportGroup,
@@ -507,7 +509,7 @@ def incident_escalate(
 @transaction.atomic
 def incident_hold(
     *,
-    actor: AbstractBaseUser,
+    actor: User,
     incident: Incident,
     expected_version: int | None,
     reason: str,
@@ -541,7 +543,7 @@ def incident_hold(
 @transaction.atomic
 def incident_resume(
     *,
-    actor: AbstractBaseUser | None,
+    actor: User | None,
     incident: Incident,
     expected_version: int | None,
     now: datetime | None = None,
@@ -575,7 +577,7 @@ def incident_resume(
 @transaction.atomic
 def incident_resolve(
     *,
-    actor: AbstractBaseUser,
+    actor: User,
     incident: Incident,
     expected_version: int | None,
     resolution_code: str,
@@ -623,7 +625,7 @@ def incident_resolve(
     return inc
 
 
-def _resolve_child(child: Incident, *, parent: Incident, actor: AbstractBaseUser, now: datetime) -> None:
+def _resolve_child(child: Incident, *, parent: Incident, actor: User, now: datetime) -> None:
     inc = _lock(child, None)
     before = snapshot(inc, ["status", "resolution_code"])
     inc.status = Status.RESOLVED
@@ -648,7 +650,7 @@ def _resolve_child(child: Incident, *, parent: Incident, actor: AbstractBaseUser
 @transaction.atomic
 def incident_reopen(
     *,
-    actor: AbstractBaseUser,
+    actor: User,
     incident: Incident,
     expected_version: int | None,
     reason: str,
@@ -681,7 +683,7 @@ def incident_reopen(
 @transaction.atomic
 def incident_close(
     *,
-    actor: AbstractBaseUser | None,
+    actor: User | None,
     incident: Incident,
     expected_version: int | None,
     close_notes: str = "",
@@ -720,7 +722,7 @@ def incident_close(
 @transaction.atomic
 def incident_cancel(
     *,
-    actor: AbstractBaseUser,
+    actor: User,
     incident: Incident,
     expected_version: int | None,
     reason: str,
@@ -760,7 +762,7 @@ def incident_cancel(
 @transaction.atomic
 def incident_consult(
     *,
-    actor: AbstractBaseUser,
+    actor: User,
     incident: Incident,
     expected_version: int | None,
     group: SupportGroup,
@@ -791,7 +793,7 @@ def incident_consult(
 
 @transaction.atomic
 def consultation_answer(
-    *, actor: AbstractBaseUser, consultation: Consultation, answer: str, now: datetime | None = None
+    *, actor: User, consultation: Consultation, answer: str, now: datetime | None = None
 ) -> Consultation:
     now = now or timezone.now()
     locked = (
@@ -823,7 +825,7 @@ def consultation_answer(
 @transaction.atomic
 def incident_comment(
     *,
-    actor: AbstractBaseUser,
+    actor: User,
     incident: Incident,
     body: str,
     public: bool,
@@ -857,7 +859,7 @@ def incident_comment(
 @transaction.atomic
 def attachment_add(
     *,
-    actor: AbstractBaseUser,
+    actor: User,
     incident: Incident,
     upload: UploadedFile,
     public: bool = True,
@@ -997,8 +999,8 @@ def incidents_autoclose(*, now: datetime | None = None, batch_size: int = 200) -
 
 def user_lookup(*, username: str, field: str = "user") -> Any:
     try:
-        return User.objects.get(username=username, is_active=True)
-    except User.DoesNotExist:
+        return UserModel.objects.get(username=username, is_active=True)
+    except UserModel.DoesNotExist:
         raise ValidationError({field: f"There is no active user “{username}”."}) from None
 
 

@@ -374,7 +374,7 @@ def _one_incident(rng, cast, tops, subs, service_rows, *, created: datetime, now
             )
             consultation = inc.consultations.order_by("-id").first()
             moment = later(10, 120)
-            if moment < now:
+            if moment < now and consultation is not None:
                 services.consultation_answer(
                     actor=accessops, consultation=consultation, answer="Entitlements corrected.", now=moment
                 )

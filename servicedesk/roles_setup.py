@@ -1,5 +1,6 @@
 """Django admin permissions of the staff roles (SPEC §1), granted after every migrate."""
 
+from collections.abc import Mapping
 from typing import Any
 
 from escalation.choices import Role
@@ -16,7 +17,7 @@ def grant_role_permissions(sender: Any = None, **kwargs: Any) -> None:
     from django.contrib.auth.models import Group, Permission
     from django.db.models import Q
 
-    def perms(spec: dict[str, list[str] | None], actions: tuple[str, ...]) -> list[Permission]:
+    def perms(spec: Mapping[str, list[str] | None], actions: tuple[str, ...]) -> list[Permission]:
         query = Q(pk__in=[])
         for app, models in spec.items():
             scope = Q(content_type__app_label=app)

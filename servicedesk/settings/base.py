@@ -4,6 +4,7 @@ The per-environment modules (``dev``, ``test``, ``production``) only change defa
 none of them holds a secret.
 """
 from pathlib import Path
+from typing import Any
 
 import environ
 from celery.schedules import crontab
@@ -202,7 +203,7 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # (events not yet notified, thresholds not yet fired) are caught up by beat later.
 CELERY_BROKER_CONNECTION_TIMEOUT = env.float("CELERY_BROKER_CONNECTION_TIMEOUT", default=2.0)
 CELERY_TASK_PUBLISH_RETRY = False
-CELERY_BROKER_TRANSPORT_OPTIONS = {
+CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, Any] = {
     "socket_connect_timeout": 2,
     "socket_timeout": 5,
     "max_retries": 1,

@@ -6,9 +6,9 @@ pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
 
 def _pong_from(worker, timeout: float = 5.0) -> bool:
-    # The Redis database is this run's own, so the first reply can only come from our worker:
-    # stop there rather than wait out the timeout as control.ping() does.
-    replies = celery_app.control.broadcast("ping", reply=True, timeout=timeout, limit=1)
+    # Addressed to this worker only, and done at its first reply rather than at the timeout as
+    # control.ping() without a destination would be.
+    replies = celery_app.control.ping(destination=[worker.hostname], timeout=timeout)
     return any(worker.hostname in reply for reply in replies)
 
 

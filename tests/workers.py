@@ -14,10 +14,13 @@ Use it through the ``celery_worker_process`` fixture in ``tests/conftest.py``::
 
 from __future__ import annotations
 
+import fcntl
 import os
+import re
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from collections.abc import Iterator
@@ -49,19 +52,38 @@ def test_database_url() -> str:
     return f"postgresql://{auth}{host}{port}/{quote(db['NAME'], safe='')}"
 
 
-def dedicated_broker_url(base_url: str | None = None) -> str:
-    """The Redis broker URL with a database number of this pytest process's own.
+_claimed_databases: dict[str, tuple[int, object]] = {}
 
-    xdist worker ``gwN`` gets database ``N + 1``; a run without xdist gets 1. Database 0 stays for
+
+def dedicated_broker_url(base_url: str | None = None) -> str:
+    """The Redis broker URL with a database number no other test process on this machine uses.
+
+    Each pytest process (every xdist worker, and every concurrent pytest session, e.g. two
+    developers' on one machine) claims the first free database 1-15 with a lock file held until it
+    exits, so purging its broker never touches another's queue or pidbox. Database 0 stays for
     people and for `make run` against Redis.
     """
     base_url = base_url or os.environ.get("CELERY_BROKER_URL") or "redis://127.0.0.1:6379/0"
     parts = urlsplit(base_url)
     if parts.scheme not in ("redis", "rediss"):
         raise RuntimeError(f"worker tests need a Redis broker, got {parts.scheme}://")
-    worker_id = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
-    number = int(worker_id[2:]) + 1 if worker_id.startswith("gw") and worker_id[2:].isdigit() else 1
-    return urlunsplit((parts.scheme, parts.netloc, f"/{number % 16 or 1}", "", ""))
+    if parts.netloc not in _claimed_databases:
+        _claimed_databases[parts.netloc] = _claim_database(parts.netloc)
+    number = _claimed_databases[parts.netloc][0]
+    return urlunsplit((parts.scheme, parts.netloc, f"/{number}", "", ""))
+
+
+def _claim_database(netloc: str) -> tuple[int, object]:
+    server = re.sub(r"[^A-Za-z0-9]+", "_", netloc.rpartition("@")[2])
+    for number in range(1, 16):
+        lock = open(Path(tempfile.gettempdir()) / f"servicedesk-test-redis-{server}-{number}.lock", "w")  # noqa: SIM115
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            lock.close()
+            continue
+        return number, lock  # the open file holds the lock for the life of this process
+    raise RuntimeError("all Redis databases 1-15 are claimed by other test processes")
 
 
 def _reset_connection_pools(app) -> None:

@@ -1,4 +1,5 @@
 """business_time against a brute-force reference that walks the clock one minute at a time."""
+
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
@@ -28,8 +29,9 @@ def is_working_minute(cal: bt.Calendar, utc_minute: datetime) -> bool:
     return any(a <= m < b for a, b in cal.hours.get(local.weekday(), ()))
 
 
-def reference_add(cal: bt.Calendar, start: datetime, target_minutes: int,
-                  horizon_minutes: int) -> datetime | None:
+def reference_add(
+    cal: bt.Calendar, start: datetime, target_minutes: int, horizon_minutes: int
+) -> datetime | None:
     moment, counted = start.astimezone(UTC), 0
     if target_minutes == 0:
         return start

@@ -6,12 +6,37 @@ dict through a batch (the sweep, a recompute) so that the tables are read once p
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
 from . import business_time as bt
 from .business_time import minutes
 from .models import BusinessCalendar, EscalationRule, SLAPolicy
+
+_scope = threading.local()
+
+
+@contextmanager
+def config_cached() -> Iterator[dict[Any, Any]]:
+    """Read the SLA configuration once for everything inside the block.
+
+    For long runs that do not change the configuration themselves (loading history, imports):
+    every service call would otherwise read the policy, calendars and rules again.
+    """
+    previous = getattr(_scope, "cache", None)
+    _scope.cache = {} if previous is None else previous
+    try:
+        yield _scope.cache
+    finally:
+        _scope.cache = previous
+
+
+def _scope_cache() -> dict[Any, Any]:
+    cache = getattr(_scope, "cache", None)
+    return {} if cache is None else cache
 
 
 @dataclass(frozen=True)
@@ -55,7 +80,7 @@ def _policy(slug: str) -> SLAPolicy:
 
 def targets_for(*, priority: int, policy_slug: str = "", cache: dict[Any, Any] | None = None) -> Targets:
     """The targets of ``priority`` under the named policy (the default policy if it is gone)."""
-    cache = {} if cache is None else cache
+    cache = _scope_cache() if cache is None else cache
     key = ("targets", policy_slug, priority)
     if key in cache:
         return cache[key]
@@ -84,7 +109,7 @@ def targets_for(*, priority: int, policy_slug: str = "", cache: dict[Any, Any] |
 
 def calendar_default(*, cache: dict[Any, Any] | None = None) -> bt.Calendar:
     """The default policy's calendar: business days for auto-close and reports."""
-    cache = {} if cache is None else cache
+    cache = _scope_cache() if cache is None else cache
     if "default-calendar" not in cache:
         policy = _policy("")
         cache["default-calendar"] = calendar_value(policy.calendar)
@@ -92,7 +117,7 @@ def calendar_default(*, cache: dict[Any, Any] | None = None) -> bt.Calendar:
 
 
 def escalation_rules_active(*, cache: dict[Any, Any] | None = None) -> list[EscalationRule]:
-    cache = {} if cache is None else cache
+    cache = _scope_cache() if cache is None else cache
     if "rules" not in cache:
         cache["rules"] = list(EscalationRule.objects.filter(is_active=True).select_related("to_group"))
     return cache["rules"]

@@ -18,6 +18,7 @@ from django.contrib.auth.models import Group
 from django.db import transaction
 from django.utils import timezone
 
+from escalation import policies
 from escalation.choices import Role
 from escalation.models import ContactPerson, EscalationPoint, Membership, SupportGroup
 from incidents import services
@@ -436,7 +437,7 @@ def load_demo(*, incidents: int = 1500, days: int = 182) -> dict[str, int]:
     if demo_is_loaded():
         return {"incidents": 0}
     _groups.clear()
-    with queueing.muted(), transaction.atomic():
+    with queueing.muted(), policies.config_cached(), transaction.atomic():
         cast = load_people()
         load_register(cast)
         made = load_history(cast, incidents=incidents, days=days)

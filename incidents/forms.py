@@ -9,7 +9,7 @@ look-ups, whose ``ValidationError`` comes back onto the form.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 
@@ -46,12 +46,16 @@ class CategorySelect(forms.Select):
         super().__init__(*args, **kwargs)
         self.parents = parents or {}
 
-    def create_option(self, name, value, label, selected, index, subindex=None, attrs=None):  # type: ignore[no-untyped-def]
+    def create_option(self, name, value, label, selected, index, subindex=None, attrs=None):
         option = super().create_option(name, value, label, selected, index, subindex, attrs)
         parent = self.parents.get(str(value))
         if parent:
             option["attrs"]["data-parent"] = parent
         return option
+
+
+def _field(form: Any, name: str) -> forms.ChoiceField:
+    return cast(forms.ChoiceField, form.fields[name])
 
 
 def bootstrap(form: forms.Form) -> None:
@@ -86,8 +90,8 @@ class CategoryFieldsMixin:
         tops = [c for c in categories if c.parent_id is None]
         subs = [c for c in categories if c.parent_id is not None]
         names = {c.pk: c.name for c in tops}
-        self.fields["category"].choices = [*EMPTY, *((str(c.pk), c.name) for c in tops)]
-        self.fields["subcategory"].choices = [
+        _field(self, "category").choices = [*EMPTY, *((str(c.pk), c.name) for c in tops)]
+        _field(self, "subcategory").choices = [
             *EMPTY,
             *((str(c.pk), f"{names.get(c.parent_id or 0, '')} › {c.name}") for c in subs),
         ]
@@ -95,7 +99,7 @@ class CategoryFieldsMixin:
             attrs={"data-subcategory-of": "id_category"},
             parents={str(c.pk): str(c.parent_id) for c in subs},
         )
-        self.fields["subcategory"].widget.choices = self.fields["subcategory"].choices
+        self.fields["subcategory"].widget.choices = _field(self, "subcategory").choices
         self._categories = {str(c.pk): c for c in categories}
 
     def category_object(self, key: str) -> Category | None:
@@ -125,7 +129,7 @@ class IncidentCreateForm(CategoryFieldsMixin, forms.Form):
     ):
         super().__init__(*args, **kwargs)
         self.setup_categories(categories)
-        self.fields["service"].choices = [*EMPTY, *((s.slug, s.name) for s in services)]
+        _field(self, "service").choices = [*EMPTY, *((s.slug, s.name) for s in services)]
         self._services = {s.slug: s for s in services}
 
     def service_object(self) -> Service | None:
@@ -166,7 +170,7 @@ class IncidentEditForm(CategoryFieldsMixin, forms.Form):
     ) -> None:
         super().__init__(*args, **kwargs)
         self.setup_categories(categories)
-        self.fields["service"].choices = [*EMPTY, *((s.slug, s.name) for s in services)]
+        _field(self, "service").choices = [*EMPTY, *((s.slug, s.name) for s in services)]
         self._services = {s.slug: s for s in services}
         if not full:
             for name in self.OWNER_ONLY:
@@ -215,7 +219,7 @@ class AssignForm(VersionedForm):
 
     def __init__(self, *args: Any, context: dict[str, Any], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["assigned_to"].choices = [
+        _field(self, "assigned_to").choices = [
             *EMPTY,
             *((u.get_username(), u.get_full_name() or u.get_username()) for u in context["members"]),
         ]
@@ -227,7 +231,7 @@ class EscalateForm(VersionedForm):
 
     def __init__(self, *args: Any, context: dict[str, Any], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["assignment_group"].choices = group_choices_by_tier(
+        _field(self, "assignment_group").choices = group_choices_by_tier(
             context["groups"], exclude=context["incident"].assignment_group_id
         )
 
@@ -238,7 +242,7 @@ class ConsultForm(VersionedForm):
 
     def __init__(self, *args: Any, context: dict[str, Any], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["group"].choices = [
+        _field(self, "group").choices = [
             *EMPTY,
             *((g.slug, g.name) for g in context["groups"] if g.is_consulted),
         ]
@@ -295,7 +299,7 @@ class CommentForm(forms.Form):
 
 
 class AttachForm(forms.Form):
-    files = MultipleFileField(label="Files")
+    uploads = MultipleFileField(label="Files")
     public = forms.BooleanField(required=False, initial=True, label="The caller may see these files")
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -343,15 +347,15 @@ class QueueFilterForm(forms.Form):
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["group"].choices = [
+        _field(self, "group").choices = [
             ("", "Any group"),
             *((g.slug, g.name) for g in groups if not g.is_consulted),
         ]
-        self.fields["category"].choices = [
+        _field(self, "category").choices = [
             ("", "Any category"),
             *((str(c.pk), str(c)) for c in categories),
         ]
-        self.fields["service"].choices = [("", "Any service"), *((s.slug, s.name) for s in services)]
+        _field(self, "service").choices = [("", "Any service"), *((s.slug, s.name) for s in services)]
         bootstrap(self)
 
 
@@ -364,11 +368,11 @@ class BulkForm(forms.Form):
 
     def __init__(self, *args: Any, groups: Sequence[SupportGroup], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["assignment_group"].choices = group_choices_by_tier(groups)
+        _field(self, "assignment_group").choices = group_choices_by_tier(groups)
         bootstrap(self)
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         if data.get("operation") == "assign" and not data.get("assigned_to"):
             self.add_error("assigned_to", "Name the person to assign to.")
         if data.get("operation") == "move" and not data.get("assignment_group"):

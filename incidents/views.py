@@ -31,6 +31,12 @@ from .models import TRANSITIONS, Consultation, Incident, PriorityMatrixEntry
 from .selectors import attachment_get_for_user, incident_get_for_user, incident_timeline
 
 
+class AuthedRequest(HttpRequest):
+    """A request that ``staff_required`` has let through: its user is a signed-in staff member."""
+
+    user: Any
+
+
 def staff_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
     """The workspace is for staff; end users get 403 here (their portal is elsewhere)."""
 
@@ -57,8 +63,8 @@ def _errors_onto_form(form: Form, error: ValidationError) -> None:
 
 @staff_required
 @require_http_methods(["GET", "POST"])
-def incident_create(request: HttpRequest) -> HttpResponse:
-    kwargs = {"categories": queues.active_categories(), "services": queues.active_services()}
+def incident_create(request: AuthedRequest) -> HttpResponse:
+    kwargs: dict[str, Any] = {"categories": queues.active_categories(), "services": queues.active_services()}
     form = forms.IncidentCreateForm(request.POST or None, request.FILES or None, **kwargs)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -103,7 +109,7 @@ def incident_create(request: HttpRequest) -> HttpResponse:
 
 @staff_required
 @require_GET
-def caller_options(request: HttpRequest) -> HttpResponse:
+def caller_options(request: AuthedRequest) -> HttpResponse:
     """<option>s for the caller <datalist>, fetched by htmx as the agent types."""
     term = request.GET.get("q") or request.GET.get("caller") or ""
     return render(request, "incidents/_caller_options.html", {"users": queues.users_matching(term)})
@@ -115,7 +121,7 @@ def caller_options(request: HttpRequest) -> HttpResponse:
 @staff_required
 @require_GET
 @transaction.non_atomic_requests  # a read: no transaction, and two fewer queries per page
-def incident_list(request: HttpRequest) -> HttpResponse:
+def incident_list(request: AuthedRequest) -> HttpResponse:
     groups = queues.active_groups()
     queue = request.GET.get("queue") or queues.default_queue(request.user)
     if queue not in queues.QUEUES:
@@ -126,7 +132,9 @@ def incident_list(request: HttpRequest) -> HttpResponse:
     qs = queues.queue_queryset(request.user, queue, groups=groups)
     if filters.is_valid():
         qs = queues.apply_filters(qs, filters.cleaned_data, groups=groups)
-    sort = request.GET.get("sort") if request.GET.get("sort") in queues.SORTS else queues.DEFAULT_SORT
+    sort = request.GET.get("sort") or ""
+    if sort not in queues.SORTS:
+        sort = queues.DEFAULT_SORT
     page = queues.paginate(qs, sort_key=sort, cursor=request.GET.get("cursor"))
     return render(
         request,
@@ -146,7 +154,7 @@ def incident_list(request: HttpRequest) -> HttpResponse:
 
 @staff_required
 @require_POST
-def incident_bulk(request: HttpRequest) -> HttpResponse:
+def incident_bulk(request: AuthedRequest) -> HttpResponse:
     """Assign or move several incidents; each goes through the service with the version the user saw."""
     back = request.POST.get("next") or reverse("incidents:list")
     if not back.startswith("/"):
@@ -157,7 +165,7 @@ def incident_bulk(request: HttpRequest) -> HttpResponse:
         messages.warning(request, "Select at least one incident.")
         return redirect(back)
     if not form.is_valid():
-        messages.error(request, " ".join(e for errs in form.errors.values() for e in errs))
+        messages.error(request, " ".join(str(e) for errs in form.errors.values() for e in errs))
         return redirect(back)
     data = form.cleaned_data
     try:
@@ -207,7 +215,7 @@ def incident_bulk(request: HttpRequest) -> HttpResponse:
 class Action:
     """A POST endpoint on the incident page."""
 
-    form: type[Form]
+    form: Any  # a Form class taking ``context=``
     permission: str  # the permissions/lifecycle action it needs
     label: str
     needs: tuple[str, ...] = ()  # pick-lists its form is built from: "groups", "members"
@@ -278,7 +286,7 @@ def _initial(name: str, incident: Incident) -> dict[str, Any]:
 
 
 def _render_detail(
-    request: HttpRequest,
+    request: AuthedRequest,
     incident: Incident,
     *,
     bound: tuple[str, Form] | None = None,
@@ -325,7 +333,7 @@ def _render_detail(
 @staff_required
 @require_GET
 @transaction.non_atomic_requests  # a read: no transaction, and two fewer queries per page
-def incident_detail(request: HttpRequest, number: str) -> HttpResponse:
+def incident_detail(request: AuthedRequest, number: str) -> HttpResponse:
     incident = incident_get_for_user(user=request.user, number=number)
     return _render_detail(request, incident)
 
@@ -337,7 +345,7 @@ def _with_version(data: QueryDict, version: int) -> QueryDict:
     return copy
 
 
-def _perform(request: HttpRequest, incident: Incident, name: str, form: Form) -> str:
+def _perform(request: AuthedRequest, incident: Incident, name: str, form: Form) -> str:
     """Call the service behind action ``name`` and return the message to show."""
     data = form.cleaned_data
     user = request.user
@@ -403,15 +411,15 @@ def _perform(request: HttpRequest, incident: Incident, name: str, form: Form) ->
         return f"Your {'public comment' if data['public'] else 'work note'} is on {n}."
     if name == "attach":
         with transaction.atomic():  # all the files or none
-            for upload in data["files"]:
+            for upload in data["uploads"]:
                 services.attachment_add(**common, upload=upload, public=data["public"])
-        return f"{len(data['files'])} file(s) attached to {n}."
+        return f"{len(data['uploads'])} file(s) attached to {n}."
     raise Http404(f"No action {name}.")
 
 
 @staff_required
 @require_POST
-def incident_action(request: HttpRequest, number: str, action: str) -> HttpResponse:
+def incident_action(request: AuthedRequest, number: str, action: str) -> HttpResponse:
     if action not in ACTIONS:
         raise Http404(f"No action {action}.")
     incident = incident_get_for_user(user=request.user, number=number)
@@ -453,7 +461,7 @@ def incident_action(request: HttpRequest, number: str, action: str) -> HttpRespo
 
 @staff_required
 @require_POST
-def consultation_answer(request: HttpRequest, number: str) -> HttpResponse:
+def consultation_answer(request: AuthedRequest, number: str) -> HttpResponse:
     incident = incident_get_for_user(user=request.user, number=number)
     form = forms.AnswerForm(request.POST)
     status = 400
@@ -485,13 +493,17 @@ def consultation_answer(request: HttpRequest, number: str) -> HttpResponse:
 
 @staff_required
 @require_http_methods(["GET", "POST"])
-def incident_edit(request: HttpRequest, number: str) -> HttpResponse:
+def incident_edit(request: AuthedRequest, number: str) -> HttpResponse:
     incident = incident_get_for_user(user=request.user, number=number)
     if not (incident.allows("update") and permissions.can(request.user, incident, "update")):
         messages.error(request, f"You may not edit {incident.number} now.")
         return redirect("incidents:detail", number=incident.number)
     full = permissions.can_work(request.user, incident)
-    kwargs = {"categories": queues.active_categories(), "services": queues.active_services(), "full": full}
+    kwargs: dict[str, Any] = {
+        "categories": queues.active_categories(),
+        "services": queues.active_services(),
+        "full": full,
+    }
     status = 200
     if request.method == "POST":
         form = forms.IncidentEditForm(request.POST, **kwargs)

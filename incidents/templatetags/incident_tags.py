@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-import markdown as markdown_lib
+import markdown as markdown_lib  # type: ignore[import-untyped]
 import nh3
 from django import template
 from django.utils.safestring import SafeString, mark_safe

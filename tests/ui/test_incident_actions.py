@@ -251,7 +251,10 @@ def test_comments_public_and_internal_are_told_apart(agent, incident):
 def test_attach_several_files(agent, incident):
     response = client_for(agent).post(
         f"/incidents/{incident.number}/attach/",
-        {"files": [SimpleUploadedFile("a.txt", b"one"), SimpleUploadedFile("b.txt", b"two")], "public": "on"},
+        {
+            "uploads": [SimpleUploadedFile("a.txt", b"one"), SimpleUploadedFile("b.txt", b"two")],
+            "public": "on",
+        },
     )
     assert response.status_code == 302
     assert sorted(incident.attachments.values_list("original_name", flat=True)) == ["a.txt", "b.txt"]

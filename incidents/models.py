@@ -249,6 +249,7 @@ class Incident(models.Model):
             models.Index(fields=["status", "priority", "-created_at"], name="inc_status_priority_created"),
             models.Index(fields=["sla_state", "status"], name="inc_sla_state_status"),
             models.Index(fields=["-created_at", "-id"], name="inc_created_id"),
+            models.Index(fields=["-updated_at", "-id"], name="inc_updated_id"),
             models.Index(fields=["resolved_at"], name="inc_resolved_at"),
             models.Index(fields=["closed_at"], name="inc_closed_at"),
             # The SLA sweep reads only rows with a pending threshold.

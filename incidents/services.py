@@ -200,8 +200,13 @@ def _authorise(actor: User, incident: Incident, action: str) -> None:
     permissions.check(actor, incident, action)
 
 
-def _save(incident: Incident, *, actor: User | None, now: datetime, fields: list[str]) -> None:
-    incident.version += 1
+def _save(
+    incident: Incident, *, actor: User | None, now: datetime, fields: list[str], bump: bool = True
+) -> None:
+    """Save with a new version. ``bump=False`` is for additions that change no field a person
+    edits (comments, attachments, consultations): they must not refuse a colleague's save."""
+    if bump:
+        incident.version += 1
     incident.updated_at = now
     incident.updated_by = actor
     incident.save(
@@ -778,7 +783,7 @@ def incident_consult(
     consultation = Consultation.objects.create(
         incident=inc, group=group, question=question, requested_by=actor, requested_at=now
     )
-    _save(inc, actor=actor, now=now, fields=[])
+    _save(inc, actor=actor, now=now, fields=[], bump=False)
     event = event_record(
         incident=inc,
         kind=IncidentEvent.Kind.CONSULTED,
@@ -809,7 +814,7 @@ def consultation_answer(
     locked.answered_by = actor
     locked.answered_at = now
     locked.save(update_fields=["answer", "answered_by", "answered_at"])
-    _save(inc, actor=actor, now=now, fields=[])
+    _save(inc, actor=actor, now=now, fields=[], bump=False)
     event = event_record(
         incident=inc,
         kind=IncidentEvent.Kind.CONSULTATION_ANSWERED,
@@ -846,7 +851,7 @@ def incident_comment(
     fields: list[str] = []
     if public and staff and permissions.can_work(actor, inc) and inc.responded_at is None:
         sla.acknowledge(inc, now=now)
-    _save(inc, actor=actor, now=now, fields=fields)
+    _save(inc, actor=actor, now=now, fields=fields, bump=False)
     event = event_record(
         incident=inc, kind=IncidentEvent.Kind.COMMENT, actor=actor, now=now, body=body, public=public
     )
@@ -900,7 +905,7 @@ def attachment_add(
     )
     attachment.file.save(name, upload, save=False)
     attachment.save()
-    _save(inc, actor=actor, now=now, fields=[])
+    _save(inc, actor=actor, now=now, fields=[], bump=False)
     event = event_record(
         incident=inc,
         kind=IncidentEvent.Kind.ATTACHMENT,

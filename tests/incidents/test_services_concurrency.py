@@ -110,3 +110,18 @@ def test_two_agents_saving_the_same_version_at_once_lose_no_update():
     incident.refresh_from_db()
     assert incident.title == winner and incident.version == 2
     assert IncidentEvent.objects.filter(incident=incident, kind="updated").count() == 1
+
+
+@pytest.mark.django_db
+def test_a_colleagues_comment_does_not_refuse_an_edit_in_progress(agent, tech, alice):
+    incident = make_incident(actor=agent, caller=alice)
+    seen = incident.version
+    services.incident_comment(actor=agent, incident=incident, body="Called the caller back", public=True)
+    services.incident_consult(
+        actor=agent, incident=incident, expected_version=seen, group=group("access"), question="Locked?"
+    )
+    resolved = services.incident_resolve(
+        actor=agent, incident=incident, expected_version=seen,
+        resolution_code="workaround", resolution_notes="Unlocked the account",
+    )
+    assert resolved.status == "resolved" and resolved.version == seen + 1

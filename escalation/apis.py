@@ -60,7 +60,14 @@ class GroupListApi(GenericAPIView):
 # --- escalation register -----------------------------------------------------------------------
 
 
+def _email() -> serializers.CharField:
+    # An email address, or empty where none is recorded: not `format: email`, which rejects "".
+    return serializers.CharField(read_only=True, help_text="An email address, or empty.")
+
+
 class ContactSerializer(serializers.ModelSerializer):
+    email = _email()
+
     class Meta:
         model = ContactPerson
         fields = ["name", "role", "email", "phone", "on_call_hours"]
@@ -68,7 +75,9 @@ class ContactSerializer(serializers.ModelSerializer):
 
 
 class EscalationPointSerializer(serializers.ModelSerializer):
-    user = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+    user: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(
+        slug_field="username", read_only=True, allow_null=True
+    )
 
     class Meta:
         model = EscalationPoint
@@ -77,6 +86,7 @@ class EscalationPointSerializer(serializers.ModelSerializer):
 
 
 class RegisterEntrySerializer(serializers.ModelSerializer):
+    email = _email()
     contacts = ContactSerializer(many=True, read_only=True)
     points_of_escalation = EscalationPointSerializer(many=True, read_only=True, source="escalation_points")
 
@@ -143,7 +153,7 @@ class IsIncidentManagerToWrite(BasePermission):
 
 
 class SLATargetSerializer(serializers.ModelSerializer):
-    calendar = serializers.SlugRelatedField(
+    calendar: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(
         slug_field="slug", read_only=True, allow_null=True, help_text="Null: the policy's calendar."
     )
 
@@ -154,7 +164,9 @@ class SLATargetSerializer(serializers.ModelSerializer):
 
 
 class SLAPolicySerializer(serializers.ModelSerializer):
-    calendar = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    calendar: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(
+        slug_field="slug", read_only=True
+    )
     targets = SLATargetSerializer(many=True, read_only=True)
 
     class Meta:

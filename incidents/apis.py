@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import django_filters
 from django.contrib.auth.models import AbstractBaseUser
@@ -46,6 +46,9 @@ from .serializers import (
     VersionInputSerializer,
 )
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
 NUMBER_PARAMETER = OpenApiParameter(
     "number",
     str,
@@ -57,11 +60,11 @@ _NUMBER_RE = re.compile(NUMBER_PATTERN)
 DETAIL_RELATED = ("reported_by", "parent", "duplicate_of")
 
 
-def _actor(request: Request) -> AbstractBaseUser:
+def _actor(request: Request) -> User:
     """The signed-in user; every view here requires authentication before it runs."""
     user = request.user
     assert isinstance(user, AbstractBaseUser)
-    return user
+    return cast("User", user)
 
 
 def _incident_for(request: Request, number: str) -> Incident:
@@ -176,7 +179,7 @@ class IncidentListCreateApi(GenericAPIView):
             actor=_actor(request),
             title=data["title"],
             description=data["description"],
-            caller=data.get("caller") or _actor(request),
+            caller=cast("User", data.get("caller") or _actor(request)),
             channel=data["channel"],
             impact=data["impact"],
             urgency=data["urgency"],
@@ -227,9 +230,7 @@ class IncidentDetailApi(GenericAPIView):
         data = _valid(IncidentUpdateInputSerializer, request)
         version = data.pop("version")
         if "subcategory" in data:
-            data["subcategory"] = _subcategory(
-                data["subcategory"], data.get("category", incident.category)
-            )
+            data["subcategory"] = _subcategory(data["subcategory"], data.get("category", incident.category))
         for link in ("parent", "duplicate_of"):
             if link in data:
                 data[link] = _visible_incident(request, data[link], link)
@@ -376,7 +377,7 @@ class IncidentCommentsApi(GenericAPIView):
         operation_id="incidents_comments_list",
         summary="Activity and comments (callers see public entries only)",
         parameters=[NUMBER_PARAMETER],
-        responses={200: EventSerializer(many=True), **READ_ERRORS},
+        responses={200: EventSerializer(many=True), 400: E400, **READ_ERRORS},
     )
     def get(self, request: Request, number: str) -> Response:
         incident = _incident_for(request, number)

@@ -75,6 +75,10 @@ class IncidentSerializer(serializers.ModelSerializer):
     service = _shown("slug", null=True)
     parent = _shown("number", null=True)  # type: ignore[assignment]
     duplicate_of = _shown("number", null=True)
+    # Declared here because DRF drops `allow_blank` from read-only model fields, and the schema
+    # must say that "" (not on hold, not resolved) is a value these take.
+    hold_reason = serializers.ChoiceField(HoldReason.choices, allow_blank=True, read_only=True)
+    resolution_code = serializers.ChoiceField(ResolutionCode.choices, allow_blank=True, read_only=True)
     response_due_at = IsoDateTimeField(read_only=True, allow_null=True)
     resolution_due_at = IsoDateTimeField(read_only=True, allow_null=True)
     responded_at = IsoDateTimeField(read_only=True, allow_null=True)
@@ -234,9 +238,7 @@ class EventSerializer(serializers.ModelSerializer):
         read_only=True,
         help_text='What changed: {"field": {"old": …, "new": …}}, values as the API shows them.',
     )
-    attachment = serializers.SlugRelatedField(
-        slug_field="original_name", read_only=True, allow_null=True, help_text="The attached file's name."
-    )
+    attachment = _shown("original_name", null=True, help_text="The attached file's name.")
 
     class Meta:
         model = IncidentEvent

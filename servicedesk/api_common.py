@@ -51,8 +51,12 @@ class ApiCursorPagination(CursorPagination):
         return super().paginate_queryset(queryset, request, view)
 
     def decode_cursor(self, request: Request) -> Any:
-        """A cursor is the client's input too: a forged one is a 404, never a database error."""
-        cursor = super().decode_cursor(request)
+        """A cursor is the client's input too: a forged one is a 400, never a database error."""
+        invalid = ValidationError({self.cursor_query_param: [self.invalid_cursor_message]})
+        try:
+            cursor = super().decode_cursor(request)
+        except NotFound:
+            raise invalid from None
         if cursor is None or cursor.position is None:
             return cursor
         try:
@@ -61,7 +65,7 @@ class ApiCursorPagination(CursorPagination):
                 raise ValueError
             field.to_python(cursor.position)
         except (FieldDoesNotExist, DjangoValidationError, ValueError, TypeError, OverflowError):
-            raise NotFound(self.invalid_cursor_message) from None
+            raise invalid from None
         return cursor
 
     def get_schema_operation_parameters(self, view: Any) -> list[dict[str, Any]]:
@@ -96,7 +100,7 @@ class WritesThrottle(ScopedRateThrottle):
         return super(ScopedRateThrottle, self).allow_request(request, view)
 
     def get_rate(self) -> str | None:
-        rates: dict[str, str] = api_settings.DEFAULT_THROTTLE_RATES
+        rates: dict[str, Any] = api_settings.DEFAULT_THROTTLE_RATES
         return rates.get(self.scope or "")
 
 
@@ -110,5 +114,5 @@ class TokenThrottle(ScopedRateThrottle):
         return super(ScopedRateThrottle, self).allow_request(request, view)
 
     def get_rate(self) -> str | None:
-        rates: dict[str, str] = api_settings.DEFAULT_THROTTLE_RATES
+        rates: dict[str, Any] = api_settings.DEFAULT_THROTTLE_RATES
         return rates.get(self.scope or "")

@@ -159,6 +159,9 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "servicedesk.api_errors.api_exception_handler",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    # OPTIONS would describe the same as /api/schema/, and DRF's description breaks on views
+    # without a queryset: answer 405 instead.
+    "DEFAULT_METADATA_CLASS": None,
     "DEFAULT_THROTTLE_RATES": {
         "token": env.str("THROTTLE_TOKEN", default="20/min"),
         "writes": env.str("THROTTLE_WRITES", default="120/min"),

@@ -34,7 +34,8 @@ class SupportGroup(models.Model):
             models.CheckConstraint(
                 name="supportgroup_tier_matches_kind",
                 condition=(
-                    models.Q(kind="support", tier__isnull=False) | models.Q(kind="consulted", tier__isnull=True)
+                    models.Q(kind="support", tier__isnull=False)
+                    | models.Q(kind="consulted", tier__isnull=True)
                 ),
                 violation_error_message="A support group has a tier; a consulted group has none.",
             )

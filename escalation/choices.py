@@ -1,4 +1,5 @@
 """Vocabulary shared by every layer: tiers, priorities and the staff roles."""
+
 from django.db import models
 
 

@@ -4,7 +4,8 @@ Incident numbers are matched loosely here and checked by the views, so that a ma
 is a JSON 404 like any other unknown incident.
 """
 
-from django.urls import path
+from django.http import HttpRequest, JsonResponse
+from django.urls import path, re_path
 
 from escalation import apis as escalation_apis
 from incidents import apis as incident_apis
@@ -12,6 +13,12 @@ from incidents import apis as incident_apis
 from .api_auth import TokenObtainApi
 
 app_name = "api"
+
+
+def endpoint_not_found(request: HttpRequest, rest: str = "") -> JsonResponse:
+    """Unknown paths under /api/v1/ answer in JSON like the rest of the API, not with an HTML page."""
+    return JsonResponse({"detail": "There is no such API endpoint."}, status=404)
+
 
 urlpatterns = [
     path("auth/token/", TokenObtainApi.as_view(), name="auth-token"),
@@ -31,4 +38,5 @@ urlpatterns = [
     path("escalation-register/", escalation_apis.EscalationRegisterApi.as_view(), name="escalation-register"),
     path("sla-policies/", escalation_apis.SLAPolicyListApi.as_view(), name="sla-policy-list"),
     path("sla-policies/<str:slug>/", escalation_apis.SLAPolicyDetailApi.as_view(), name="sla-policy-detail"),
+    re_path(r"^(?P<rest>.*)$", endpoint_not_found, name="not-found"),
 ]

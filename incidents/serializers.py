@@ -56,6 +56,29 @@ def _number(**kwargs: Any) -> serializers.RegexField:
     )
 
 
+def _category() -> serializers.SlugRelatedField[Any]:
+    return serializers.SlugRelatedField(
+        slug_field="slug",
+        queryset=Category.objects.filter(parent__isnull=True, is_active=True),
+        required=False,
+        allow_null=True,
+        help_text="Slug of a top-level category.",
+    )
+
+
+def _subcategory() -> serializers.SlugField:
+    # Resolved by the view within `category`: subcategory slugs are unique only under their parent.
+    return serializers.SlugField(
+        max_length=100, required=False, allow_null=True, help_text="Slug of a subcategory of `category`."
+    )
+
+
+def _service() -> serializers.SlugRelatedField[Any]:
+    return serializers.SlugRelatedField(
+        slug_field="slug", queryset=Service.objects.filter(is_active=True), required=False, allow_null=True
+    )
+
+
 def _version() -> serializers.IntegerField:
     return serializers.IntegerField(
         min_value=1,
@@ -134,18 +157,9 @@ class IncidentCreateInputSerializer(serializers.Serializer):
     description = serializers.CharField(max_length=100_000, required=False, allow_blank=True, default="")
     caller = _username(required=False, help_text="Username of the affected user; defaults to the requester.")
     channel = serializers.ChoiceField(choices=Channel.choices, default=Channel.API)
-    category = serializers.SlugRelatedField(
-        slug_field="slug",
-        queryset=Category.objects.filter(parent__isnull=True, is_active=True),
-        required=False,
-        allow_null=True,
-    )
-    subcategory = serializers.SlugField(
-        max_length=100, required=False, allow_null=True, help_text="Slug of a subcategory of `category`."
-    )
-    service = serializers.SlugRelatedField(
-        slug_field="slug", queryset=Service.objects.filter(is_active=True), required=False, allow_null=True
-    )
+    category = _category()
+    subcategory = _subcategory()
+    service = _service()
     impact = serializers.ChoiceField(choices=Level.choices, default=Level.MEDIUM)
     urgency = serializers.ChoiceField(choices=Level.choices, default=Level.MEDIUM)
     assignment_group = _group(
@@ -164,18 +178,9 @@ class IncidentUpdateInputSerializer(serializers.Serializer):
     description = serializers.CharField(max_length=100_000, required=False, allow_blank=True)
     caller = _username(required=False)
     channel = serializers.ChoiceField(choices=Channel.choices, required=False)
-    category = serializers.SlugRelatedField(
-        slug_field="slug",
-        queryset=Category.objects.filter(parent__isnull=True, is_active=True),
-        required=False,
-        allow_null=True,
-    )
-    subcategory = serializers.SlugField(
-        max_length=100, required=False, allow_null=True, help_text="Slug of a subcategory of `category`."
-    )
-    service = serializers.SlugRelatedField(
-        slug_field="slug", queryset=Service.objects.filter(is_active=True), required=False, allow_null=True
-    )
+    category = _category()
+    subcategory = _subcategory()
+    service = _service()
     impact = serializers.ChoiceField(choices=Level.choices, required=False)
     urgency = serializers.ChoiceField(choices=Level.choices, required=False)
     major_incident = serializers.BooleanField(required=False)

@@ -87,32 +87,33 @@ class ApiCursorPagination(CursorPagination):
         return parameters
 
 
-class WritesThrottle(ScopedRateThrottle):
-    """The ``writes`` scope, applied to unsafe methods only. Rates are read per request so that
-    a change of settings (tests, reconfiguration) takes effect without a restart."""
+class _LiveRateThrottle(ScopedRateThrottle):
+    """A throttle of one fixed scope whose rate is read per request, so that a change of
+    settings (tests, reconfiguration) takes effect without a restart."""
+
+    throttle_scope = ""
 
     def allow_request(self, request: Request, view: Any) -> bool:
-        if request.method in SAFE_METHODS:
-            return True
-        self.scope = "writes"
+        self.scope = self.throttle_scope
         self.rate = self.get_rate()
         self.num_requests, self.duration = self.parse_rate(self.rate)
         return super(ScopedRateThrottle, self).allow_request(request, view)
 
     def get_rate(self) -> str | None:
         rates: dict[str, Any] = api_settings.DEFAULT_THROTTLE_RATES
-        return rates.get(self.scope or "")
+        return rates.get(self.throttle_scope)
 
 
-class TokenThrottle(ScopedRateThrottle):
+class WritesThrottle(_LiveRateThrottle):
+    """The ``writes`` scope, per user, on unsafe methods only."""
+
+    throttle_scope = "writes"
+
+    def allow_request(self, request: Request, view: Any) -> bool:
+        return request.method in SAFE_METHODS or super().allow_request(request, view)
+
+
+class TokenThrottle(_LiveRateThrottle):
     """The ``token`` scope: guesses at passwords through the token endpoint, per client address."""
 
-    def allow_request(self, request: Request, view: Any) -> bool:
-        self.scope = "token"
-        self.rate = self.get_rate()
-        self.num_requests, self.duration = self.parse_rate(self.rate)
-        return super(ScopedRateThrottle, self).allow_request(request, view)
-
-    def get_rate(self) -> str | None:
-        rates: dict[str, Any] = api_settings.DEFAULT_THROTTLE_RATES
-        return rates.get(self.scope or "")
+    throttle_scope = "token"

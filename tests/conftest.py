@@ -123,3 +123,20 @@ def settings_env_vars(tmp_path_factory) -> frozenset[str]:
     ).stdout
     # Django and Celery read these two themselves.
     return frozenset(json.loads(out)) | {"DJANGO_SETTINGS_MODULE", "CELERY_BROKER_URL"}
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup):
+    """pytest-django's setup, plus: serialized contents visible to every connection object.
+
+    Django keeps the serialized database (what ``serialized_rollback`` restores) on the
+    connection object of the context that created the test database. Once Playwright runs an
+    event loop, asgiref hands later tests other connection objects, which lack it, and the
+    restore silently does nothing. Put it on the class so that every connection finds it.
+    """
+    from django.db import connections
+
+    for conn in connections.all():
+        contents = getattr(conn, "_test_serialized_contents", None)
+        if contents is not None:
+            type(conn)._test_serialized_contents = contents

@@ -1,38 +1,15 @@
 """The workspace in real Chromium: the main path through three tiers, and two agents on one incident."""
 
 import re
-from importlib import import_module
 from pathlib import Path
 
 import pytest
-from django.apps import apps as django_apps
 from playwright.sync_api import Browser, Page, expect
 
-from escalation.models import SupportGroup
 from incidents.models import Incident, Status
 from tests.factories import PASSWORD, make_user
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
-
-# The data migrations that seed groups, roles, calendars, policies and the priority matrix.
-SEEDS = [
-    ("escalation.migrations.0002_default_groups_and_roles", "create"),
-    ("escalation.migrations.0004_default_calendars_policies_register", "create"),
-    ("incidents.migrations.0002_priority_matrix_counter_search", "seed"),
-]
-
-
-def reseed_defaults() -> None:
-    """Put back what a transactional test before this one flushed.
-
-    serialized_rollback restores it only when pytest-django serialised the database at
-    setup, which it does not do in every mix of test files; the seeds are idempotent.
-    """
-    if SupportGroup.objects.exists():
-        return
-    for module, function in SEEDS:
-        getattr(import_module(module), function)(django_apps, None)
-
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
 
@@ -67,7 +44,6 @@ def act(
 
 @pytest.fixture
 def people(db):
-    reseed_defaults()
     return {
         "agent": make_user("agent", groups=["service-desk"]),
         "agent2": make_user("agent2", groups=["service-desk"]),

@@ -104,7 +104,9 @@ def test_add_matches_minute_by_minute_reference(cal, start, target):
     assume(cal.is_24x7 or weekly_minutes(cal) >= 240)
     expected = reference_add(cal, start, target, horizon_minutes=6 * 7 * 1440)
     assume(expected is not None)
-    assert bt.add(cal, start, target * 60) == expected
+    # Compare instants: Python never calls an ambiguous local time (the repeated hour of
+    # October) equal to a time in another zone, even when they are the same instant.
+    assert bt.add(cal, start, target * 60).timestamp() == expected.timestamp()
 
 
 @SETTINGS
@@ -129,7 +131,7 @@ def test_a_pause_free_clock_adds_up(cal, start, first, second):
     assume(cal.is_24x7 or weekly_minutes(cal) >= 240)
     in_two_steps = bt.add(cal, bt.add(cal, start, first * 60), second * 60)
     if second:
-        assert in_two_steps == bt.add(cal, start, (first + second) * 60)
+        assert in_two_steps.timestamp() == bt.add(cal, start, (first + second) * 60).timestamp()
 
 
 def london(*args: int) -> datetime:

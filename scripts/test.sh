@@ -14,6 +14,7 @@ export DJANGO_ALLOW_ASYNC_UNSAFE=true
 export CHROMIUM_PATH="${CHROMIUM_PATH:-$(command -v chromium || echo /usr/bin/chromium)}"
 
 .venv/bin/ruff check .
+.venv/bin/mypy .
 
 set +e
 .venv/bin/python -m pytest "$@"

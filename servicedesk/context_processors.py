@@ -6,6 +6,8 @@ from django.http import HttpRequest
 
 from escalation import roles
 
+from .views import is_routed
+
 
 def navigation(request: HttpRequest) -> dict[str, Any]:
     user = getattr(request, "user", None)
@@ -15,10 +17,15 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
             "nav_is_manager": False,
             "nav_is_incident_manager": False,
             "nav_is_service_desk": False,
+            "nav_has_portal": False,
+            "nav_has_dashboard": False,
         }
     return {
         "nav_is_staff": roles.is_staff_member(user),
         "nav_is_service_desk": roles.is_service_desk(user),
         "nav_is_manager": roles.is_manager(user),
         "nav_is_incident_manager": roles.is_incident_manager(user),
+        # Links to pages whose app has not landed yet are not shown.
+        "nav_has_portal": is_routed("/portal/"),
+        "nav_has_dashboard": is_routed("/reporting/"),
     }

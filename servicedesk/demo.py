@@ -23,6 +23,7 @@ from escalation.choices import Role
 from escalation.models import ContactPerson, EscalationPoint, Membership, SupportGroup
 from incidents import services
 from incidents.models import Category, Channel, HoldReason, Incident, IncidentEvent, ResolutionCode, Service
+from incidents.sweep import sla_sweep
 from servicedesk import queueing
 
 User = get_user_model()
@@ -263,6 +264,8 @@ def load_history(cast: Cast, *, incidents: int, days: int, seed: int = 20261127)
         with transaction.atomic():
             _one_incident(rng, cast, tops, subs, service_rows, created=created, now=now)
         made += 1
+    # The thresholds history has passed fire now, as the first sweep after a real outage would.
+    sla_sweep(now=now, max_batches=1000)
     # History's notifications belong to the past: mark the outbox as delivered.
     IncidentEvent.objects.filter(notified_at__isnull=True).update(notified_at=now)
     return made

@@ -1,5 +1,6 @@
 """Glue views: the role-aware landing page and the health check."""
 
+import functools
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
@@ -13,7 +14,8 @@ from django.views.decorators.http import require_GET
 from escalation import roles
 
 
-def _exists(path: str) -> bool:
+@functools.cache
+def is_routed(path: str) -> bool:
     """Whether a path is routed yet: the apps behind the landing pages land one by one.
 
     Resolving the path rather than reversing a name keeps this independent of the names
@@ -39,7 +41,7 @@ def landing_path(user: Any) -> str | None:
     else:
         candidates = ["/portal/"]
     for candidate in candidates:
-        if _exists(candidate.split("?", 1)[0]):
+        if is_routed(candidate.split("?", 1)[0]):
             return candidate
     return None
 

@@ -2,6 +2,7 @@
 
 import pytest
 from django.contrib.auth import authenticate
+from django.utils import timezone
 
 from escalation.roles import is_incident_manager, is_service_desk, user_tier
 from incidents.models import Handoff, Incident, IncidentEvent, Status
@@ -33,6 +34,10 @@ def test_the_demo_loads_the_named_users_and_a_realistic_history_once():
     assert IncidentEvent.objects.filter(kind="comment", public=False).exists()
     assert Handoff.objects.filter(tier=3).exists()
     assert len(set(Incident.objects.values_list("channel", flat=True))) >= 4
+    # The thresholds that history passed have fired: the SLA dashboard has breaches to show,
+    # and the first sweep after start has nothing to catch up.
+    assert Incident.objects.filter(sla_state="breached").exists()
+    assert not Incident.objects.filter(sla_next_check_at__lte=timezone.now()).exists()
     # History's notifications are not sent when the demo starts.
     assert not IncidentEvent.objects.filter(notified_at__isnull=True).exists()
 

@@ -338,6 +338,42 @@ def incident_detail(request: AuthedRequest, number: str) -> HttpResponse:
     return _render_detail(request, incident)
 
 
+@dataclass
+class Outcome:
+    done: Any  # what the service returned; None when it refused
+    form: Form
+    status: int
+
+
+def _attempt(
+    request: HttpRequest, form: Form, call: Callable[[], Any], *, rebind: Callable[[int], Form], invalid: str
+) -> Outcome:
+    """Run one service for a valid form; a refusal goes onto the form with its HTTP status.
+
+    A stale version rebinds the form to the person's input with the current version, so that
+    they can review and submit the same text again.
+    """
+    try:
+        return Outcome(call(), form, 200)
+    except VersionConflict as error:
+        form = rebind(error.current)
+        form.add_error(None, error.message)
+        messages.error(request, error.message)
+        return Outcome(None, form, 409)
+    except TransitionNotAllowed as error:
+        form.add_error(None, error.message)
+        messages.error(request, error.message)
+        return Outcome(None, form, 409)
+    except PermissionDenied as error:
+        form.add_error(None, str(error))
+        messages.error(request, str(error))
+        return Outcome(None, form, 403)
+    except ValidationError as error:
+        _errors_onto_form(form, error)
+        messages.error(request, invalid)
+        return Outcome(None, form, 400)
+
+
 def _with_version(data: QueryDict, version: int) -> QueryDict:
     """The user's input with the version now stored: their next submit applies it knowingly."""
     copy = data.copy()
@@ -428,31 +464,27 @@ def incident_action(request: AuthedRequest, number: str, action: str) -> HttpRes
     form = spec.form(request.POST, request.FILES, context=context)
     status = 400
     if form.is_valid():
-        try:
+
+        def perform() -> str:
             if spec.owner_only and not permissions.can_work(request.user, incident):
                 raise PermissionDenied(
                     f"Only {incident.assignment_group.name} changes the links and flags of {incident.number}."
                 )
-            done = _perform(request, incident, action, form)
-        except VersionConflict as error:
-            form = spec.form(_with_version(request.POST, error.current), request.FILES, context=context)
-            form.add_error(None, error.message)
-            messages.error(request, error.message)
-            status = 409
-        except TransitionNotAllowed as error:
-            form.add_error(None, error.message)
-            messages.error(request, error.message)
-            status = 409
-        except PermissionDenied as error:
-            form.add_error(None, str(error))
-            messages.error(request, str(error))
-            status = 403
-        except ValidationError as error:
-            _errors_onto_form(form, error)
-            messages.error(request, "Nothing was changed: please correct the form.")
-        else:
-            messages.success(request, done)
+            return _perform(request, incident, action, form)
+
+        outcome = _attempt(
+            request,
+            form,
+            perform,
+            rebind=lambda version: spec.form(
+                _with_version(request.POST, version), request.FILES, context=context
+            ),
+            invalid="Nothing was changed: please correct the form.",
+        )
+        if outcome.done is not None:
+            messages.success(request, outcome.done)
             return redirect("incidents:detail", number=incident.number)
+        form, status = outcome.form, outcome.status
     else:
         messages.error(request, "Nothing was changed: please correct the form.")
     incident = incident_get_for_user(user=request.user, number=number)
@@ -506,35 +538,26 @@ def incident_edit(request: AuthedRequest, number: str) -> HttpResponse:
     }
     status = 200
     if request.method == "POST":
-        form = forms.IncidentEditForm(request.POST, **kwargs)
+        edit = forms.IncidentEditForm(request.POST, **kwargs)
+        form: Form = edit
         status = 400
-        if form.is_valid():
-            try:
-                services.incident_update(
+        if edit.is_valid():
+            outcome = _attempt(
+                request,
+                edit,
+                lambda: services.incident_update(
                     actor=request.user,
                     incident=incident,
-                    expected_version=form.cleaned_data["version"],
-                    **form.changes(),
-                )
-            except VersionConflict as error:
-                form = forms.IncidentEditForm(_with_version(request.POST, error.current), **kwargs)
-                form.add_error(None, error.message)
-                messages.error(request, error.message)
-                status = 409
-            except TransitionNotAllowed as error:
-                form.add_error(None, error.message)
-                messages.error(request, error.message)
-                status = 409
-            except PermissionDenied as error:
-                form.add_error(None, str(error))
-                messages.error(request, str(error))
-                status = 403
-            except ValidationError as error:
-                _errors_onto_form(form, error)
-                messages.error(request, "Nothing was saved: please correct the fields below.")
-            else:
+                    expected_version=edit.cleaned_data["version"],
+                    **edit.changes(),
+                ),
+                rebind=lambda version: forms.IncidentEditForm(_with_version(request.POST, version), **kwargs),
+                invalid="Nothing was saved: please correct the fields below.",
+            )
+            if outcome.done is not None:
                 messages.success(request, f"{incident.number} is saved.")
                 return redirect("incidents:detail", number=incident.number)
+            form, status = outcome.form, outcome.status
         else:
             messages.error(request, "Nothing was saved: please correct the fields below.")
     else:

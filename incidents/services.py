@@ -597,15 +597,24 @@ def incident_resolve(
         raise ValidationError({"resolution_code": "Choose a resolution code."})
     _check_choice("resolution_code", resolution_code, ResolutionCode)
     resolution_notes = _check_text("resolution_notes", resolution_notes, max_length=20_000, required=True)
-    before = snapshot(inc, ["status", "resolution_code", "assigned_to"])
     if (
         inc.assigned_to_id is None
         and Membership.objects.filter(user=actor, group=inc.assignment_group).exists()
     ):
-        inc.assigned_to = actor
+        inc.assigned_to = actor  # whoever in the group resolves it owns the resolution
+    _mark_resolved(inc, actor=actor, now=now, code=resolution_code, notes=resolution_notes)
+    for child in Incident.objects.filter(parent=inc, status__in=TRANSITIONS["resolve"].sources):
+        notes = f"Resolved with its parent {inc.number}: {resolution_notes}"
+        _mark_resolved(_lock(child, None), actor=actor, now=now, code=resolution_code, notes=notes)
+    return inc
+
+
+def _mark_resolved(inc: Incident, *, actor: User, now: datetime, code: str, notes: str) -> None:
+    """Resolve a locked incident whose move was checked: fields, clocks, event, notification."""
+    before = snapshot(inc, ["status", "resolution_code", "assigned_to"])
     inc.status = Status.RESOLVED
-    inc.resolution_code = resolution_code
-    inc.resolution_notes = resolution_notes
+    inc.resolution_code = code
+    inc.resolution_notes = notes
     inc.resolved_at = now
     sla.acknowledge(inc, now=now)
     sla.refresh(inc, now=now)
@@ -621,32 +630,7 @@ def incident_resolve(
         actor=actor,
         now=now,
         public=True,
-        body=resolution_notes,
-        changes=diff(before, snapshot(inc, list(before))),
-    )
-    notify_on_commit(event)
-    for child in Incident.objects.filter(parent=inc, status__in=TRANSITIONS["resolve"].sources):
-        _resolve_child(child, parent=inc, actor=actor, now=now)
-    return inc
-
-
-def _resolve_child(child: Incident, *, parent: Incident, actor: User, now: datetime) -> None:
-    inc = _lock(child, None)
-    before = snapshot(inc, ["status", "resolution_code"])
-    inc.status = Status.RESOLVED
-    inc.resolution_code = parent.resolution_code
-    inc.resolution_notes = f"Resolved with its parent {parent.number}: {parent.resolution_notes}"
-    inc.resolved_at = now
-    sla.acknowledge(inc, now=now)
-    sla.refresh(inc, now=now)
-    _save(inc, actor=actor, now=now, fields=["status", "resolution_code", "resolution_notes", "resolved_at"])
-    event = event_record(
-        incident=inc,
-        kind=IncidentEvent.Kind.RESOLVED,
-        actor=actor,
-        now=now,
-        public=True,
-        body=inc.resolution_notes,
+        body=notes,
         changes=diff(before, snapshot(inc, list(before))),
     )
     notify_on_commit(event)

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from tests.factories import make_user
 from tests.workers import CeleryWorker, app_broker, dedicated_broker_url, test_database_url
 
 # pytest-playwright keeps an event loop running in the test thread, which makes Django refuse
@@ -140,3 +141,46 @@ def django_db_setup(django_db_setup):
         contents = getattr(conn, "_test_serialized_contents", None)
         if contents is not None:
             type(conn)._test_serialized_contents = contents
+
+
+# People in the default groups, for the domain, view and API tests.
+
+
+@pytest.fixture
+def agent(db):
+    return make_user("agent1", groups=["service-desk"], first_name="Ann", last_name="Agent")
+
+
+@pytest.fixture
+def agent2(db):
+    return make_user("agent2", groups=["service-desk"])
+
+
+@pytest.fixture
+def tech(db):
+    return make_user("tech1", groups=["technical-support"])
+
+
+@pytest.fixture
+def netops(db):
+    return make_user("netops1", groups=["network"])
+
+
+@pytest.fixture
+def access_member(db):
+    return make_user("access1", groups=["access"])
+
+
+@pytest.fixture
+def incident_manager(db):
+    return make_user("im1", roles=["Incident manager"])
+
+
+@pytest.fixture
+def alice(db):
+    return make_user("alice1", first_name="Alice", last_name="Liddell", email="alice@example.org")
+
+
+@pytest.fixture
+def bob(db):
+    return make_user("bob1")

@@ -2,37 +2,7 @@ import pytest
 from django.test import Client
 
 from incidents.models import Category, Service
-from tests.factories import PASSWORD, make_user
-
-
-@pytest.fixture
-def agent(db):
-    return make_user("agent1", groups=["service-desk"], first_name="Ann", last_name="Agent")
-
-
-@pytest.fixture
-def agent2(db):
-    return make_user("agent2", groups=["service-desk"])
-
-
-@pytest.fixture
-def tech(db):
-    return make_user("tech1", groups=["technical-support"])
-
-
-@pytest.fixture
-def netops(db):
-    return make_user("netops1", groups=["network"])
-
-
-@pytest.fixture
-def access_member(db):
-    return make_user("access1", groups=["access"])
-
-
-@pytest.fixture
-def alice(db):
-    return make_user("alice1", first_name="Alice", last_name="Liddell", email="alice@example.org")
+from tests.factories import PASSWORD
 
 
 @pytest.fixture

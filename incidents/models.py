@@ -351,7 +351,7 @@ class IncidentEvent(models.Model):
         return f"{self.incident_id}:{self.kind}@{self.created_at:%Y-%m-%d %H:%M}"
 
     def save(self, *args, **kwargs):
-        if self.pk is not None and not kwargs.pop("_outbox", False):
+        if self.pk is not None:
             raise ValueError("The activity log is append-only.")
         super().save(*args, **kwargs)
 

@@ -114,7 +114,7 @@ def _check_level(field: str, value: Any) -> int:
 
 
 def _check_title(title: Any) -> str:
-    title = (title or "").strip() if isinstance(title, str) or title is None else str(title)
+    title = _check_text("title", title, max_length=10_000).strip()
     if not title:
         raise ValidationError({"title": "A title is required."})
     if len(title) > 200:

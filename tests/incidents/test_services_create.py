@@ -80,6 +80,7 @@ def test_a_new_incident_belongs_to_the_service_desk_and_logs_its_creation(agent,
         ({"urgency": "high"}, "urgency"),
         ({"channel": "pigeon"}, "channel"),
         ({"description": "bad\x00byte"}, "description"),
+        ({"title": "bad\x00byte"}, "title"),
     ],
 )
 def test_bad_input_names_the_field_and_writes_nothing(kwargs, field, agent, alice):

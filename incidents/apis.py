@@ -40,6 +40,8 @@ from .serializers import (
     IncidentCreateInputSerializer,
     IncidentSerializer,
     IncidentUpdateInputSerializer,
+    NotificationReadInputSerializer,
+    NotificationReadSerializer,
     NotificationSerializer,
     ReasonInputSerializer,
     ResolveInputSerializer,
@@ -443,10 +445,26 @@ class NotificationListApi(GenericAPIView):
         return self.get_paginated_response(NotificationSerializer(page, many=True).data)
 
 
+class NotificationReadApi(GenericAPIView):
+    serializer_class = NotificationReadInputSerializer
+
+    @extend_schema(
+        operation_id="notifications_read",
+        summary="Mark the user's own notifications read (the given ids, or all unread)",
+        request=NotificationReadInputSerializer,
+        responses={200: NotificationReadSerializer, 400: E400, 401: READ_ERRORS[401], 429: WRITE_ERRORS[429]},
+    )
+    def post(self, request: Request) -> Response:
+        data = _valid(NotificationReadInputSerializer, request)
+        marked = services.notifications_mark_read(user=_actor(request), pks=data.get("ids"))
+        return Response({"marked": marked})
+
+
 __all__ = [
     "ACTION_VIEWS",
     "IncidentCommentsApi",
     "IncidentDetailApi",
     "IncidentListCreateApi",
     "NotificationListApi",
+    "NotificationReadApi",
 ]

@@ -73,3 +73,24 @@ def incidents_search(qs: QuerySet[Incident], q: str) -> QuerySet[Incident]:
             where=["incidents_incident.search_tsv @@ websearch_to_tsquery('english', %s)"], params=[q]
         )
     return qs.filter(Q(title__icontains=q) | Q(description__icontains=q) | Q(number__icontains=q))
+
+
+def notifications_for(*, user: Any, limit: int = 50) -> list[Any]:
+    """The user's own in-app notifications, newest first."""
+    from .models import Notification
+
+    if not getattr(user, "is_authenticated", False):
+        return []
+    return list(
+        Notification.objects.filter(recipient=user).select_related("incident").order_by("-created_at", "-id")[
+            :limit
+        ]
+    )
+
+
+def notifications_unread_count(*, user: Any) -> int:
+    from .models import Notification
+
+    if not getattr(user, "is_authenticated", False):
+        return 0
+    return Notification.objects.filter(recipient=user, read_at__isnull=True).count()

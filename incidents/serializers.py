@@ -269,3 +269,16 @@ class NotificationSerializer(serializers.ModelSerializer):
         model = Notification
         fields = ["id", "kind", "incident", "subject", "body", "url", "created_at", "read_at"]
         read_only_fields = fields
+
+
+class NotificationReadInputSerializer(serializers.Serializer):
+    ids = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=2**63 - 1),
+        required=False,
+        max_length=500,
+        help_text="The notifications to mark read; all unread ones when left out.",
+    )
+
+
+class NotificationReadSerializer(serializers.Serializer):
+    marked = serializers.IntegerField(help_text="How many notifications were unread and are now read.")

@@ -1019,6 +1019,17 @@ __all__ = [
     "incident_start",
     "incident_update",
     "incidents_autoclose",
+    "notifications_mark_read",
     "priority_for",
     "user_lookup",
 ]
+
+
+def notifications_mark_read(*, user: User, pks: list[int] | None = None, now: datetime | None = None) -> int:
+    """Mark the user's own notifications read: the given ones, or all. Returns how many changed."""
+    from .models import Notification
+
+    qs = Notification.objects.filter(recipient=user, read_at__isnull=True)
+    if pks is not None:
+        qs = qs.filter(pk__in=pks)
+    return qs.update(read_at=now or timezone.now())

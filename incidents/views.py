@@ -25,7 +25,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from escalation import roles
 
-from . import forms, permissions, queues, services
+from . import forms, permissions, queues, selectors, services
 from .errors import TransitionNotAllowed, VersionConflict
 from .models import TRANSITIONS, Consultation, Incident, PriorityMatrixEntry
 from .selectors import attachment_get_for_user, incident_get_for_user, incident_timeline
@@ -596,3 +596,20 @@ def attachment_download(request: HttpRequest, pk: int) -> FileResponse:
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = "sandbox; default-src 'none'"
     return response
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def notification_list(request: AuthedRequest) -> HttpResponse:
+    """The signed-in user's own in-app notifications (SPEC §7); POST marks them read."""
+    if request.method == "POST":
+        raw = request.POST.getlist("notification")
+        pks = [int(pk) for pk in raw if pk.isdigit()] if raw else None
+        changed = services.notifications_mark_read(user=request.user, pks=pks)
+        messages.success(request, f"{changed} notification{'s' if changed != 1 else ''} marked as read.")
+        return redirect("notifications")
+    return render(
+        request,
+        "incidents/notification_list.html",
+        {"notifications": selectors.notifications_for(user=request.user)},
+    )

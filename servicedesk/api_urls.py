@@ -34,6 +34,7 @@ urlpatterns = [
         for name, view in incident_apis.ACTION_VIEWS.items()
     ],
     path("notifications/", incident_apis.NotificationListApi.as_view(), name="notification-list"),
+    path("notifications/read/", incident_apis.NotificationReadApi.as_view(), name="notification-read"),
     path("groups/", escalation_apis.GroupListApi.as_view(), name="group-list"),
     path("escalation-register/", escalation_apis.EscalationRegisterApi.as_view(), name="escalation-register"),
     path("sla-policies/", escalation_apis.SLAPolicyListApi.as_view(), name="sla-policy-list"),

@@ -2,6 +2,8 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from incidents import views as incident_views
+
 from . import views
 
 urlpatterns = [
@@ -10,6 +12,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("django.contrib.auth.urls")),
     path("incidents/", include("incidents.urls", namespace="incidents")),
+    path("notifications/", incident_views.notification_list, name="notifications"),
     path("escalation/", include("escalation.urls", namespace="escalation")),
     path("api/v1/", include("servicedesk.api_urls", namespace="api")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

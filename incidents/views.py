@@ -21,6 +21,7 @@ from django.forms import Form
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from escalation import roles
@@ -156,8 +157,8 @@ def incident_list(request: AuthedRequest) -> HttpResponse:
 @require_POST
 def incident_bulk(request: AuthedRequest) -> HttpResponse:
     """Assign or move several incidents; each goes through the service with the version the user saw."""
-    back = request.POST.get("next") or reverse("incidents:list")
-    if not back.startswith("/"):
+    back = request.POST.get("next") or ""
+    if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}, require_https=False):
         back = reverse("incidents:list")
     form = forms.BulkForm(request.POST, groups=queues.active_groups())
     selected = request.POST.getlist("selected")

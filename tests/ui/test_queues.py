@@ -181,3 +181,20 @@ def test_bulk_move_with_a_stale_version_changes_only_the_fresh_ones(agent, board
     assert Incident.objects.get(pk=other.pk).assignment_group.slug == "network"
     assert Incident.objects.get(pk=held.pk).assignment_group.slug == "service-desk"
     assert f"Not changed: {held.number}" in body and "was changed after you opened it" in body
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("target", ["//evil.example/phish", "https://evil.example/", "javascript:alert(1)"])
+def test_bulk_actions_never_redirect_off_site(agent, board, target):
+    unassigned = Incident.objects.get(number=board["unassigned"])
+    response = client_for(agent).post(
+        "/incidents/bulk/",
+        {
+            "operation": "assign",
+            "assigned_to": "agent2",
+            "selected": [f"{unassigned.number}:{unassigned.version}"],
+            "next": target,
+        },
+    )
+    assert response.status_code == 302
+    assert response["Location"] == "/incidents/"

@@ -493,12 +493,14 @@ def incident_escalate(
     _check_support_group("assignment_group", assignment_group)
     if assignment_group.pk == inc.assignment_group_id:
         raise ValidationError({"assignment_group": f"{inc.number} is already with {assignment_group.name}."})
-    before = snapshot(inc, ["status", "assignment_group", "assigned_to", "max_tier_reached"])
+    fields = ["status", "assignment_group", "assigned_to", "max_tier_reached", "escalation_level"]
+    before = snapshot(inc, fields)
     _move_group(inc, group=assignment_group, actor=actor, now=now, reason=reason, by_rule=by_rule)
     inc.assigned_to = None
     inc.status = Status.ASSIGNED
+    inc.escalation_level += 1  # every escalation, by hand or by rule, raises the level
     sla.refresh(inc, now=now)
-    _save(inc, actor=actor, now=now, fields=["status", "assignment_group", "assigned_to", "max_tier_reached"])
+    _save(inc, actor=actor, now=now, fields=fields)
     event = event_record(
         incident=inc,
         kind=IncidentEvent.Kind.ESCALATED,

@@ -84,7 +84,6 @@ def incident_sla_check(
             if due <= now and _escalate_by_rule(incident, rule, now=now):
                 result.escalated += 1
                 incident = Incident.objects.select_related("assignment_group").get(pk=incident.pk)
-                incident.escalation_level += 1
                 break
     sla.refresh(incident, now=now, cache=cache)
     if incident.sla_next_check_at is not None and incident.sla_next_check_at <= now:

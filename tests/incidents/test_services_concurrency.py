@@ -58,6 +58,7 @@ def test_every_change_bumps_the_version_and_logs_old_and_new_values(agent, tech,
         "priority": {"old": 3, "new": 2},
     }
     assert events[2].changes["assignment_group"] == {"old": "service-desk", "new": "technical-support"}
+    assert events[2].changes["escalation_level"] == {"old": 0, "new": 1}
     assert events[2].body == "Needs tier 2"
     assert events[3].changes == {
         "status": {"old": "assigned", "new": "in_progress"},

@@ -82,9 +82,3 @@ def is_staff_member(user: Any) -> bool:
     if not getattr(user, "is_authenticated", False):
         return False
     return bool(user.is_superuser or user.is_staff or user_roles(user) or user_support_group_ids(user))
-
-
-def forget_cached_roles(user: Any) -> None:
-    for attr in ("_sd_roles", "_sd_group_ids", "_sd_tiers"):
-        if hasattr(user, attr):
-            delattr(user, attr)

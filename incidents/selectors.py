@@ -86,11 +86,3 @@ def notifications_for(*, user: Any, limit: int = 50) -> list[Any]:
             :limit
         ]
     )
-
-
-def notifications_unread_count(*, user: Any) -> int:
-    from .models import Notification
-
-    if not getattr(user, "is_authenticated", False):
-        return 0
-    return Notification.objects.filter(recipient=user, read_at__isnull=True).count()

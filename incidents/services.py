@@ -26,7 +26,7 @@ from escalation.models import Membership, SupportGroup
 
 from . import permissions, sla
 from .errors import PermissionDenied, TransitionNotAllowed, VersionConflict
-from .events import api_value, diff, event_record, snapshot
+from .events import diff, event_record, snapshot
 from .models import (
     TRANSITIONS,
     Attachment,
@@ -1003,7 +1003,6 @@ def group_lookup(*, slug: str, field: str = "assignment_group") -> SupportGroup:
 
 
 __all__ = [
-    "api_value",
     "attachment_add",
     "consultation_answer",
     "group_lookup",

@@ -48,11 +48,12 @@ def event_record(
 ) -> IncidentEvent:
     """Call after the incident row is saved, so that the event carries its new version.
 
-    An event that nobody is to hear of is born notified, so the outbox never holds it.
+    An event that nobody is to hear of is born notified, so the outbox never holds it; the
+    others are published to their subscribers after commit.
     """
-    from .notifications import RECIPIENT_RULES
+    from .notifications import RECIPIENT_RULES, notify_on_commit
 
-    return IncidentEvent.objects.create(
+    event = IncidentEvent.objects.create(
         incident=incident,
         kind=kind,
         actor=actor,
@@ -64,3 +65,5 @@ def event_record(
         version=incident.version,
         notified_at=None if kind in RECIPIENT_RULES else now,
     )
+    notify_on_commit(event)
+    return event

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.db import connection
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
+from escalation.models import SupportGroup
 from escalation.roles import is_staff_member
 
 from . import permissions
@@ -82,7 +85,21 @@ def notifications_for(*, user: Any, limit: int = 50) -> list[Any]:
     if not getattr(user, "is_authenticated", False):
         return []
     return list(
-        Notification.objects.filter(recipient=user).select_related("incident").order_by("-created_at", "-id")[
-            :limit
-        ]
+        Notification.objects.filter(recipient=user)
+        .select_related("incident")
+        .order_by("-created_at", "-id")[:limit]
     )
+
+
+def user_lookup(*, username: str, field: str = "user") -> Any:
+    try:
+        return get_user_model().objects.get(username=username, is_active=True)
+    except ObjectDoesNotExist:
+        raise ValidationError({field: f"There is no active user “{username}”."}) from None
+
+
+def group_lookup(*, slug: str, field: str = "assignment_group") -> SupportGroup:
+    try:
+        return SupportGroup.objects.get(slug=slug)
+    except SupportGroup.DoesNotExist:
+        raise ValidationError({field: f"There is no support group “{slug}”."}) from None

@@ -26,7 +26,6 @@ from . import sla
 from .errors import TransitionNotAllowed
 from .events import event_record
 from .models import Incident, IncidentEvent, SlaState, SlaThresholdFire
-from .notifications import notify_on_commit
 
 log = logging.getLogger(__name__)
 # When a due rule cannot be applied (an inactive target group, say), look again this much later.
@@ -137,7 +136,6 @@ def _fire(incident: Incident, threshold: sla.Threshold, t: Any, *, now: datetime
         changes=changes,
     )
     SlaThresholdFire.objects.filter(pk=fire.pk).update(event=event)
-    notify_on_commit(event)
     return 1
 
 

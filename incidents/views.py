@@ -171,11 +171,11 @@ def incident_bulk(request: AuthedRequest) -> HttpResponse:
     data = form.cleaned_data
     try:
         if data["operation"] == "assign":
-            target: Any = services.user_lookup(username=data["assigned_to"], field="assigned_to")
+            target: Any = selectors.user_lookup(username=data["assigned_to"], field="assigned_to")
             change: dict[str, Any] = {"assigned_to": target}
             done = f"assigned to {target.get_username()}"
         else:
-            target = services.group_lookup(slug=data["assignment_group"])
+            target = selectors.group_lookup(slug=data["assignment_group"])
             change = {"assignment_group": target}
             done = f"moved to {target.name}"
     except ValidationError as error:
@@ -396,17 +396,17 @@ def _perform(request: AuthedRequest, incident: Incident, name: str, form: Form) 
         services.incident_start(**common, expected_version=version)
         return f"Work on {n} has started."
     if name == "assign":
-        person = services.user_lookup(username=data["assigned_to"], field="assigned_to")
+        person = selectors.user_lookup(username=data["assigned_to"], field="assigned_to")
         services.incident_assign(**common, expected_version=version, assigned_to=person)
         return f"{n} is assigned to {person.get_username()}."
     if name == "escalate":
-        group = services.group_lookup(slug=data["assignment_group"])
+        group = selectors.group_lookup(slug=data["assignment_group"])
         services.incident_escalate(
             **common, expected_version=version, assignment_group=group, reason=data["reason"]
         )
         return f"{n} escalated to {group.name}."
     if name == "consult":
-        group = services.group_lookup(slug=data["group"], field="group")
+        group = selectors.group_lookup(slug=data["group"], field="group")
         services.incident_consult(**common, expected_version=version, group=group, question=data["question"])
         return f"{group.name} has been consulted on {n}."
     if name == "hold":

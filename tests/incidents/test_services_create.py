@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 from django.db import connection
 
 from escalation.choices import Level
-from incidents import services
+from incidents import selectors, services
 from incidents.errors import PermissionDenied
 from incidents.models import Category, Counter, Incident, IncidentEvent, PriorityMatrixEntry
 from tests.factories import group, make_incident, make_user
@@ -96,10 +96,10 @@ def test_bad_input_names_the_field_and_writes_nothing(kwargs, field, agent, alic
 @pytest.mark.django_db
 def test_unknown_user_group_and_mismatched_category_are_refused(agent, alice):
     with pytest.raises(ValidationError) as excinfo:
-        services.user_lookup(username="nobody", field="caller")
+        selectors.user_lookup(username="nobody", field="caller")
     assert "caller" in excinfo.value.message_dict
     with pytest.raises(ValidationError) as excinfo:
-        services.group_lookup(slug="no-such-group")
+        selectors.group_lookup(slug="no-such-group")
     assert "assignment_group" in excinfo.value.message_dict
     hardware = Category.objects.create(name="Hardware", slug="hardware")
     software = Category.objects.create(name="Software", slug="software")

@@ -1,0 +1,53 @@
+"""Every write to an incident goes through here (SPEC §2-§5), one module per concern.
+
+Each service is keyword-only, runs in one transaction with the incident row locked, checks
+the actor's permission and the lifecycle table, bumps ``version``, records its events (which
+are published to subscribers after commit, see ``incidents.events``) and queues side effects
+after commit. ``expected_version`` is the version the editor saw; pass ``None`` only from
+system code (tasks, rules) that acts on the current state.
+
+- ``records``: logging an incident, editing its fields, numbering and priority;
+- ``lifecycle``: one service per move of ``incidents.models.TRANSITIONS``, and the auto-close;
+- ``collaboration``: consultations and comments;
+- ``attachments``: checked uploads;
+- ``notifications``: the user's in-app inbox.
+"""
+
+from .attachments import attachment_add
+from .collaboration import consultation_answer, incident_comment, incident_consult
+from .lifecycle import (
+    incident_assign,
+    incident_cancel,
+    incident_close,
+    incident_escalate,
+    incident_hold,
+    incident_reopen,
+    incident_resolve,
+    incident_resume,
+    incident_start,
+    incidents_autoclose,
+)
+from .notifications import notifications_mark_read
+from .records import UPDATABLE_FIELDS, incident_create, incident_update, priority_for
+
+__all__ = [
+    "UPDATABLE_FIELDS",
+    "attachment_add",
+    "consultation_answer",
+    "incident_assign",
+    "incident_cancel",
+    "incident_close",
+    "incident_comment",
+    "incident_consult",
+    "incident_create",
+    "incident_escalate",
+    "incident_hold",
+    "incident_reopen",
+    "incident_resolve",
+    "incident_resume",
+    "incident_start",
+    "incident_update",
+    "incidents_autoclose",
+    "notifications_mark_read",
+    "priority_for",
+]

@@ -1,0 +1,244 @@
+"""Logging an incident and editing its descriptive fields; the gap-free number and the priority."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from django.core.exceptions import ValidationError
+from django.db import connection, transaction
+from django.utils import timezone
+
+from escalation.choices import Level
+from escalation.defaults import SERVICE_DESK_SLUG
+from escalation.models import SupportGroup
+
+from .. import permissions, sla
+from ..errors import PermissionDenied
+from ..events import diff, event_record, snapshot
+from ..models import (
+    Category,
+    Channel,
+    Counter,
+    Handoff,
+    Incident,
+    IncidentEvent,
+    PriorityMatrixEntry,
+    Service,
+    Status,
+)
+from .common import (
+    authorise,
+    check_categories,
+    check_choice,
+    check_level,
+    check_member,
+    check_support_group,
+    check_text,
+    check_title,
+    lock_for_edit,
+    save_versioned,
+)
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
+
+# Fields a person may change with ``incident_update``; lifecycle fields have their own services.
+UPDATABLE_FIELDS = (
+    "title",
+    "description",
+    "caller",
+    "channel",
+    "category",
+    "subcategory",
+    "service",
+    "impact",
+    "urgency",
+    "major_incident",
+    "parent",
+    "duplicate_of",
+    "problem_reference",
+    "change_reference",
+)
+
+
+def priority_for(*, impact: int, urgency: int) -> int:
+    entry = PriorityMatrixEntry.objects.filter(impact=impact, urgency=urgency).values_list(
+        "priority", flat=True
+    )
+    found = entry.first()
+    if found is None:  # a cell deleted by hand: fall back on SPEC §3's rule
+        return min(5, impact + urgency - 1)
+    return found
+
+
+def _next_number() -> str:
+    """Allocate the next incident number inside the caller's transaction.
+
+    The UPDATE locks the counter row until commit: concurrent creators queue behind it, and
+    a rolled-back creation leaves the counter as it was, so numbers have no gaps.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE incidents_counter SET value = value + 1 WHERE name = %s RETURNING value", ["incident"]
+        )
+        row = cursor.fetchone()
+    if row is None:
+        Counter.objects.create(name="incident", value=1)
+        value = 1
+    else:
+        value = row[0]
+    return f"INC{value:07d}"
+
+
+@transaction.atomic
+def incident_create(
+    *,
+    actor: User,
+    title: str,
+    caller: User,
+    description: str = "",
+    channel: str = Channel.PHONE,
+    impact: int = Level.MEDIUM,
+    urgency: int = Level.MEDIUM,
+    category: Category | None = None,
+    subcategory: Category | None = None,
+    service: Service | None = None,
+    assignment_group: SupportGroup | None = None,
+    assigned_to: User | None = None,
+    major_incident: bool = False,
+    parent: Incident | None = None,
+    now: datetime | None = None,
+) -> Incident:
+    """Log an incident. Staff log for any caller; an end user only for themselves."""
+    from escalation.roles import is_staff_member
+
+    now = now or timezone.now()
+    staff = is_staff_member(actor)
+    if not staff and actor.pk != caller.pk:
+        raise PermissionDenied("You can report incidents only for yourself.")
+    if not staff and (assignment_group or assigned_to or major_incident):
+        raise PermissionDenied("Only service desk staff choose the group, the assignee or the major flag.")
+    title = check_title(title)
+    description = check_text("description", description)
+    impact = check_level("impact", impact)
+    urgency = check_level("urgency", urgency)
+    check_choice("channel", channel, Channel)
+    check_categories(category, subcategory)
+    if not getattr(caller, "is_active", True):
+        raise ValidationError({"caller": f"{caller.get_username()} is not an active user."})
+    group = assignment_group or SupportGroup.objects.get(slug=SERVICE_DESK_SLUG)
+    check_support_group("assignment_group", group)
+    check_member("assigned_to", assigned_to, group)
+    if parent is not None and not parent.is_open:
+        raise ValidationError({"parent": f"{parent.number} is {parent.status}: choose an open parent."})
+
+    incident = Incident(
+        number=_next_number(),
+        title=title,
+        description=description,
+        caller=caller,
+        reported_by=actor,
+        channel=channel,
+        category=category,
+        subcategory=subcategory,
+        service=service,
+        impact=impact,
+        urgency=urgency,
+        priority=priority_for(impact=impact, urgency=urgency),
+        status=Status.ASSIGNED if assigned_to else Status.NEW,
+        assignment_group=group,
+        assigned_to=assigned_to,
+        major_incident=major_incident,
+        parent=parent,
+        max_tier_reached=group.tier or 1,
+        created_at=now,
+        updated_at=now,
+        updated_by=actor,
+    )
+    if assigned_to is not None:
+        sla.acknowledge(incident, now=now)
+    sla.refresh(incident, now=now)
+    incident.full_clean(exclude=["number", "priority", "caller", "reported_by", "assignment_group"])
+    incident.save()
+    Handoff.objects.create(incident=incident, group=group, tier=group.tier or 1, started_at=now, actor=actor)
+    event_record(
+        incident=incident,
+        kind=IncidentEvent.Kind.CREATED,
+        actor=actor,
+        now=now,
+        public=True,
+        changes={
+            f: {"old": None, "new": v}
+            for f, v in snapshot(
+                incident,
+                [
+                    "status",
+                    "priority",
+                    "impact",
+                    "urgency",
+                    "assignment_group",
+                    "assigned_to",
+                    "channel",
+                    "caller",
+                ],
+            ).items()
+        },
+    )
+    return incident
+
+
+@transaction.atomic
+def incident_update(
+    *,
+    actor: User,
+    incident: Incident,
+    expected_version: int | None,
+    now: datetime | None = None,
+    **changes: Any,
+) -> Incident:
+    """Change descriptive fields. A new impact or urgency recomputes priority and SLA targets."""
+    unknown = set(changes) - set(UPDATABLE_FIELDS)
+    if unknown:
+        raise ValidationError(dict.fromkeys(sorted(unknown), "This field cannot be changed here."))
+    now = now or timezone.now()
+    inc = lock_for_edit(incident, expected_version)
+    authorise(actor, inc, "update")
+    if not permissions.can_work(actor, inc) and set(changes) - {"title", "description", "caller", "channel"}:
+        # The service desk keeps the record up to date, but the owning group decides its priority.
+        raise PermissionDenied(f"Only {inc.assignment_group.name} can change these fields of {inc.number}.")
+    fields = [f for f in UPDATABLE_FIELDS if f in changes] + ["priority"]
+    before = snapshot(inc, fields)
+
+    if "title" in changes:
+        changes["title"] = check_title(changes["title"])
+    if "description" in changes:
+        changes["description"] = check_text("description", changes["description"])
+    for level in ("impact", "urgency"):
+        if level in changes:
+            changes[level] = check_level(level, changes[level])
+    if "channel" in changes:
+        check_choice("channel", changes["channel"], Channel)
+    for ref in ("problem_reference", "change_reference"):
+        if ref in changes:
+            changes[ref] = check_text(ref, changes[ref], max_length=60)
+    for link in ("parent", "duplicate_of"):
+        other = changes.get(link)
+        if other is not None and other.pk == inc.pk:
+            raise ValidationError({link: "An incident cannot be linked to itself."})
+    if changes.get("parent") is not None and changes["parent"].parent_id == inc.pk:
+        raise ValidationError({"parent": f"{changes['parent'].number} is already a child of {inc.number}."})
+    for name, value in changes.items():
+        setattr(inc, name, value)
+    check_categories(inc.category, inc.subcategory)
+    inc.priority = priority_for(impact=inc.impact, urgency=inc.urgency)
+
+    after = snapshot(inc, fields)
+    changed = diff(before, after)
+    if not changed:
+        return inc
+    sla.refresh(inc, now=now)
+    save_versioned(inc, actor=actor, now=now, fields=fields)
+    event_record(incident=inc, kind=IncidentEvent.Kind.UPDATED, actor=actor, now=now, changes=changed)
+    return inc

@@ -296,3 +296,8 @@ def test_8_people_for_30_s_get_no_server_error_and_lose_no_write(stack):
     assert _rows(stack.database, pending_sql) == [(0,)], stack.log.read_text(errors="replace")[-4000:]
     assert _rows(stack.database, "SELECT count(*) FROM incidents_notification")[0][0] > 0
     assert "database is locked" not in stack.log.read_text(errors="replace")
+
+    # and the mail links lead to the address the product is served on (SITE_URL follows PORT)
+    mail = "".join(path.read_text(errors="replace") for path in (stack.var_dir / "mail").iterdir())
+    assert f"{stack.base}incidents/INC" in mail
+    assert "127.0.0.1:8000" not in mail

@@ -6,6 +6,8 @@ import subprocess
 import sys
 import textwrap
 
+import pytest
+
 from tests.workers import REPO_ROOT
 
 
@@ -21,6 +23,19 @@ def _run_dev(tmp_path, script: str, **env: str) -> str:
     )
     assert result.returncode == 0, result.stderr
     return result.stdout
+
+
+@pytest.mark.parametrize(
+    ("env", "expected"),
+    [
+        ({"PORT": "18765"}, "http://127.0.0.1:18765"),
+        ({}, "http://127.0.0.1:8000"),
+        ({"PORT": "18765", "SITE_URL": "https://desk.example.org/"}, "https://desk.example.org"),
+    ],
+)
+def test_mail_links_follow_the_port_make_run_serves_on_unless_site_url_is_set(tmp_path, env, expected):
+    out = _run_dev(tmp_path, "from django.conf import settings; print(settings.SITE_URL)", **env)
+    assert out.strip() == expected
 
 
 def test_two_connections_doing_read_modify_write_neither_fail_nor_lose_an_update(tmp_path):

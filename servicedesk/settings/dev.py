@@ -9,6 +9,8 @@ os.environ.setdefault("DEBUG", "true")
 os.environ.setdefault("SECRET_KEY", "dev-only-not-secret-" + "x" * 40)
 os.environ.setdefault("ALLOWED_HOSTS", "127.0.0.1,localhost")
 os.environ.setdefault("EMAIL_URL", "filemail://")
+# Links in mail point where `make run` serves: 127.0.0.1:$PORT, unless SITE_URL says otherwise.
+os.environ.setdefault("SITE_URL", f"http://127.0.0.1:{os.environ.get('PORT') or 8000}")
 
 from .base import *  # noqa: F403
 from .base import DATABASES, MIDDLEWARE, VAR_DIR, env

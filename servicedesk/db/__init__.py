@@ -33,9 +33,10 @@ the lock that its writes take.
 the request's atomic block, and the backend takes that mark when it opens a transaction.
 
 Rejected: a per-request choice of DEFERRED (reads) or IMMEDIATE (writes) by HTTP method, which
-fails a GET that writes and still hashes passwords under the lock; and IMMEDIATE everywhere with
-``ATOMIC_REQUESTS`` off for safe methods, which needs a middleware re-creating the request
-transaction with its own rollback rules (and DRF's), unlike production.
+fails a GET that writes under contention and hashes passwords under the lock (8 sign-ins at once
+queued every writer for seconds); and IMMEDIATE everywhere with ``ATOMIC_REQUESTS`` off for safe
+methods, which needs a middleware re-creating the request transaction with its own rollback
+rules (and DRF's), unlike production.
 """
 
 from __future__ import annotations

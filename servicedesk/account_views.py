@@ -8,9 +8,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
-from knox.models import AuthToken
 
-from .api_auth import auth_token_revoke, auth_token_revoke_all
+from .api_auth import auth_token_revoke, auth_token_revoke_all, auth_tokens_of
 
 
 @login_required
@@ -27,5 +26,5 @@ def api_tokens(request: HttpRequest) -> HttpResponse:
             else:
                 messages.error(request, "That token does not exist any more, or is not yours.")
         return redirect("api-tokens")
-    tokens = AuthToken.objects.filter(user=request.user).order_by("-created")
+    tokens = auth_tokens_of(user=request.user)
     return render(request, "registration/api_tokens.html", {"tokens": tokens, "now": timezone.now()})

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth import authenticate, user_logged_in
+from django.db.models import QuerySet
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.plumbing import build_bearer_security_scheme_object
 from drf_spectacular.utils import extend_schema
@@ -50,6 +51,11 @@ class RevokedSerializer(serializers.Serializer):
 def auth_token_issue(*, user: Any) -> tuple[AuthToken, str]:
     """A new token for the user: the row (digest only) and the token itself, which is not stored."""
     return AuthToken.objects.create(user=user)
+
+
+def auth_tokens_of(*, user: Any) -> QuerySet[AuthToken]:
+    """The user's own tokens, newest first (the admin lists everyone's)."""
+    return AuthToken.objects.filter(user=user).order_by("-created")
 
 
 def auth_token_revoke(*, user: Any, digest: str) -> int:

@@ -1,20 +1,37 @@
-"""``POST /api/v1/auth/token/``: trade a username and password for an API token."""
+"""API tokens (django-rest-knox): ``POST /api/v1/auth/token/`` trades a username and password for a token.
+
+Only a SHA-512 digest of each token is stored (and its first 15 characters, to find the row). A token
+expires ``API_TOKEN_TTL_DAYS`` after it was issued; its user revokes it through the API or on the
+"API tokens" page, an administrator in the admin (Knox › Auth tokens). Every exchange is a sign-in
+attempt for django-axes: failures count towards the same lockout as the browser's.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from django.contrib.auth import authenticate
+from django.contrib.auth import authenticate, user_logged_in
+from django.db.models import QuerySet
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from drf_spectacular.plumbing import build_bearer_security_scheme_object
 from drf_spectacular.utils import extend_schema
-from rest_framework import serializers
-from rest_framework.authtoken.models import Token
-from rest_framework.permissions import AllowAny
+from knox.models import AuthToken
+from rest_framework import serializers, status
+from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from .api_common import TokenThrottle
-from .api_errors import E400, E429
+from .api_common import IsoDateTimeField, TokenThrottle
+from .api_errors import E400, E401, E429, NON_FIELD, _summary
+
+
+class TokenScheme(OpenApiAuthenticationExtension):
+    target_class = "servicedesk.authentication.TokenAuthentication"
+    name = "tokenAuth"
+
+    def get_security_definition(self, auto_schema: Any) -> dict:
+        return build_bearer_security_scheme_object(header_name="Authorization", token_prefix="Token")  # noqa: S106 (a scheme name)
 
 
 class TokenInputSerializer(serializers.Serializer):
@@ -23,13 +40,39 @@ class TokenInputSerializer(serializers.Serializer):
 
 
 class TokenSerializer(serializers.Serializer):
-    token = serializers.CharField(help_text="Send as `Authorization: Token <token>`.")
+    token = serializers.CharField(help_text="Send as `Authorization: Token <token>`. Shown only once.")
+    expiry = IsoDateTimeField(help_text="When the token stops working; request a new one before then.")
 
 
-def auth_token_issue(*, user: Any) -> Token:
-    """The user's token, created on first use; the same token until an administrator revokes it."""
-    token, _ = Token.objects.get_or_create(user=user)
-    return token
+class RevokedSerializer(serializers.Serializer):
+    revoked = serializers.IntegerField(help_text="How many tokens were revoked.")
+
+
+def auth_token_issue(*, user: Any) -> tuple[AuthToken, str]:
+    """A new token for the user: the row (digest only) and the token itself, which is not stored."""
+    return AuthToken.objects.create(user=user)
+
+
+def auth_tokens_of(*, user: Any) -> QuerySet[AuthToken]:
+    """The user's own tokens, newest first (the admin lists everyone's)."""
+    return AuthToken.objects.filter(user=user).order_by("-created")
+
+
+def auth_token_revoke(*, user: Any, digest: str) -> int:
+    """Revoke one of the user's tokens; the number revoked (0 when it was not theirs or is gone)."""
+    deleted, _ = AuthToken.objects.filter(user=user, digest=digest).delete()
+    return deleted
+
+
+def auth_token_revoke_all(*, user: Any) -> int:
+    deleted, _ = AuthToken.objects.filter(user=user).delete()
+    return deleted
+
+
+def _refused(fields: dict[str, Any]) -> Response:
+    """The API's 400 (servicedesk.api_errors), answered rather than raised: raising would roll back the
+    request's transaction, and with it the failed attempt django-axes just recorded."""
+    return Response({"detail": _summary(fields), **fields}, status=status.HTTP_400_BAD_REQUEST)
 
 
 class TokenObtainApi(APIView):
@@ -40,20 +83,55 @@ class TokenObtainApi(APIView):
     @extend_schema(
         operation_id="auth_token_create",
         summary="Obtain an API token",
+        description="Each call issues a new token, valid for `API_TOKEN_TTL_DAYS` (30 by default). "
+        "Failed attempts count towards the sign-in lockout, per username and address.",
         request=TokenInputSerializer,
         responses={200: TokenSerializer, 400: E400, 429: E429},
         auth=[],
     )
     def post(self, request: Request) -> Response:
         data = TokenInputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
+        if not data.is_valid():
+            return _refused(dict(data.errors))
+        # django-axes refuses a locked-out pair here; its middleware then answers 429 (servicedesk.signin).
         user = authenticate(
             request._request,
             username=data.validated_data["username"],
             password=data.validated_data["password"],
         )
         if user is None or not user.is_active:
+            return _refused({NON_FIELD: ["Unable to log in with these credentials."]})
+        # A sign-in like the browser's: resets the failure count and records last_login.
+        user_logged_in.send(sender=user.__class__, request=request._request, user=user)
+        instance, token = auth_token_issue(user=user)
+        return Response(TokenSerializer({"token": token, "expiry": instance.expiry}).data)
+
+
+class TokenRevokeApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        operation_id="auth_token_revoke",
+        summary="Revoke the token this request is authenticated with",
+        request=None,
+        responses={200: RevokedSerializer, 400: E400, 401: E401},
+    )
+    def post(self, request: Request) -> Response:
+        if not isinstance(request.auth, AuthToken):
             raise serializers.ValidationError(
-                {"non_field_errors": ["Unable to log in with these credentials."]}
+                {"non_field_errors": ["Authenticate with the token to revoke (Authorization: Token …)."]}
             )
-        return Response({"token": auth_token_issue(user=user).key})
+        return Response({"revoked": auth_token_revoke(user=request.user, digest=request.auth.digest)})
+
+
+class TokenRevokeAllApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        operation_id="auth_token_revoke_all",
+        summary="Revoke every API token of the signed-in user",
+        request=None,
+        responses={200: RevokedSerializer, 401: E401},
+    )
+    def post(self, request: Request) -> Response:
+        return Response({"revoked": auth_token_revoke_all(user=request.user)})

@@ -10,7 +10,7 @@ from django.urls import path, re_path
 from escalation import apis as escalation_apis
 from incidents import apis as incident_apis
 
-from .api_auth import TokenObtainApi
+from .api_auth import TokenObtainApi, TokenRevokeAllApi, TokenRevokeApi
 
 app_name = "api"
 
@@ -22,6 +22,8 @@ def endpoint_not_found(request: HttpRequest, rest: str = "") -> JsonResponse:
 
 urlpatterns = [
     path("auth/token/", TokenObtainApi.as_view(), name="auth-token"),
+    path("auth/token/revoke/", TokenRevokeApi.as_view(), name="auth-token-revoke"),
+    path("auth/token/revoke-all/", TokenRevokeAllApi.as_view(), name="auth-token-revoke-all"),
     path("incidents/", incident_apis.IncidentListCreateApi.as_view(), name="incident-list"),
     path("incidents/<str:number>/", incident_apis.IncidentDetailApi.as_view(), name="incident-detail"),
     path(

@@ -4,12 +4,13 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from incidents import views as incident_views
 
-from . import views
+from . import account_views, views
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
     path("admin/", admin.site.urls),
+    path("accounts/tokens/", account_views.api_tokens, name="api-tokens"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("incidents/", include("incidents.urls", namespace="incidents")),
     path("notifications/", incident_views.notification_list, name="notifications"),

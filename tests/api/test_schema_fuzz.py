@@ -19,7 +19,7 @@ from django.core.wsgi import get_wsgi_application
 from django.db import close_old_connections
 from drf_spectacular.generators import SchemaGenerator
 from hypothesis import HealthCheck, settings
-from rest_framework.authtoken.models import Token
+from knox.models import AuthToken
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
@@ -54,9 +54,7 @@ def world(people) -> dict[str, Any]:
     ]
     return {
         "incidents": incidents,
-        "tokens": {
-            name: Token.objects.get_or_create(user=people[name])[0].key for name in ("agent", "incidentmgr")
-        },
+        "tokens": {name: AuthToken.objects.create(user=people[name])[1] for name in ("agent", "incidentmgr")},
     }
 
 

@@ -69,9 +69,10 @@ def field_label(name: str) -> str:
     from incidents.models import Incident
 
     try:
-        label = str(Incident._meta.get_field(str(name)).verbose_name)
+        field = Incident._meta.get_field(str(name))
     except FieldDoesNotExist:
-        label = str(name).replace("_", " ")
+        field = None
+    label = str(getattr(field, "verbose_name", None) or str(name).replace("_", " "))
     words = [ACRONYMS.get(w.lower(), w) for w in label.split(" ")]
     return " ".join([words[0][:1].upper() + words[0][1:], *words[1:]]) if words and words[0] else ""
 

@@ -4,45 +4,57 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('incidents', '0005_notification_unread'),
+        ("incidents", "0005_notification_unread"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='incident',
-            name='ola_due_at',
-            field=models.DateTimeField(blank=True, null=True, verbose_name='OLA due at'),
+            model_name="incident",
+            name="ola_due_at",
+            field=models.DateTimeField(blank=True, null=True, verbose_name="OLA due at"),
         ),
         migrations.AlterField(
-            model_name='incident',
-            name='sla_cycle',
-            field=models.PositiveSmallIntegerField(default=1, editable=False, verbose_name='SLA cycle'),
+            model_name="incident",
+            name="sla_cycle",
+            field=models.PositiveSmallIntegerField(default=1, editable=False, verbose_name="SLA cycle"),
         ),
         migrations.AlterField(
-            model_name='incident',
-            name='sla_next_check_at',
-            field=models.DateTimeField(blank=True, editable=False, null=True, verbose_name='SLA next check at'),
+            model_name="incident",
+            name="sla_next_check_at",
+            field=models.DateTimeField(
+                blank=True, editable=False, null=True, verbose_name="SLA next check at"
+            ),
         ),
         migrations.AlterField(
-            model_name='incident',
-            name='sla_paused_seconds',
-            field=models.PositiveIntegerField(default=0, verbose_name='SLA paused seconds'),
+            model_name="incident",
+            name="sla_paused_seconds",
+            field=models.PositiveIntegerField(default=0, verbose_name="SLA paused seconds"),
         ),
         migrations.AlterField(
-            model_name='incident',
-            name='sla_policy_slug',
-            field=models.SlugField(blank=True, max_length=60, verbose_name='SLA policy'),
+            model_name="incident",
+            name="sla_policy_slug",
+            field=models.SlugField(blank=True, max_length=60, verbose_name="SLA policy"),
         ),
         migrations.AlterField(
-            model_name='incident',
-            name='sla_started_at',
-            field=models.DateTimeField(blank=True, editable=False, null=True, verbose_name='SLA started at'),
+            model_name="incident",
+            name="sla_started_at",
+            field=models.DateTimeField(blank=True, editable=False, null=True, verbose_name="SLA started at"),
         ),
         migrations.AlterField(
-            model_name='incident',
-            name='sla_state',
-            field=models.CharField(choices=[('on_track', 'On track'), ('warning', 'Warning'), ('breached', 'Breached'), ('met', 'Met'), ('paused', 'Paused')], default='on_track', max_length=10, verbose_name='SLA state'),
+            model_name="incident",
+            name="sla_state",
+            field=models.CharField(
+                choices=[
+                    ("on_track", "On track"),
+                    ("warning", "Warning"),
+                    ("breached", "Breached"),
+                    ("met", "Met"),
+                    ("paused", "Paused"),
+                ],
+                default="on_track",
+                max_length=10,
+                verbose_name="SLA state",
+            ),
         ),
     ]

@@ -25,7 +25,6 @@ from servicedesk.api_common import ApiCursorPagination
 from servicedesk.api_errors import E400, READ_ERRORS, WRITE_ERRORS, ConflictSerializer
 
 from . import permissions, selectors, services
-from .errors import PermissionDenied
 from .models import Category, Incident, IncidentEvent, Notification, SlaState, Status
 from .serializers import (
     NUMBER_PATTERN,
@@ -401,9 +400,7 @@ class IncidentCommentsApi(GenericAPIView):
         incident = _incident_for(request, number)
         data = _valid(CommentInputSerializer, request)
         staff = permissions.can_see_internal(request.user)
-        public = data.get("public", not staff)
-        if public is False and not staff:
-            raise PermissionDenied("Callers write public comments only.")
+        public = data.get("public", not staff)  # the service refuses a caller's private comment: 403
         event = services.incident_comment(
             actor=_actor(request), incident=incident, body=data["body"], public=public
         )

@@ -200,23 +200,25 @@ class Incident(models.Model):
     max_tier_reached = models.PositiveSmallIntegerField(default=1)
 
     # SLA clocks, stored on the row so that queues and the sweep are index look-ups (SPEC §6).
-    sla_policy_slug = models.SlugField(max_length=60, blank=True)
+    sla_policy_slug = models.SlugField("SLA policy", max_length=60, blank=True)
     response_due_at = models.DateTimeField(null=True, blank=True)
     resolution_due_at = models.DateTimeField(null=True, blank=True)
     responded_at = models.DateTimeField(null=True, blank=True)
     resolved_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
     on_hold_since = models.DateTimeField(null=True, blank=True)
-    sla_paused_seconds = models.PositiveIntegerField(default=0)
-    sla_state = models.CharField(max_length=10, choices=SlaState.choices, default=SlaState.ON_TRACK)
+    sla_paused_seconds = models.PositiveIntegerField("SLA paused seconds", default=0)
+    sla_state = models.CharField(
+        "SLA state", max_length=10, choices=SlaState.choices, default=SlaState.ON_TRACK
+    )
     # When the sweep must next look at this incident (the earliest unfired threshold).
-    sla_next_check_at = models.DateTimeField(null=True, blank=True, editable=False)
+    sla_next_check_at = models.DateTimeField("SLA next check at", null=True, blank=True, editable=False)
     escalation_level = models.PositiveSmallIntegerField(default=0)
     # The SLA cycle: 1, then one more at every reopen; it starts at ``sla_started_at``.
-    sla_cycle = models.PositiveSmallIntegerField(default=1, editable=False)
-    sla_started_at = models.DateTimeField(null=True, blank=True, editable=False)
+    sla_cycle = models.PositiveSmallIntegerField("SLA cycle", default=1, editable=False)
+    sla_started_at = models.DateTimeField("SLA started at", null=True, blank=True, editable=False)
     # Operational level: when the current tier's time is up (SPEC §6, OLA).
-    ola_due_at = models.DateTimeField(null=True, blank=True)
+    ola_due_at = models.DateTimeField("OLA due at", null=True, blank=True)
     reopen_count = models.PositiveSmallIntegerField(default=0)
 
     major_incident = models.BooleanField(default=False)

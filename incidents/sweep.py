@@ -90,6 +90,25 @@ def incident_sla_check(
     incident.save(update_fields=[*sla.SLA_FIELDS, "escalation_level"])
 
 
+def sla_fire_due(incident: Incident, *, until: datetime, cache: dict[Any, Any] | None = None) -> int:
+    """Fire the incident's thresholds that fell due by ``until``, each at its own due time.
+
+    For replaying history (the demo): the events and fires carry the time the threshold fell
+    due, as a sweep running then would have written them. Escalation rules are left to the
+    sweep. Call inside a transaction with the incident row locked.
+    """
+    fired = 0
+    if incident.is_open and incident.on_hold_since is None:
+        t = sla.targets(incident, cache=cache)
+        for threshold in sla.pending_thresholds(incident, t):
+            if threshold.at > until:
+                break
+            fired += _fire(incident, threshold, t, now=threshold.at)
+        if fired:
+            incident.save(update_fields=[*sla.SLA_FIELDS, "escalation_level"])
+    return fired
+
+
 def _fire(incident: Incident, threshold: sla.Threshold, t: Any, *, now: datetime) -> int:
     points = list(
         EscalationPoint.objects.filter(

@@ -1,8 +1,10 @@
 """Demo data (SPEC §12): the named users, a catalogue, the register, and months of history.
 
 History is written through the services with explicit ``now`` values, so the activity log,
-hand-offs and SLA clocks are exactly what real use would have produced. It is deterministic
-(a seeded random generator), so two machines show the same demo.
+hand-offs and SLA clocks are exactly what real use would have produced. SLA thresholds fire
+at the times they fell due (before each step of an incident's story, and for the incidents
+still open, up to the present), never at the seed's time. It is deterministic (a seeded random
+generator), so two machines show the same demo.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from escalation.choices import Role
 from escalation.models import ContactPerson, EscalationPoint, Membership, SupportGroup
 from incidents import services
 from incidents.models import Category, Channel, HoldReason, Incident, IncidentEvent, ResolutionCode, Service
-from incidents.sweep import sla_sweep
+from incidents.sweep import incident_sla_check, sla_fire_due
 from servicedesk import queueing
 
 User = get_user_model()
@@ -257,25 +259,64 @@ def load_history(cast: Cast, *, incidents: int, days: int, seed: int = 20261127)
     moments = sorted(
         _business_moment(rng, start + timedelta(days=rng.uniform(0, days))) for _ in range(incidents)
     )
-    made = 0
+    made: list[int] = []
     for created in moments:
         if created >= now - timedelta(minutes=5):
             continue
         with transaction.atomic():
-            _one_incident(rng, cast, tops, subs, service_rows, created=created, now=now)
-        made += 1
-    # The thresholds history has passed fire now, as the first sweep after a real outage would.
-    sla_sweep(now=now, max_batches=1000)
-    # History's notifications belong to the past: mark the outbox as delivered.
-    IncidentEvent.objects.filter(notified_at__isnull=True).update(notified_at=now)
-    return made
+            made.append(_one_incident(rng, cast, tops, subs, service_rows, created=created, now=now))
+    _mark_history_notified(made, now=now)
+    return len(made)
+
+
+def _mark_history_notified(incident_ids: list[int], *, now: datetime) -> None:
+    """History's notifications belong to the past: mark the demo's own events as delivered.
+
+    Only the events of the incidents the demo wrote: real pending events stay in the outbox.
+    """
+    for i in range(0, len(incident_ids), 500):
+        IncidentEvent.objects.filter(
+            incident_id__in=incident_ids[i : i + 500], notified_at__isnull=True
+        ).update(notified_at=now)
+
+
+_sla_cache: dict[Any, Any] = {}
+
+
+def _fire_thresholds(inc: Incident, *, until: datetime) -> Incident:
+    """Fire the thresholds that fell due before the next step of the story, each at its due time."""
+    if inc.sla_next_check_at is None or inc.sla_next_check_at > until:
+        return inc
+    locked = Incident.objects.select_for_update().select_related("assignment_group").get(pk=inc.pk)
+    sla_fire_due(locked, until=until, cache=_sla_cache)
+    return locked
+
+
+def _sweep_until(inc: Incident, *, since: datetime, until: datetime) -> None:
+    """An incident still open when its story ends: the sweeps it met up to ``until``, each at the
+    time it was due (no earlier than the story's last step), escalation rules included."""
+    for _ in range(50):
+        locked = Incident.objects.select_for_update().select_related("assignment_group").get(pk=inc.pk)
+        due = locked.sla_next_check_at
+        if due is None or due > until:
+            return
+        incident_sla_check(locked, now=max(due, since), cache=_sla_cache)
+        since = max(due, since)
 
 
 def _pick_priority(rng: random.Random) -> tuple[int, int]:
     return rng.choices([1, 2, 3], weights=[1, 4, 6])[0], rng.choices([1, 2, 3], weights=[2, 5, 5])[0]
 
 
-def _one_incident(rng, cast, tops, subs, service_rows, *, created: datetime, now: datetime) -> None:
+def _one_incident(rng, cast, tops, subs, service_rows, *, created: datetime, now: datetime) -> int:
+    """Write one incident's story; return its id."""
+    last = [created]  # the time of the story's last step
+    inc = _story(rng, cast, tops, subs, service_rows, created=created, now=now, last=last)
+    _sweep_until(inc, since=last[0], until=now)
+    return inc.pk
+
+
+def _story(rng, cast, tops, subs, service_rows, *, created: datetime, now: datetime, last: list[datetime]):
     top_name = rng.choice(list(CATALOGUE))
     sub_name = rng.choice(CATALOGUE[top_name])
     impact, urgency = _pick_priority(rng)
@@ -321,6 +362,8 @@ def _one_incident(rng, cast, tops, subs, service_rows, *, created: datetime, now
         moment = later(*kw.pop("after", (3, 40)))
         if moment >= now:
             raise _Stop
+        inc = _fire_thresholds(inc, until=moment)
+        last[0] = moment
         result = fn(incident=inc, expected_version=inc.version, now=moment, **kw)
         if isinstance(result, Incident):
             inc = result
@@ -331,7 +374,7 @@ def _one_incident(rng, cast, tops, subs, service_rows, *, created: datetime, now
     try:
         if rng.random() < 0.03:
             step(services.incident_cancel, actor=agent, reason="Logged twice by mistake.")
-            return
+            return inc
         path = rng.random()
         if path < 0.4:
             owner = agent
@@ -379,6 +422,7 @@ def _one_incident(rng, cast, tops, subs, service_rows, *, created: datetime, now
             consultation = inc.consultations.order_by("-id").first()
             moment = later(10, 120)
             if moment < now and consultation is not None:
+                last[0] = moment
                 services.consultation_answer(
                     actor=accessops, consultation=consultation, answer="Entitlements corrected.", now=moment
                 )
@@ -386,7 +430,7 @@ def _one_incident(rng, cast, tops, subs, service_rows, *, created: datetime, now
         if rng.random() < 0.3:
             step(_comment, actor=owner, body="Checked the logs; the fault is reproducible.", public=False)
         if stays_open:
-            return
+            return inc
         step(
             services.incident_resolve,
             actor=owner,
@@ -413,9 +457,10 @@ def _one_incident(rng, cast, tops, subs, service_rows, *, created: datetime, now
         else:
             moment = later(3 * 24 * 60 + 60, 5 * 24 * 60)
             if moment < now:
-                services.incident_close(actor=None, incident=inc, expected_version=None, now=moment)
+                inc = services.incident_close(actor=None, incident=inc, expected_version=None, now=moment)
     except _Stop:
-        return
+        pass
+    return inc
 
 
 class _Stop(Exception):
@@ -440,6 +485,7 @@ def load_demo(*, incidents: int = 1500, days: int = 182) -> dict[str, int]:
     if demo_is_loaded():
         return {"incidents": 0}
     _groups.clear()
+    _sla_cache.clear()
     with queueing.muted(), policies.config_cached(), transaction.atomic():
         cast = load_people()
         load_register(cast)

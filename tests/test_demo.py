@@ -5,7 +5,7 @@ from django.contrib.auth import authenticate
 from django.utils import timezone
 
 from escalation.roles import is_incident_manager, is_service_desk, user_tier
-from incidents.models import Handoff, Incident, IncidentEvent, Status
+from incidents.models import Handoff, Incident, IncidentEvent, SlaThresholdFire, Status
 from servicedesk.demo import DEMO_PASSWORD, DEMO_USERS, load_demo
 
 pytestmark = pytest.mark.django_db
@@ -42,3 +42,50 @@ def test_the_demo_loads_the_named_users_and_a_realistic_history_once():
     assert not IncidentEvent.objects.filter(notified_at__isnull=True).exists()
 
     assert load_demo(incidents=80, days=30) == {"incidents": 0}
+
+
+def test_a_real_pending_event_stays_in_the_outbox_when_the_demo_loads(agent, alice):
+    from tests.factories import make_incident
+
+    real = make_incident(actor=agent, caller=alice)
+    pending = IncidentEvent.objects.get(incident=real, kind="created")
+    assert pending.notified_at is None
+
+    load_demo(incidents=20, days=10)
+
+    pending.refresh_from_db()
+    assert pending.notified_at is None  # the real incident's notification is still to be sent
+    assert not IncidentEvent.objects.exclude(incident=real).filter(notified_at__isnull=True).exists()
+
+
+def test_the_demos_thresholds_fire_at_the_times_they_fell_due():
+    seeded_at = timezone.now()
+    load_demo(incidents=120, days=40)
+
+    fires = list(SlaThresholdFire.objects.select_related("event", "incident"))
+    assert len(fires) >= 5
+    for fire in fires:
+        assert fire.fired_at == fire.due_at < seeded_at, fire
+        assert fire.event is not None and fire.event.created_at == fire.due_at
+    events = IncidentEvent.objects.filter(kind__in=["sla_threshold", "sla_escalation"])
+    assert events.count() == len(fires)
+    assert not events.filter(created_at__gte=seeded_at).exists()
+
+    # A threshold fires only while the incident was open: never after it was resolved or cancelled.
+    moves = ["resolved", "reopened", "cancelled", "closed"]
+    for fire in fires:
+        last_move = (
+            IncidentEvent.objects.filter(incident=fire.incident, kind__in=moves, created_at__lte=fire.due_at)
+            .order_by("-created_at", "-id")
+            .values_list("kind", flat=True)
+            .first()
+        )
+        assert last_move in (None, "reopened"), (fire.incident.number, fire.due_at, last_move)
+    # An incident resolved in time has no breach; the breached ones were late.
+    for inc in Incident.objects.filter(status__in=[Status.RESOLVED, Status.CLOSED], reopen_count=0):
+        late = inc.resolved_at > inc.resolution_due_at or (
+            inc.response_due_at is not None and (inc.responded_at or inc.resolved_at) > inc.response_due_at
+        )
+        breach_fired = inc.sla_fires.filter(percent=100).exists()
+        assert (inc.sla_state == "breached") == late, inc.number
+        assert not breach_fired or late, inc.number

@@ -10,7 +10,8 @@ system code (tasks, rules) that acts on the current state.
 - ``lifecycle``: one service per move of ``incidents.models.TRANSITIONS``, and the auto-close;
 - ``collaboration``: consultations and comments;
 - ``attachments``: checked uploads;
-- ``notifications``: the user's in-app inbox.
+- ``notifications``: the user's in-app inbox;
+- ``configuration``: the priority matrix, categories and services, each change audited.
 """
 
 from .attachments import attachment_add

@@ -31,6 +31,9 @@ from .lifecycle import incident_resume
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
 
+# The API answers 403 with this message; the service refuses with it everywhere else.
+CALLERS_COMMENT_PUBLICLY = "Callers write public comments only."
+
 
 @transaction.atomic
 def incident_consult(
@@ -104,16 +107,16 @@ def incident_comment(
 ) -> IncidentEvent:
     """Add a comment. Comments do not conflict with other edits, so they take no version.
 
-    Callers write public comments only; a caller's reply resumes an incident that was
-    waiting for them; a first public reply by the owning group acknowledges the incident.
+    Callers write public comments only (a private one is refused); a caller's reply resumes an
+    incident that was waiting for them; a first public reply by the owning group acknowledges the incident.
     """
     now = now or timezone.now()
     inc = lock_for_edit(incident, None)
     authorise(actor, inc, "comment")
     body = check_text("body", body, max_length=50_000, required=True)
+    if not public and not permissions.can_see_internal(actor):
+        raise PermissionDenied(CALLERS_COMMENT_PUBLICLY)
     staff = permissions.can_see_internal(actor)
-    if not staff:
-        public = True
     fields: list[str] = []
     if public and staff and permissions.can_work(actor, inc) and inc.responded_at is None:
         sla.acknowledge(inc, now=now)

@@ -242,21 +242,29 @@ def incident_resolve(
         raise ValidationError({"resolution_code": "Choose a resolution code."})
     check_choice("resolution_code", resolution_code, ResolutionCode)
     resolution_notes = check_text("resolution_notes", resolution_notes, max_length=20_000, required=True)
+    owner = None
     if (
         inc.assigned_to_id is None
         and Membership.objects.filter(user=actor, group=inc.assignment_group).exists()
     ):
-        inc.assigned_to = actor  # whoever in the group resolves it owns the resolution
-    _mark_resolved(inc, actor=actor, now=now, code=resolution_code, notes=resolution_notes)
+        owner = actor  # whoever in the group resolves it owns the resolution
+    _mark_resolved(inc, actor=actor, now=now, code=resolution_code, notes=resolution_notes, owner=owner)
     for child in Incident.objects.filter(parent=inc, status__in=TRANSITIONS["resolve"].sources):
         notes = f"Resolved with its parent {inc.number}: {resolution_notes}"
         _mark_resolved(lock_for_edit(child, None), actor=actor, now=now, code=resolution_code, notes=notes)
     return inc
 
 
-def _mark_resolved(inc: Incident, *, actor: User, now: datetime, code: str, notes: str) -> None:
-    """Resolve a locked incident whose move was checked: fields, clocks, event, notification."""
+def _mark_resolved(
+    inc: Incident, *, actor: User, now: datetime, code: str, notes: str, owner: User | None = None
+) -> None:
+    """Resolve a locked incident whose move was checked: fields, clocks, event, notification.
+
+    ``owner`` takes the unassigned incident; the snapshot comes first, so the log shows the change.
+    """
     before = snapshot(inc, ["status", "resolution_code", "assigned_to"])
+    if owner is not None:
+        inc.assigned_to = owner
     inc.status = Status.RESOLVED
     inc.resolution_code = code
     inc.resolution_notes = notes

@@ -7,6 +7,7 @@ from typing import Any
 import markdown as markdown_lib  # type: ignore[import-untyped]
 import nh3
 from django import template
+from django.core.exceptions import FieldDoesNotExist
 from django.utils.safestring import SafeString, mark_safe
 
 register = template.Library()
@@ -59,9 +60,21 @@ def markdown(text: str | None) -> SafeString:
     return mark_safe(cleaned)  # noqa: S308 - nh3 has sanitised it
 
 
+ACRONYMS = {"sla": "SLA", "ola": "OLA", "id": "ID"}
+
+
 @register.filter
 def field_label(name: str) -> str:
-    return str(name).replace("_", " ").capitalize()
+    """An incident field's label ("sla_state" → "SLA state"); any other name is spelled out alike."""
+    from incidents.models import Incident
+
+    try:
+        field = Incident._meta.get_field(str(name))
+    except FieldDoesNotExist:
+        field = None
+    label = str(getattr(field, "verbose_name", None) or str(name).replace("_", " "))
+    words = [ACRONYMS.get(w.lower(), w) for w in label.split(" ")]
+    return " ".join([words[0][:1].upper() + words[0][1:], *words[1:]]) if words and words[0] else ""
 
 
 @register.filter

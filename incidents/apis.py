@@ -1,6 +1,6 @@
 """REST API for incidents (SPEC §11): each view reads an input serializer, calls one service and
 answers with an output serializer. Permissions are the services' and selectors' own, so the API
-and the browser cannot disagree; the domain's errors become HTTP answers in servicedesk.api_errors.
+and the browser cannot disagree; the domain's errors become HTTP answers in core.api.errors.
 """
 
 from __future__ import annotations
@@ -20,9 +20,9 @@ from rest_framework.generics import GenericAPIView
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from core.api.errors import E400, READ_ERRORS, WRITE_ERRORS, ConflictSerializer
+from core.api.pagination import ApiCursorPagination
 from escalation.choices import Priority
-from servicedesk.api_common import ApiCursorPagination
-from servicedesk.api_errors import E400, READ_ERRORS, WRITE_ERRORS, ConflictSerializer
 
 from . import permissions, selectors, services
 from .errors import PermissionDenied

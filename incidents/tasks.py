@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from celery import shared_task
 
-from servicedesk.queueing import enqueue_on_commit
+from core.queueing import enqueue_on_commit
 
 log = logging.getLogger(__name__)
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import wraps
 from typing import Any
 
 from django.contrib import messages
@@ -25,6 +24,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from escalation import roles
+from escalation.gates import staff_required
 
 from . import forms, permissions, queues, selectors, services
 from .errors import TransitionNotAllowed, VersionConflict
@@ -36,19 +36,6 @@ class AuthedRequest(HttpRequest):
     """A request that ``staff_required`` has let through: its user is a signed-in staff member."""
 
     user: Any
-
-
-def staff_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """The workspace is for staff; end users get 403 here (their portal is elsewhere)."""
-
-    @login_required
-    @wraps(view)
-    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if not roles.is_staff_member(request.user):
-            raise PermissionDenied("This page is for service desk and support staff.")
-        return view(request, *args, **kwargs)
-
-    return wrapped
 
 
 def _errors_onto_form(form: Form, error: ValidationError) -> None:

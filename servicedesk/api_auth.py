@@ -13,8 +13,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from .api_common import TokenThrottle
-from .api_errors import E400, E429
+from core.api.errors import E400, E429
+from core.api.throttles import TokenThrottle
 
 
 class TokenInputSerializer(serializers.Serializer):

@@ -245,14 +245,3 @@ def caller_lookup(term: str) -> Any:
     if len(by_email) == 1:
         return by_email[0]
     raise ValidationError({"caller": f"There is no active user “{term}”. Pick one from the list."})
-
-
-def incident_for_link(*, user: Any, number: str, field: str) -> Incident | None:
-    """The incident a link field names, or None for an empty field."""
-    number = (number or "").strip().upper()
-    if not number:
-        return None
-    found = selectors.incidents_visible_to(user).filter(number=number).first()
-    if found is None:
-        raise ValidationError({field: f"There is no incident {number}."})
-    return found

@@ -1,4 +1,5 @@
 """Thin Celery tasks: they take ids, call a service and own their retry policy."""
+
 from __future__ import annotations
 
 import logging

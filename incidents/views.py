@@ -27,6 +27,8 @@ from escalation import roles
 from escalation.gates import staff_required
 
 from . import forms, permissions, queues, selectors, services
+from .actions import MOVES, resolve_incident
+from .actions import perform as perform_move
 from .errors import TransitionNotAllowed, VersionConflict
 from .models import TRANSITIONS, Consultation, Incident, PriorityMatrixEntry
 from .selectors import attachment_get_for_user, incident_get_for_user, incident_timeline
@@ -379,52 +381,11 @@ def _perform(request: AuthedRequest, incident: Incident, name: str, form: Form) 
     if name == "take":
         services.incident_assign(**common, expected_version=version, assigned_to=user)
         return f"{n} is now assigned to you."
-    if name == "start":
-        services.incident_start(**common, expected_version=version)
-        return f"Work on {n} has started."
-    if name == "assign":
-        person = selectors.user_lookup(username=data["assigned_to"], field="assigned_to")
-        services.incident_assign(**common, expected_version=version, assigned_to=person)
-        return f"{n} is assigned to {person.get_username()}."
-    if name == "escalate":
-        group = selectors.group_lookup(slug=data["assignment_group"])
-        services.incident_escalate(
-            **common, expected_version=version, assignment_group=group, reason=data["reason"]
-        )
-        return f"{n} escalated to {group.name}."
-    if name == "consult":
-        group = selectors.group_lookup(slug=data["group"], field="group")
-        services.incident_consult(**common, expected_version=version, group=group, question=data["question"])
-        return f"{group.name} has been consulted on {n}."
-    if name == "hold":
-        services.incident_hold(**common, expected_version=version, reason=data["reason"], note=data["note"])
-        return f"{n} is on hold."
-    if name == "resume":
-        services.incident_resume(**common, expected_version=version)
-        return f"{n} is back in progress."
-    if name == "resolve":
-        services.incident_resolve(
-            **common,
-            expected_version=version,
-            resolution_code=data["resolution_code"],
-            resolution_notes=data["resolution_notes"],
-        )
-        return f"{n} is resolved."
-    if name == "reopen":
-        services.incident_reopen(**common, expected_version=version, reason=data["reason"])
-        return f"{n} has been reopened."
-    if name == "close":
-        services.incident_close(**common, expected_version=version, close_notes=data["close_notes"])
-        return f"{n} is closed."
-    if name == "cancel":
-        duplicate = queues.incident_for_link(user=user, number=data["duplicate_of"], field="duplicate_of")
-        services.incident_cancel(
-            **common, expected_version=version, reason=data["reason"], duplicate_of=duplicate
-        )
-        return f"{n} is cancelled."
+    if name in MOVES:
+        return perform_move(name, actor=user, incident=incident, expected_version=version, data=data)
     if name == "link":
-        parent = queues.incident_for_link(user=user, number=data["parent"], field="parent")
-        duplicate = queues.incident_for_link(user=user, number=data["duplicate_of"], field="duplicate_of")
+        parent = resolve_incident(user=user, number=data["parent"], field="parent")
+        duplicate = resolve_incident(user=user, number=data["duplicate_of"], field="duplicate_of")
         services.incident_update(**common, expected_version=version, parent=parent, duplicate_of=duplicate)
         return f"The links of {n} are saved."
     if name == "major":

@@ -13,7 +13,8 @@ from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest
+from django.http.response import HttpResponseBase
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 
@@ -21,7 +22,7 @@ from .roles import is_staff_member
 
 STAFF_ONLY = "This page is for service desk and support staff."
 
-View = Callable[..., HttpResponse]
+View = Callable[..., HttpResponseBase]
 
 
 def staff_required(view: View | None = None, *, message: str = STAFF_ONLY) -> Any:
@@ -30,7 +31,7 @@ def staff_required(view: View | None = None, *, message: str = STAFF_ONLY) -> An
     def decorate(view: View) -> View:
         @login_required
         @wraps(view)
-        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
             if not is_staff_member(request.user):
                 raise PermissionDenied(message)
             return view(request, *args, **kwargs)

@@ -21,11 +21,11 @@ from rest_framework.response import Response
 
 from core.api.errors import E400, READ_ERRORS, WRITE_ERRORS, ConflictSerializer
 from core.api.pagination import ApiCursorPagination
-from escalation.choices import Priority
 
 from . import actions, permissions, selectors, services
 from .errors import PermissionDenied
-from .models import Category, Incident, IncidentEvent, Notification, SlaState, Status
+from .filters import IncidentFilter
+from .models import Category, Incident, IncidentEvent, Notification
 from .serializers import (
     NUMBER_PATTERN,
     AssignInputSerializer,
@@ -105,29 +105,6 @@ def _missing_version(request: Request, incident: Incident) -> Response | None:
 def _incident_response(request: Request, incident: Incident, code: int = status.HTTP_200_OK) -> Response:
     fresh = selectors.incident_get_for_user(user=request.user, number=incident.number)
     return Response(IncidentSerializer(fresh).data, status=code)
-
-
-class IncidentFilter(django_filters.FilterSet):
-    status = django_filters.ChoiceFilter(choices=Status.choices)
-    priority = django_filters.TypedChoiceFilter(choices=Priority.choices, coerce=int)
-    assignment_group = django_filters.CharFilter(
-        field_name="assignment_group__slug", max_length=60, label="Slug of the owning group."
-    )
-    assigned_to = django_filters.CharFilter(
-        field_name="assigned_to__username", max_length=150, label="Username."
-    )
-    caller = django_filters.CharFilter(field_name="caller__username", max_length=150, label="Username.")
-    sla_state = django_filters.ChoiceFilter(choices=SlaState.choices)
-    created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
-    created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
-    q = django_filters.CharFilter(method="search", max_length=200, label="Full-text search.")
-
-    class Meta:
-        model = Incident
-        fields: list[str] = []
-
-    def search(self, queryset: QuerySet[Incident], name: str, value: str) -> QuerySet[Incident]:
-        return selectors.incidents_search(queryset, value)
 
 
 class IncidentListCreateApi(GenericAPIView):

@@ -384,7 +384,7 @@ class QueueFilterForm(forms.Form):
         ]
         _field(self, "category").choices = [
             ("", "Any category"),
-            *((str(c.pk), str(c)) for c in categories),
+            *((c.parent.slug + "/" + c.slug if c.parent else c.slug, str(c)) for c in categories),
         ]
         _field(self, "service").choices = [("", "Any service"), *((s.slug, s.name) for s in services)]
         bootstrap(self)

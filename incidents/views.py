@@ -17,7 +17,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.forms import Form
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, QueryDict
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, QueryDict, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -30,6 +30,7 @@ from . import forms, permissions, queues, selectors, services
 from .actions import MOVES, resolve_incident
 from .actions import perform as perform_move
 from .errors import TransitionNotAllowed, VersionConflict
+from .filters import filter_queue
 from .models import TRANSITIONS, Consultation, Incident, PriorityMatrixEntry
 from .selectors import attachment_get_for_user, incident_get_for_user, incident_timeline
 
@@ -111,7 +112,7 @@ def caller_options(request: AuthedRequest) -> HttpResponse:
 @staff_required
 @require_GET
 @transaction.non_atomic_requests  # a read: no transaction, and two fewer queries per page
-def incident_list(request: AuthedRequest) -> HttpResponse:
+def incident_list(request: AuthedRequest) -> HttpResponse | StreamingHttpResponse:
     groups = queues.active_groups()
     queue = request.GET.get("queue") or queues.default_queue(request.user)
     if queue not in queues.QUEUES:
@@ -121,10 +122,12 @@ def incident_list(request: AuthedRequest) -> HttpResponse:
     )
     qs = queues.queue_queryset(request.user, queue, groups=groups)
     if filters.is_valid():
-        qs = queues.apply_filters(qs, filters.cleaned_data, groups=groups)
+        qs = filter_queue(qs, filters.cleaned_data)
     sort = request.GET.get("sort") or ""
     if sort not in queues.SORTS:
         sort = queues.DEFAULT_SORT
+    if request.GET.get("format") == "csv":
+        return queues.csv_response(qs, sort_key=sort, filename=f"incidents-{queue}.csv")
     page = queues.paginate(qs, sort_key=sort, cursor=request.GET.get("cursor"))
     return render(
         request,

@@ -13,6 +13,7 @@ test:
 lint: install
 	.venv/bin/ruff check .
 	.venv/bin/mypy .
+	.venv/bin/lint-imports
 
 fmt: install
 	.venv/bin/ruff check --fix .

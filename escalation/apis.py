@@ -15,20 +15,14 @@ from rest_framework.permissions import SAFE_METHODS, BasePermission, IsAuthentic
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from servicedesk.api_common import ApiCursorPagination
-from servicedesk.api_errors import E400, E429, READ_ERRORS
+from core.api.errors import E400, E429, READ_ERRORS
+from core.api.pagination import ApiCursorPagination
 
 from .choices import Priority
+from .gates import IsStaffMember
 from .models import BusinessCalendar, ContactPerson, EscalationPoint, SLAPolicy, SLATarget, SupportGroup
 from .policy_services import MAX_MINUTES, TargetSpec, sla_policy_update
-from .roles import is_incident_manager, is_staff_member
-
-
-class IsStaffMember(BasePermission):
-    message = "Only staff members may read this."
-
-    def has_permission(self, request: Request, view: Any) -> bool:
-        return is_staff_member(request.user)
+from .roles import is_incident_manager
 
 
 class GroupSerializer(serializers.ModelSerializer):

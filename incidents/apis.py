@@ -1,12 +1,11 @@
 """REST API for incidents (SPEC §11): each view reads an input serializer, calls one service and
 answers with an output serializer. Permissions are the services' and selectors' own, so the API
-and the browser cannot disagree; the domain's errors become HTTP answers in servicedesk.api_errors.
+and the browser cannot disagree; the domain's errors become HTTP answers in core.api.errors.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, cast
 
 import django_filters
@@ -20,12 +19,12 @@ from rest_framework.generics import GenericAPIView
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from escalation.choices import Priority
-from servicedesk.api_common import ApiCursorPagination
-from servicedesk.api_errors import E400, READ_ERRORS, WRITE_ERRORS, ConflictSerializer
+from core.api.errors import E400, READ_ERRORS, WRITE_ERRORS, ConflictSerializer
+from core.api.pagination import ApiCursorPagination
 
-from . import permissions, selectors, services
-from .models import Category, Incident, IncidentEvent, Notification, SlaState, Status
+from . import actions, permissions, selectors, services
+from .filters import IncidentFilter
+from .models import Category, Incident, IncidentEvent, Notification
 from .serializers import (
     NUMBER_PATTERN,
     AssignInputSerializer,
@@ -75,16 +74,6 @@ def _incident_for(request: Request, number: str) -> Incident:
     return selectors.incident_get_for_user(user=request.user, number=number)
 
 
-def _visible_incident(request: Request, number: str | None, field: str) -> Incident | None:
-    """Resolve an incident number given as input: one the user cannot see does not exist."""
-    if number is None:
-        return None
-    try:
-        return selectors.incident_get_for_user(user=request.user, number=number)
-    except Http404:
-        raise serializers.ValidationError({field: [f"There is no incident {number}."]}) from None
-
-
 def _subcategory(slug: str | None, category: Category | None) -> Category | None:
     if slug is None:
         return None
@@ -115,29 +104,6 @@ def _missing_version(request: Request, incident: Incident) -> Response | None:
 def _incident_response(request: Request, incident: Incident, code: int = status.HTTP_200_OK) -> Response:
     fresh = selectors.incident_get_for_user(user=request.user, number=incident.number)
     return Response(IncidentSerializer(fresh).data, status=code)
-
-
-class IncidentFilter(django_filters.FilterSet):
-    status = django_filters.ChoiceFilter(choices=Status.choices)
-    priority = django_filters.TypedChoiceFilter(choices=Priority.choices, coerce=int)
-    assignment_group = django_filters.CharFilter(
-        field_name="assignment_group__slug", max_length=60, label="Slug of the owning group."
-    )
-    assigned_to = django_filters.CharFilter(
-        field_name="assigned_to__username", max_length=150, label="Username."
-    )
-    caller = django_filters.CharFilter(field_name="caller__username", max_length=150, label="Username.")
-    sla_state = django_filters.ChoiceFilter(choices=SlaState.choices)
-    created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
-    created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
-    q = django_filters.CharFilter(method="search", max_length=200, label="Full-text search.")
-
-    class Meta:
-        model = Incident
-        fields: list[str] = []
-
-    def search(self, queryset: QuerySet[Incident], name: str, value: str) -> QuerySet[Incident]:
-        return selectors.incidents_search(queryset, value)
 
 
 class IncidentListCreateApi(GenericAPIView):
@@ -190,7 +156,7 @@ class IncidentListCreateApi(GenericAPIView):
             assignment_group=data.get("assignment_group"),
             assigned_to=data.get("assigned_to"),
             major_incident=data["major_incident"],
-            parent=_visible_incident(request, data.get("parent"), "parent"),
+            parent=actions.resolve_incident(user=request.user, number=data.get("parent"), field="parent"),
         )
         response = _incident_response(request, incident, status.HTTP_201_CREATED)
         response["Location"] = f"/api/v1/incidents/{incident.number}/"
@@ -234,99 +200,28 @@ class IncidentDetailApi(GenericAPIView):
             data["subcategory"] = _subcategory(data["subcategory"], data.get("category", incident.category))
         for link in ("parent", "duplicate_of"):
             if link in data:
-                data[link] = _visible_incident(request, data[link], link)
+                data[link] = actions.resolve_incident(user=request.user, number=data[link], field=link)
         services.incident_update(actor=_actor(request), incident=incident, expected_version=version, **data)
         return _incident_response(request, incident)
 
 
 # --- lifecycle actions: POST /incidents/{number}/{action}/ --------------------------------------
 
-ActionCall = Callable[[Request, Incident, int, dict[str, Any]], Any]
-
-ACTIONS: dict[str, tuple[type[serializers.Serializer], ActionCall, str]] = {
-    "assign": (
-        AssignInputSerializer,
-        lambda r, inc, v, d: services.incident_assign(
-            actor=_actor(r),
-            incident=inc,
-            expected_version=v,
-            assigned_to=d.get("assigned_to"),
-            assignment_group=d.get("assignment_group"),
-        ),
-        "Assign to a member of the group, or hand to another group",
-    ),
-    "start": (
-        VersionInputSerializer,
-        lambda r, inc, v, d: services.incident_start(actor=_actor(r), incident=inc, expected_version=v),
-        "Start work (an unassigned incident is taken by the requester)",
-    ),
-    "escalate": (
-        EscalateInputSerializer,
-        lambda r, inc, v, d: services.incident_escalate(
-            actor=_actor(r),
-            incident=inc,
-            expected_version=v,
-            assignment_group=d["assignment_group"],
-            reason=d["reason"],
-        ),
-        "Functional escalation to another support group, with a reason",
-    ),
-    "consult": (
-        ConsultInputSerializer,
-        lambda r, inc, v, d: services.incident_consult(
-            actor=_actor(r), incident=inc, expected_version=v, group=d["group"], question=d["question"]
-        ),
-        "Ask a consulted group; the incident stays with its owner",
-    ),
-    "hold": (
-        HoldInputSerializer,
-        lambda r, inc, v, d: services.incident_hold(
-            actor=_actor(r), incident=inc, expected_version=v, reason=d["reason"], note=d["note"]
-        ),
-        "Put on hold (awaiting_caller pauses the SLA clock)",
-    ),
-    "resume": (
-        VersionInputSerializer,
-        lambda r, inc, v, d: services.incident_resume(actor=_actor(r), incident=inc, expected_version=v),
-        "Take off hold",
-    ),
-    "resolve": (
-        ResolveInputSerializer,
-        lambda r, inc, v, d: services.incident_resolve(
-            actor=_actor(r),
-            incident=inc,
-            expected_version=v,
-            resolution_code=d["resolution_code"],
-            resolution_notes=d["resolution_notes"],
-        ),
-        "Resolve with a resolution code and notes",
-    ),
-    "reopen": (
-        ReasonInputSerializer,
-        lambda r, inc, v, d: services.incident_reopen(
-            actor=_actor(r), incident=inc, expected_version=v, reason=d["reason"]
-        ),
-        "Reopen a resolved incident",
-    ),
-    "close": (
-        CloseInputSerializer,
-        lambda r, inc, v, d: services.incident_close(
-            actor=_actor(r), incident=inc, expected_version=v, close_notes=d["close_notes"]
-        ),
-        "Close a resolved incident",
-    ),
-    "cancel": (
-        CancelInputSerializer,
-        lambda r, inc, v, d: services.incident_cancel(
-            actor=_actor(r),
-            incident=inc,
-            expected_version=v,
-            reason=d["reason"],
-            duplicate_of=_visible_incident(r, d.get("duplicate_of"), "duplicate_of"),
-        ),
-        "Cancel (a duplicate or a mistake)",
-    ),
+# The moves themselves (service, inputs, how references resolve) are ``actions.MOVES``, which
+# the web uses too; here each gets its input serializer.
+INPUTS: dict[str, type[serializers.Serializer]] = {
+    "assign": AssignInputSerializer,
+    "start": VersionInputSerializer,
+    "escalate": EscalateInputSerializer,
+    "consult": ConsultInputSerializer,
+    "hold": HoldInputSerializer,
+    "resume": VersionInputSerializer,
+    "resolve": ResolveInputSerializer,
+    "reopen": ReasonInputSerializer,
+    "close": CloseInputSerializer,
+    "cancel": CancelInputSerializer,
 }
+assert set(INPUTS) == set(actions.MOVES), "every move has an input serializer"
 
 
 class IncidentActionApi(GenericAPIView):
@@ -336,33 +231,34 @@ class IncidentActionApi(GenericAPIView):
     action_name = ""
 
     def post(self, request: Request, number: str) -> Response:
-        input_class, call, _ = ACTIONS[self.action_name]
         incident = _incident_for(request, number)
         refused = _missing_version(request, incident)
         if refused is not None:
             return refused
-        data = _valid(input_class, request)
-        call(request, incident, data.pop("version"), data)
+        data = _valid(INPUTS[self.action_name], request)
+        version = data.pop("version")
+        actions.perform(
+            self.action_name, actor=_actor(request), incident=incident, expected_version=version, data=data
+        )
         return _incident_response(request, incident)
 
 
 def _action_view(name: str) -> type[IncidentActionApi]:
-    input_class, _, summary = ACTIONS[name]
     view = type(f"Incident{name.capitalize()}Api", (IncidentActionApi,), {"action_name": name})
     return extend_schema_view(
         post=extend_schema(
             operation_id=f"incidents_{name}",
-            summary=summary,
+            summary=actions.MOVES[name].summary,
             description=f"`{name}` from the lifecycle table; `version` must be the one the client read.",
             parameters=[NUMBER_PARAMETER],
-            request=input_class,
+            request=INPUTS[name],
             responses={200: IncidentSerializer, **WRITE_ERRORS},
             tags=["incidents"],
         )
     )(view)
 
 
-ACTION_VIEWS = {name: _action_view(name) for name in ACTIONS}
+ACTION_VIEWS = {name: _action_view(name) for name in actions.MOVES}
 
 
 # --- activity and comments ---------------------------------------------------------------------

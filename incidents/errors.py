@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.core.exceptions import PermissionDenied
+
+from core.errors import DomainError
 
 __all__ = ["IncidentError", "PermissionDenied", "TransitionNotAllowed", "VersionConflict"]
 
 
-class IncidentError(Exception):
-    """Base of the errors that a view turns into a 4xx with the message shown."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+class IncidentError(DomainError):
+    """Base of the errors that a view turns into a 4xx with the message shown (409 in the API)."""
 
 
 class TransitionNotAllowed(IncidentError):
@@ -38,6 +38,9 @@ class VersionConflict(IncidentError):
             f"{number} was changed after you opened it (you had version {expected}, it is now version "
             f"{current}): {detail}. Review the incident and apply your change again."
         )
+
+    def payload(self) -> dict[str, Any]:
+        return {"current_version": self.current}
 
 
 def _past(action: str) -> str:

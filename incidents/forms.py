@@ -16,7 +16,17 @@ from django import forms
 from escalation.choices import Level, Priority, Tier
 from escalation.models import SupportGroup
 
-from .models import Category, Channel, HoldReason, ResolutionCode, Service, SlaState, Status
+from .models import (
+    Category,
+    Channel,
+    Consultation,
+    HoldReason,
+    Incident,
+    ResolutionCode,
+    Service,
+    SlaState,
+    Status,
+)
 
 EMPTY = [("", "—")]
 
@@ -118,7 +128,7 @@ class IncidentCreateForm(CategoryFieldsMixin, forms.Form):
     service = forms.ChoiceField(required=False)
     impact = forms.TypedChoiceField(choices=level_choices, coerce=int, initial=Level.MEDIUM)
     urgency = forms.TypedChoiceField(choices=level_choices, coerce=int, initial=Level.MEDIUM)
-    title = forms.CharField(max_length=200)
+    title = forms.CharField(max_length=Incident.TITLE_MAX_LENGTH)
     description = forms.CharField(
         required=False, widget=forms.Textarea(attrs={"rows": 6}), help_text="Markdown is allowed."
     )
@@ -140,15 +150,15 @@ class IncidentEditForm(CategoryFieldsMixin, forms.Form):
     """The descriptive fields. Who is not in the owning group edits title and description only."""
 
     version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
-    title = forms.CharField(max_length=200)
+    title = forms.CharField(max_length=Incident.TITLE_MAX_LENGTH)
     description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 8}))
     impact = forms.TypedChoiceField(choices=level_choices, coerce=int)
     urgency = forms.TypedChoiceField(choices=level_choices, coerce=int)
     category = forms.ChoiceField(required=False)
     subcategory = forms.ChoiceField(required=False)
     service = forms.ChoiceField(required=False)
-    problem_reference = forms.CharField(max_length=60, required=False)
-    change_reference = forms.CharField(max_length=60, required=False)
+    problem_reference = forms.CharField(max_length=Incident.REFERENCE_MAX_LENGTH, required=False)
+    change_reference = forms.CharField(max_length=Incident.REFERENCE_MAX_LENGTH, required=False)
 
     OWNER_ONLY = (
         "impact",
@@ -227,7 +237,9 @@ class AssignForm(VersionedForm):
 
 class EscalateForm(VersionedForm):
     assignment_group = forms.ChoiceField(label="Escalate to")
-    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), max_length=2000)
+    reason = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 2}), max_length=Incident.ESCALATION_REASON_MAX_LENGTH
+    )
 
     def __init__(self, *args: Any, context: dict[str, Any], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -238,7 +250,9 @@ class EscalateForm(VersionedForm):
 
 class ConsultForm(VersionedForm):
     group = forms.ChoiceField(label="Consulted group")
-    question = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), max_length=5000)
+    question = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 2}), max_length=Consultation.QUESTION_MAX_LENGTH
+    )
 
     def __init__(self, *args: Any, context: dict[str, Any], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -250,32 +264,45 @@ class ConsultForm(VersionedForm):
 
 class HoldForm(VersionedForm):
     reason = forms.ChoiceField(choices=[*EMPTY, *HoldReason.choices])
-    note = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False, max_length=5000)
+    note = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 2}), required=False, max_length=Incident.NOTE_MAX_LENGTH
+    )
 
 
 class ResolveForm(VersionedForm):
     resolution_code = forms.ChoiceField(choices=[*EMPTY, *ResolutionCode.choices])
-    resolution_notes = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}))
+    resolution_notes = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}), max_length=Incident.RESOLUTION_NOTES_MAX_LENGTH
+    )
 
 
 class ReopenForm(VersionedForm):
-    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), max_length=5000)
+    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), max_length=Incident.REASON_MAX_LENGTH)
 
 
 class CloseForm(VersionedForm):
-    close_notes = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False, max_length=5000)
+    close_notes = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 2}), required=False, max_length=Incident.NOTE_MAX_LENGTH
+    )
 
 
 class CancelForm(VersionedForm):
-    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), max_length=5000)
+    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), max_length=Incident.REASON_MAX_LENGTH)
     duplicate_of = forms.CharField(
-        required=False, max_length=10, label="Duplicate of", help_text="Incident number, e.g. INC0000123."
+        required=False,
+        max_length=Incident.NUMBER_MAX_LENGTH,
+        label="Duplicate of",
+        help_text="Incident number, e.g. INC0000123.",
     )
 
 
 class LinkForm(VersionedForm):
-    parent = forms.CharField(required=False, max_length=10, help_text="Parent incident number, or empty.")
-    duplicate_of = forms.CharField(required=False, max_length=10, help_text="Incident number, or empty.")
+    parent = forms.CharField(
+        required=False, max_length=Incident.NUMBER_MAX_LENGTH, help_text="Parent incident number, or empty."
+    )
+    duplicate_of = forms.CharField(
+        required=False, max_length=Incident.NUMBER_MAX_LENGTH, help_text="Incident number, or empty."
+    )
 
 
 class MajorForm(VersionedForm):
@@ -285,7 +312,9 @@ class MajorForm(VersionedForm):
 class CommentForm(forms.Form):
     """Comments never conflict with other edits, so they carry no version."""
 
-    body = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), label="Comment", max_length=50_000)
+    body = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}), label="Comment", max_length=Incident.COMMENT_MAX_LENGTH
+    )
     public = forms.TypedChoiceField(
         choices=[("0", "Internal work note"), ("1", "Public (the caller sees it)")],
         coerce=lambda v: v == "1",
@@ -309,7 +338,9 @@ class AttachForm(forms.Form):
 
 class AnswerForm(forms.Form):
     consultation = forms.IntegerField(widget=forms.HiddenInput)
-    answer = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), max_length=10_000)
+    answer = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 2}), max_length=Consultation.ANSWER_MAX_LENGTH
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.pop("context", None)
@@ -322,7 +353,7 @@ class AnswerForm(forms.Form):
 class QueueFilterForm(forms.Form):
     """Queue filters. Values are slugs, usernames and codes, as in the API."""
 
-    q = forms.CharField(required=False, max_length=200, label="Search")
+    q = forms.CharField(required=False, max_length=Incident.SEARCH_MAX_LENGTH, label="Search")
     status = forms.ChoiceField(required=False, choices=[("", "Any status"), *Status.choices])
     priority = forms.TypedChoiceField(
         required=False, coerce=int, empty_value=None, choices=[("", "Any priority"), *Priority.choices]
@@ -353,7 +384,7 @@ class QueueFilterForm(forms.Form):
         ]
         _field(self, "category").choices = [
             ("", "Any category"),
-            *((str(c.pk), str(c)) for c in categories),
+            *((c.parent.slug + "/" + c.slug if c.parent else c.slug, str(c)) for c in categories),
         ]
         _field(self, "service").choices = [("", "Any service"), *((s.slug, s.name) for s in services)]
         bootstrap(self)

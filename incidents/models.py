@@ -158,9 +158,22 @@ class Counter(models.Model):
 
 
 class Incident(models.Model):
-    number = models.CharField(max_length=10, unique=True, editable=False)
-    title = models.CharField(max_length=200)
-    description = models.TextField(blank=True, validators=[MaxLengthValidator(100_000)])
+    # Field limits: the model fields, the web forms, the API serializers and the services'
+    # own checks all read these, so that the surfaces cannot disagree on a length.
+    NUMBER_MAX_LENGTH = 10
+    TITLE_MAX_LENGTH = 200
+    DESCRIPTION_MAX_LENGTH = 100_000
+    REFERENCE_MAX_LENGTH = 60  # problem and change references
+    ESCALATION_REASON_MAX_LENGTH = 2000
+    REASON_MAX_LENGTH = 5000  # reopen and cancel reasons
+    NOTE_MAX_LENGTH = 5000  # hold note, close notes
+    RESOLUTION_NOTES_MAX_LENGTH = 20_000
+    COMMENT_MAX_LENGTH = 50_000
+    SEARCH_MAX_LENGTH = 200
+
+    number = models.CharField(max_length=NUMBER_MAX_LENGTH, unique=True, editable=False)
+    title = models.CharField(max_length=TITLE_MAX_LENGTH)
+    description = models.TextField(blank=True, validators=[MaxLengthValidator(DESCRIPTION_MAX_LENGTH)])
     caller = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="incidents_called"
     )
@@ -228,8 +241,8 @@ class Incident(models.Model):
     duplicate_of = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="duplicates"
     )
-    problem_reference = models.CharField(max_length=60, blank=True)
-    change_reference = models.CharField(max_length=60, blank=True)
+    problem_reference = models.CharField(max_length=REFERENCE_MAX_LENGTH, blank=True)
+    change_reference = models.CharField(max_length=REFERENCE_MAX_LENGTH, blank=True)
 
     version = models.PositiveIntegerField(default=1)
     created_at = models.DateTimeField(default=timezone.now)
@@ -386,6 +399,9 @@ class Attachment(models.Model):
 
 class Consultation(models.Model):
     """A question to a consulted group; the incident stays with its owner (SPEC §5)."""
+
+    QUESTION_MAX_LENGTH = 5000
+    ANSWER_MAX_LENGTH = 10_000
 
     incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="consultations")
     group = models.ForeignKey(SupportGroup, on_delete=models.PROTECT, related_name="consultations")

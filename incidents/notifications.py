@@ -20,9 +20,9 @@ from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.utils import timezone
 
+from core.mail import render_email
+from core.queueing import enqueue_on_commit
 from escalation.models import Membership
-from servicedesk.mail import render_email
-from servicedesk.queueing import enqueue_on_commit
 
 from .models import Incident, IncidentEvent, Notification
 

@@ -11,13 +11,14 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from rest_framework import serializers
 
+from core.api.fields import IsoDateTimeField
 from escalation.choices import Level
 from escalation.models import SupportGroup
-from servicedesk.api_common import IsoDateTimeField
 
 from .models import (
     Category,
     Channel,
+    Consultation,
     HoldReason,
     Incident,
     IncidentEvent,
@@ -50,7 +51,7 @@ def _group(**kwargs: Any) -> serializers.SlugRelatedField[Any]:
 def _number(**kwargs: Any) -> serializers.RegexField:
     return serializers.RegexField(
         NUMBER_PATTERN,
-        max_length=10,
+        max_length=Incident.NUMBER_MAX_LENGTH,
         error_messages={"invalid": "Give an incident number like INC0000123."},
         **kwargs,
     )
@@ -153,8 +154,10 @@ class IncidentSerializer(serializers.ModelSerializer):
 
 
 class IncidentCreateInputSerializer(serializers.Serializer):
-    title = serializers.CharField(max_length=200)
-    description = serializers.CharField(max_length=100_000, required=False, allow_blank=True, default="")
+    title = serializers.CharField(max_length=Incident.TITLE_MAX_LENGTH)
+    description = serializers.CharField(
+        max_length=Incident.DESCRIPTION_MAX_LENGTH, required=False, allow_blank=True, default=""
+    )
     caller = _username(required=False, help_text="Username of the affected user; defaults to the requester.")
     channel = serializers.ChoiceField(choices=Channel.choices, default=Channel.API)
     category = _category()
@@ -174,8 +177,10 @@ class IncidentUpdateInputSerializer(serializers.Serializer):
     """A partial update: only the fields sent change."""
 
     version = _version()
-    title = serializers.CharField(max_length=200, required=False)
-    description = serializers.CharField(max_length=100_000, required=False, allow_blank=True)
+    title = serializers.CharField(max_length=Incident.TITLE_MAX_LENGTH, required=False)
+    description = serializers.CharField(
+        max_length=Incident.DESCRIPTION_MAX_LENGTH, required=False, allow_blank=True
+    )
     caller = _username(required=False)
     channel = serializers.ChoiceField(choices=Channel.choices, required=False)
     category = _category()
@@ -186,8 +191,12 @@ class IncidentUpdateInputSerializer(serializers.Serializer):
     major_incident = serializers.BooleanField(required=False)
     parent = _number(required=False, allow_null=True)  # type: ignore[assignment]
     duplicate_of = _number(required=False, allow_null=True)
-    problem_reference = serializers.CharField(max_length=60, required=False, allow_blank=True)
-    change_reference = serializers.CharField(max_length=60, required=False, allow_blank=True)
+    problem_reference = serializers.CharField(
+        max_length=Incident.REFERENCE_MAX_LENGTH, required=False, allow_blank=True
+    )
+    change_reference = serializers.CharField(
+        max_length=Incident.REFERENCE_MAX_LENGTH, required=False, allow_blank=True
+    )
 
 
 class VersionInputSerializer(serializers.Serializer):
@@ -205,30 +214,34 @@ class AssignInputSerializer(VersionInputSerializer):
 
 class EscalateInputSerializer(VersionInputSerializer):
     assignment_group = _group()
-    reason = serializers.CharField(max_length=2000)
+    reason = serializers.CharField(max_length=Incident.ESCALATION_REASON_MAX_LENGTH)
 
 
 class ConsultInputSerializer(VersionInputSerializer):
     group = _group(help_text="A consulted group (access, facility, change or problem management).")
-    question = serializers.CharField(max_length=5000)
+    question = serializers.CharField(max_length=Consultation.QUESTION_MAX_LENGTH)
 
 
 class HoldInputSerializer(VersionInputSerializer):
     reason = serializers.ChoiceField(choices=HoldReason.choices)
-    note = serializers.CharField(max_length=5000, required=False, allow_blank=True, default="")
+    note = serializers.CharField(
+        max_length=Incident.NOTE_MAX_LENGTH, required=False, allow_blank=True, default=""
+    )
 
 
 class ResolveInputSerializer(VersionInputSerializer):
     resolution_code = serializers.ChoiceField(choices=ResolutionCode.choices)
-    resolution_notes = serializers.CharField(max_length=20_000)
+    resolution_notes = serializers.CharField(max_length=Incident.RESOLUTION_NOTES_MAX_LENGTH)
 
 
 class ReasonInputSerializer(VersionInputSerializer):
-    reason = serializers.CharField(max_length=5000)
+    reason = serializers.CharField(max_length=Incident.REASON_MAX_LENGTH)
 
 
 class CloseInputSerializer(VersionInputSerializer):
-    close_notes = serializers.CharField(max_length=5000, required=False, allow_blank=True, default="")
+    close_notes = serializers.CharField(
+        max_length=Incident.NOTE_MAX_LENGTH, required=False, allow_blank=True, default=""
+    )
 
 
 class CancelInputSerializer(ReasonInputSerializer):
@@ -252,7 +265,7 @@ class EventSerializer(serializers.ModelSerializer):
 
 
 class CommentInputSerializer(serializers.Serializer):
-    body = serializers.CharField(max_length=50_000)
+    body = serializers.CharField(max_length=Incident.COMMENT_MAX_LENGTH)
     public = serializers.BooleanField(
         required=False,
         help_text="Whether the caller sees it. Defaults to true for callers, who write public comments "

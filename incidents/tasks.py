@@ -1,4 +1,5 @@
 """Thin Celery tasks: they take ids, call a service and own their retry policy."""
+
 from __future__ import annotations
 
 import logging
@@ -6,7 +7,7 @@ from datetime import timedelta
 
 from celery import shared_task
 
-from servicedesk.queueing import enqueue_on_commit
+from core.queueing import enqueue_on_commit
 
 log = logging.getLogger(__name__)
 

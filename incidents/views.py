@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import wraps
 from typing import Any
 
 from django.contrib import messages
@@ -18,16 +17,20 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.forms import Form
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, QueryDict
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, QueryDict, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from escalation import roles
+from escalation.gates import staff_required
 
 from . import forms, permissions, queues, selectors, services
+from .actions import MOVES, resolve_incident
+from .actions import perform as perform_move
 from .errors import TransitionNotAllowed, VersionConflict
+from .filters import filter_queue
 from .models import TRANSITIONS, Consultation, Incident, PriorityMatrixEntry
 from .selectors import attachment_get_for_user, incident_get_for_user, incident_timeline
 
@@ -36,19 +39,6 @@ class AuthedRequest(HttpRequest):
     """A request that ``staff_required`` has let through: its user is a signed-in staff member."""
 
     user: Any
-
-
-def staff_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """The workspace is for staff; end users get 403 here (their portal is elsewhere)."""
-
-    @login_required
-    @wraps(view)
-    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if not roles.is_staff_member(request.user):
-            raise PermissionDenied("This page is for service desk and support staff.")
-        return view(request, *args, **kwargs)
-
-    return wrapped
 
 
 def _errors_onto_form(form: Form, error: ValidationError) -> None:
@@ -122,7 +112,7 @@ def caller_options(request: AuthedRequest) -> HttpResponse:
 @staff_required
 @require_GET
 @transaction.non_atomic_requests  # a read: no transaction, and two fewer queries per page
-def incident_list(request: AuthedRequest) -> HttpResponse:
+def incident_list(request: AuthedRequest) -> HttpResponse | StreamingHttpResponse:
     groups = queues.active_groups()
     queue = request.GET.get("queue") or queues.default_queue(request.user)
     if queue not in queues.QUEUES:
@@ -132,10 +122,12 @@ def incident_list(request: AuthedRequest) -> HttpResponse:
     )
     qs = queues.queue_queryset(request.user, queue, groups=groups)
     if filters.is_valid():
-        qs = queues.apply_filters(qs, filters.cleaned_data, groups=groups)
+        qs = filter_queue(qs, filters.cleaned_data)
     sort = request.GET.get("sort") or ""
     if sort not in queues.SORTS:
         sort = queues.DEFAULT_SORT
+    if request.GET.get("format") == "csv":
+        return queues.csv_response(qs, sort_key=sort, filename=f"incidents-{queue}.csv")
     page = queues.paginate(qs, sort_key=sort, cursor=request.GET.get("cursor"))
     return render(
         request,
@@ -392,52 +384,11 @@ def _perform(request: AuthedRequest, incident: Incident, name: str, form: Form) 
     if name == "take":
         services.incident_assign(**common, expected_version=version, assigned_to=user)
         return f"{n} is now assigned to you."
-    if name == "start":
-        services.incident_start(**common, expected_version=version)
-        return f"Work on {n} has started."
-    if name == "assign":
-        person = selectors.user_lookup(username=data["assigned_to"], field="assigned_to")
-        services.incident_assign(**common, expected_version=version, assigned_to=person)
-        return f"{n} is assigned to {person.get_username()}."
-    if name == "escalate":
-        group = selectors.group_lookup(slug=data["assignment_group"])
-        services.incident_escalate(
-            **common, expected_version=version, assignment_group=group, reason=data["reason"]
-        )
-        return f"{n} escalated to {group.name}."
-    if name == "consult":
-        group = selectors.group_lookup(slug=data["group"], field="group")
-        services.incident_consult(**common, expected_version=version, group=group, question=data["question"])
-        return f"{group.name} has been consulted on {n}."
-    if name == "hold":
-        services.incident_hold(**common, expected_version=version, reason=data["reason"], note=data["note"])
-        return f"{n} is on hold."
-    if name == "resume":
-        services.incident_resume(**common, expected_version=version)
-        return f"{n} is back in progress."
-    if name == "resolve":
-        services.incident_resolve(
-            **common,
-            expected_version=version,
-            resolution_code=data["resolution_code"],
-            resolution_notes=data["resolution_notes"],
-        )
-        return f"{n} is resolved."
-    if name == "reopen":
-        services.incident_reopen(**common, expected_version=version, reason=data["reason"])
-        return f"{n} has been reopened."
-    if name == "close":
-        services.incident_close(**common, expected_version=version, close_notes=data["close_notes"])
-        return f"{n} is closed."
-    if name == "cancel":
-        duplicate = queues.incident_for_link(user=user, number=data["duplicate_of"], field="duplicate_of")
-        services.incident_cancel(
-            **common, expected_version=version, reason=data["reason"], duplicate_of=duplicate
-        )
-        return f"{n} is cancelled."
+    if name in MOVES:
+        return perform_move(name, actor=user, incident=incident, expected_version=version, data=data)
     if name == "link":
-        parent = queues.incident_for_link(user=user, number=data["parent"], field="parent")
-        duplicate = queues.incident_for_link(user=user, number=data["duplicate_of"], field="duplicate_of")
+        parent = resolve_incident(user=user, number=data["parent"], field="parent")
+        duplicate = resolve_incident(user=user, number=data["duplicate_of"], field="duplicate_of")
         services.incident_update(**common, expected_version=version, parent=parent, duplicate_of=duplicate)
         return f"The links of {n} are saved."
     if name == "major":

@@ -15,6 +15,7 @@ export CHROMIUM_PATH="${CHROMIUM_PATH:-$(command -v chromium || echo /usr/bin/ch
 
 .venv/bin/ruff check .
 .venv/bin/mypy .
+.venv/bin/lint-imports
 
 set +e
 .venv/bin/python -m pytest "$@"

@@ -22,8 +22,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from .api_common import IsoDateTimeField, TokenThrottle
-from .api_errors import E400, E401, E429, NON_FIELD, _summary
+from core.api.errors import E400, E401, E429, NON_FIELD, validation_error_body
+from core.api.fields import IsoDateTimeField
+from core.api.throttles import TokenThrottle
 
 
 class TokenScheme(OpenApiAuthenticationExtension):
@@ -70,9 +71,9 @@ def auth_token_revoke_all(*, user: Any) -> int:
 
 
 def _refused(fields: dict[str, Any]) -> Response:
-    """The API's 400 (servicedesk.api_errors), answered rather than raised: raising would roll back the
+    """The API's 400 (core.api.errors), answered rather than raised: raising would roll back the
     request's transaction, and with it the failed attempt django-axes just recorded."""
-    return Response({"detail": _summary(fields), **fields}, status=status.HTTP_400_BAD_REQUEST)
+    return Response(validation_error_body(fields), status=status.HTTP_400_BAD_REQUEST)
 
 
 class TokenObtainApi(APIView):

@@ -20,13 +20,13 @@ from django.contrib.auth.models import Group
 from django.db import transaction
 from django.utils import timezone
 
+from core import queueing
 from escalation import policies
 from escalation.choices import Role
 from escalation.models import ContactPerson, EscalationPoint, Membership, SupportGroup
 from incidents import services
 from incidents.models import Category, Channel, HoldReason, Incident, IncidentEvent, ResolutionCode, Service
 from incidents.sweep import incident_sla_check, sla_fire_due
-from servicedesk import queueing
 
 User = get_user_model()
 DEMO_PASSWORD = "demo-password"  # noqa: S105 - the documented demo login, never for production

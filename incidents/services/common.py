@@ -43,12 +43,16 @@ def check_title(title: Any) -> str:
     title = check_text("title", title, max_length=10_000).strip()
     if not title:
         raise ValidationError({"title": "A title is required."})
-    if len(title) > 200:
-        raise ValidationError({"title": "The title may be at most 200 characters long."})
+    if len(title) > Incident.TITLE_MAX_LENGTH:
+        raise ValidationError(
+            {"title": f"The title may be at most {Incident.TITLE_MAX_LENGTH} characters long."}
+        )
     return title
 
 
-def check_text(field: str, value: Any, *, max_length: int = 100_000, required: bool = False) -> str:
+def check_text(
+    field: str, value: Any, *, max_length: int = Incident.DESCRIPTION_MAX_LENGTH, required: bool = False
+) -> str:
     text = "" if value is None else str(value)
     if "\x00" in text:
         raise ValidationError({field: "The text contains a NUL character."})

@@ -222,7 +222,7 @@ def incident_update(
         check_choice("channel", changes["channel"], Channel)
     for ref in ("problem_reference", "change_reference"):
         if ref in changes:
-            changes[ref] = check_text(ref, changes[ref], max_length=60)
+            changes[ref] = check_text(ref, changes[ref], max_length=Incident.REFERENCE_MAX_LENGTH)
     for link in ("parent", "duplicate_of"):
         other = changes.get(link)
         if other is not None and other.pk == inc.pk:

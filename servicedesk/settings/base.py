@@ -178,8 +178,8 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_THROTTLE_CLASSES": ["servicedesk.api_common.WritesThrottle"],
-    "EXCEPTION_HANDLER": "servicedesk.api_errors.api_exception_handler",
+    "DEFAULT_THROTTLE_CLASSES": ["core.api.throttles.WritesThrottle"],
+    "EXCEPTION_HANDLER": "core.api.errors.api_exception_handler",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     # OPTIONS would describe the same as /api/schema/, and DRF's description breaks on views

@@ -1,4 +1,5 @@
 """Emails are three templates each: ``<name>.subject.txt``, ``<name>.txt`` and ``<name>.html``."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -1,29 +1,15 @@
-"""Pieces every API view shares: cursor pagination with an ordering allow-list, the write
-throttle, and ISO 8601 times that always carry their offset."""
+"""Cursor pagination with an ordering allow-list, shared by every API list."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from django.core.exceptions import FieldDoesNotExist
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import QuerySet
-from rest_framework import serializers
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.pagination import CursorPagination
 from rest_framework.request import Request
-from rest_framework.settings import api_settings
-from rest_framework.throttling import ScopedRateThrottle
-
-SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
-
-
-class IsoDateTimeField(serializers.DateTimeField):
-    """ISO 8601 with a numeric offset (``+01:00``, ``+00:00``), never a bare ``Z``."""
-
-    def to_representation(self, value: datetime) -> str:
-        return self.enforce_timezone(value).isoformat()
 
 
 class ApiCursorPagination(CursorPagination):
@@ -85,35 +71,3 @@ class ApiCursorPagination(CursorPagination):
                 }
             )
         return parameters
-
-
-class _LiveRateThrottle(ScopedRateThrottle):
-    """A throttle of one fixed scope whose rate is read per request, so that a change of
-    settings (tests, reconfiguration) takes effect without a restart."""
-
-    throttle_scope = ""
-
-    def allow_request(self, request: Request, view: Any) -> bool:
-        self.scope = self.throttle_scope
-        self.rate = self.get_rate()
-        self.num_requests, self.duration = self.parse_rate(self.rate)
-        return super(ScopedRateThrottle, self).allow_request(request, view)
-
-    def get_rate(self) -> str | None:
-        rates: dict[str, Any] = api_settings.DEFAULT_THROTTLE_RATES
-        return rates.get(self.throttle_scope)
-
-
-class WritesThrottle(_LiveRateThrottle):
-    """The ``writes`` scope, per user, on unsafe methods only."""
-
-    throttle_scope = "writes"
-
-    def allow_request(self, request: Request, view: Any) -> bool:
-        return request.method in SAFE_METHODS or super().allow_request(request, view)
-
-
-class TokenThrottle(_LiveRateThrottle):
-    """The ``token`` scope: guesses at passwords through the token endpoint, per client address."""
-
-    throttle_scope = "token"

@@ -2,8 +2,8 @@
 
 The domain's named errors become their HTTP answers here, so that views only call services:
 
-- ``TransitionNotAllowed`` → 409 with the reason;
-- ``VersionConflict`` → 409 with the reason and ``current_version``;
+- a ``core.errors.DomainError`` → its own ``status_code`` with ``detail`` plus its ``payload()``
+  (``TransitionNotAllowed`` → 409; ``VersionConflict`` → 409 with ``current_version``);
 - Django's ``PermissionDenied`` → 403, ``Http404`` → 404;
 - a ``ValidationError`` (Django's or DRF's) → 400 with ``detail`` plus one key per invalid field;
 - ``DataError`` (a value the database cannot store) → 400, never a 500.
@@ -22,7 +22,7 @@ from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler, set_rollback
 
-from incidents.errors import TransitionNotAllowed, VersionConflict
+from core.errors import DomainError
 
 NON_FIELD = "non_field_errors"
 
@@ -63,7 +63,12 @@ def _summary(fields: dict[str, Any]) -> str:
 
 def _validation_response(fields: dict[str, Any]) -> Response:
     set_rollback()
-    return Response({"detail": _summary(fields), **fields}, status=status.HTTP_400_BAD_REQUEST)
+    return Response(validation_error_body(fields), status=status.HTTP_400_BAD_REQUEST)
+
+
+def validation_error_body(fields: dict[str, Any]) -> dict[str, Any]:
+    """The body of a 400: ``detail`` sums up, then one key per invalid field."""
+    return {"detail": _summary(fields), **fields}
 
 
 def _django_validation_fields(exc: DjangoValidationError) -> dict[str, Any]:
@@ -73,14 +78,9 @@ def _django_validation_fields(exc: DjangoValidationError) -> dict[str, Any]:
 
 
 def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
-    if isinstance(exc, VersionConflict):
+    if isinstance(exc, DomainError):
         set_rollback()
-        return Response(
-            {"detail": exc.message, "current_version": exc.current}, status=status.HTTP_409_CONFLICT
-        )
-    if isinstance(exc, TransitionNotAllowed):
-        set_rollback()
-        return Response({"detail": exc.message}, status=status.HTTP_409_CONFLICT)
+        return Response({"detail": exc.message, **exc.payload()}, status=exc.status_code)
     if isinstance(exc, DjangoValidationError):
         return _validation_response(_django_validation_fields(exc))
     if isinstance(exc, DataError):

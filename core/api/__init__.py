@@ -1,0 +1,1 @@
+"""What every app's REST API shares: pagination, the error contract, time fields, throttles."""

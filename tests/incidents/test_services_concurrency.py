@@ -122,10 +122,7 @@ def test_a_colleagues_comment_does_not_refuse_an_edit_in_progress(agent, tech, a
         actor=agent, incident=incident, expected_version=seen, group=group("access"), question="Locked?"
     )
     resolved = services.incident_resolve(
-        actor=agent,
-        incident=incident,
-        expected_version=seen,
-        resolution_code="workaround",
-        resolution_notes="Unlocked the account",
+        actor=agent, incident=incident, expected_version=seen,
+        resolution_code="workaround", resolution_notes="Unlocked the account",
     )
     assert resolved.status == "resolved" and resolved.version == seen + 1

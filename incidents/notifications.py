@@ -33,6 +33,8 @@ from servicedesk.mail import render_email
 from servicedesk.queueing import enqueue_on_commit
 
 from .models import Incident, IncidentEvent, Notification
+from .outbox import retry_delay
+from .tasks import notification_email_task
 
 log = logging.getLogger(__name__)
 User = get_user_model()
@@ -104,8 +106,6 @@ def notify(event: IncidentEvent, rule: RecipientRule) -> list[int]:
         .exclude(email_to="")
         .values_list("pk", flat=True)
     )
-    from .tasks import notification_email_task
-
     for pk in ids:
         enqueue_on_commit(notification_email_task, pk)
     return ids
@@ -264,8 +264,6 @@ def notification_email_send(notification_id: int, *, now: datetime | None = None
     claim as its backoff (1, 2, 4 … minutes) and raises; after ``NOTIFICATION_EMAIL_MAX_ATTEMPTS``
     attempts the notification is no longer sent (logged as an error), and it stays in the inbox.
     """
-    from .outbox import retry_delay
-
     now = now or timezone.now()
     claimed = (
         Notification.objects.filter(

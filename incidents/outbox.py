@@ -21,6 +21,7 @@ from servicedesk.queueing import enqueue_on_commit
 
 from . import hooks
 from .models import EventDelivery, IncidentEvent
+from .tasks import event_publish_task
 
 log = logging.getLogger(__name__)
 
@@ -31,8 +32,6 @@ def retry_delay(attempts: int) -> timedelta:
 
 
 def publish_on_commit(event_id: int) -> None:
-    from .tasks import event_publish_task
-
     enqueue_on_commit(event_publish_task, event_id)
 
 

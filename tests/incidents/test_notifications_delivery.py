@@ -187,3 +187,23 @@ def test_a_claim_held_by_another_sender_is_respected_until_it_runs_out(agent, al
         later = now + timedelta(seconds=settings.NOTIFICATION_EMAIL_CLAIM_SECONDS)
         assert notification_email_send(notification.pk, now=later) is True
     assert len(server.messages) == 1
+
+
+@override_settings(ROOT_URLCONF="tests.incidents.portal_urls")
+def test_once_the_portal_routes_its_pages_caller_emails_link_to_them(agent, alice):
+    incident = make_incident(actor=agent, caller=alice)
+    incident = services.incident_resolve(
+        actor=agent,
+        incident=incident,
+        expected_version=None,
+        resolution_code="workaround",
+        resolution_notes="Restarted the spooler.",
+    )
+    _publish(incident)
+    resolved = Notification.objects.get(recipient=alice, kind="incident_resolved")
+    base = f"{settings.SITE_URL}/portal/incidents/{incident.number}/"
+    assert resolved.url == base
+    assert f"confirm: {base}confirm/" in resolved.body and f"reopen it: {base}reopen/" in resolved.body
+    assert f'href="{base}confirm/"' in resolved.body_html
+    logged = Notification.objects.get(recipient=alice, kind="incident_logged")
+    assert f"Open it: {base}" in logged.body

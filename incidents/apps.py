@@ -6,4 +6,13 @@ class IncidentsConfig(AppConfig):
     verbose_name = "Incidents"
 
     def ready(self) -> None:
-        from . import sla_notifications  # noqa: F401 - registers the SLA recipient rules
+        # The subscribers of the event hook (incidents.hooks), in the order they run for one event.
+        from . import hooks, notifications, outbox, sla_notifications
+
+        hooks.set_publisher(outbox.publish_on_commit)
+        hooks.subscribe(
+            notifications.LIFECYCLE_RULES, "incidents.notifications", notifications.notify_lifecycle
+        )
+        hooks.subscribe(
+            sla_notifications.SLA_KINDS, "incidents.sla_notifications", sla_notifications.notify_sla
+        )

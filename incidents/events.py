@@ -1,4 +1,8 @@
-"""Constructors of activity-log rows, written in the same transaction as the change."""
+"""Constructors of activity-log rows, written in the same transaction as the change.
+
+Imports only the models and the hook registry (``incidents.hooks``, which imports nothing of the
+project): services, the sweep and the dispatcher import this module, never the other way round.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +12,8 @@ from typing import TYPE_CHECKING, Any
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import models
 
-from .models import Attachment, Incident, IncidentEvent
+from . import hooks
+from .models import Attachment, Consultation, Incident, IncidentEvent
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -45,14 +50,14 @@ def event_record(
     body: str = "",
     public: bool = False,
     attachment: Attachment | None = None,
+    consultation: Consultation | None = None,
 ) -> IncidentEvent:
     """Call after the incident row is saved, so that the event carries its new version.
 
-    An event that nobody is to hear of is born notified, so the outbox never holds it; the
-    others are published to their subscribers after commit.
+    An event that no subscriber takes is born published, so the outbox never holds it; the
+    others are published to their subscribers after commit (``incidents.hooks``).
     """
-    from .notifications import RECIPIENT_RULES, notify_on_commit
-
+    pending = bool(hooks.subscribers_of(kind))
     event = IncidentEvent.objects.create(
         incident=incident,
         kind=kind,
@@ -62,8 +67,10 @@ def event_record(
         body=body,
         public=public,
         attachment=attachment,
+        consultation=consultation,
         version=incident.version,
-        notified_at=None if kind in RECIPIENT_RULES else now,
+        notified_at=None if pending else now,
     )
-    notify_on_commit(event)
+    if pending:
+        hooks.publish_on_commit(event.pk)
     return event

@@ -349,7 +349,12 @@ class IncidentEvent(models.Model):
     # The incident's version after this change: a refused stale save lists the events after
     # the version the editor saw.
     version = models.PositiveIntegerField(null=True, blank=True)
-    # Outbox: notifications for this event have not been fanned out until this is set.
+    # The consultation a ``consulted`` event asks: its notification finds the group by id.
+    consultation = models.ForeignKey(
+        "Consultation", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # Outbox: set once every subscriber of the hook (``incidents.hooks``) is done with the event, or
+    # at birth when it has none. The name predates the hook: it means "published".
     notified_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -372,6 +377,34 @@ class IncidentEvent(models.Model):
 
     def delete(self, *args, **kwargs):
         raise ValueError("The activity log is append-only.")
+
+
+class EventDelivery(models.Model):
+    """One subscriber's delivery of one event (``incidents.outbox``): done, or when to try again."""
+
+    event = models.ForeignKey(IncidentEvent, on_delete=models.CASCADE, related_name="deliveries")
+    subscriber = models.CharField(max_length=100)
+    done_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    given_up_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["event", "subscriber"], name="event_delivery_once"),
+        ]
+        indexes = [
+            models.Index(
+                fields=["next_attempt_at"],
+                name="event_delivery_retry_due",
+                condition=Q(done_at__isnull=True, given_up_at__isnull=True),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.event_id} → {self.subscriber}"
 
 
 def attachment_path(instance: Attachment, filename: str) -> str:
@@ -479,6 +512,10 @@ class Notification(models.Model):
     read_at = models.DateTimeField(null=True, blank=True)
     email_to = models.EmailField(blank=True)
     emailed_at = models.DateTimeField(null=True, blank=True)
+    # The send claim (``notification_email_send``): nobody else sends until then. Set for a
+    # sender's claim timeout, or for the backoff after a failed attempt.
+    email_claimed_until = models.DateTimeField(null=True, blank=True)
+    email_attempts = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
         ordering = ["-created_at", "-id"]

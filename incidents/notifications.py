@@ -1,9 +1,14 @@
-"""Notifications (SPEC §7): in-app rows mirrored by email, exactly once per event and recipient.
+"""Notifications (SPEC §7): in-app rows mirrored by email, once per event and recipient.
 
-The event row is the outbox. A service records the event and calls ``notify_on_commit``;
-after commit a task fans the event out to ``Notification`` rows (unique per event,
-recipient, kind and key) and marks the event notified in the same transaction. Each email
-is sent by claiming its row. Beat's flush picks up whatever a broker outage left behind.
+Two subscribers of the event hook (``incidents.hooks``), registered by ``IncidentsConfig.ready()``:
+``incidents.notifications`` for the lifecycle, ``incidents.sla_notifications`` for SLA thresholds.
+Each turns an event into ``Notification`` rows (unique per event, recipient, kind and key, so a
+redelivered event adds nothing) and queues their emails after commit.
+
+An email leaves by claim, commit, send, mark (``notification_email_send``): no row lock or open
+transaction is held while SMTP talks. A worker that dies between send and mark leaves a claim that
+expires after ``NOTIFICATION_EMAIL_CLAIM_SECONDS``; the retry sends the same message again with the same
+``Message-ID``, so mail clients show one. Failed sends back off exponentially; beat's flush retries them.
 """
 
 from __future__ import annotations
@@ -12,12 +17,15 @@ import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from email.utils import parseaddr
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import EmailMultiAlternatives
-from django.db import transaction
+from django.db.models import F, Q
+from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
 from core.mail import render_email
@@ -25,6 +33,8 @@ from core.queueing import enqueue_on_commit
 from escalation.models import Membership
 
 from .models import Incident, IncidentEvent, Notification
+from .outbox import retry_delay
+from .tasks import notification_email_task
 
 log = logging.getLogger(__name__)
 User = get_user_model()
@@ -38,28 +48,70 @@ class Recipient:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-RecipientRule = Callable[[IncidentEvent], Iterable[Recipient]]
-# Event kind → who hears of it. Higher layers (the SLA engine, surveys) register their own.
-RECIPIENT_RULES: dict[str, RecipientRule] = {}
+@dataclass
+class Audience:
+    """What a recipient rule may ask about an event, each answered with one query at most."""
+
+    event: IncidentEvent
+    staff_ids: frozenset[int]  # among the actor, the caller and the reporter: who works in the process
+
+    def is_caller(self, user: Any) -> bool:
+        incident = self.event.incident
+        return user.pk in (incident.caller_id, incident.reported_by_id) and user.pk not in self.staff_ids
 
 
-def recipient_rule(*kinds: str) -> Callable[[RecipientRule], RecipientRule]:
-    def register(fn: RecipientRule) -> RecipientRule:
-        for kind in kinds:
-            RECIPIENT_RULES[kind] = fn
-        return fn
-
-    return register
+RecipientRule = Callable[[Audience], Iterable[Recipient]]
 
 
-def notify_on_commit(event: IncidentEvent) -> None:
-    from .tasks import event_notify_task
+def staff_ids(user_ids: Iterable[int | None]) -> frozenset[int]:
+    """Which of these users are staff members, in one query (``escalation.roles.is_staff_member``)."""
+    ids = {pk for pk in user_ids if pk is not None}
+    if not ids:
+        return frozenset()
+    staff = (
+        Q(is_superuser=True)
+        | Q(is_staff=True)
+        | Q(groups__isnull=False)
+        | Q(memberships__group__is_active=True)
+    )
+    return frozenset(User.objects.filter(staff, pk__in=ids).values_list("pk", flat=True).distinct())
 
-    if event.notified_at is None:
-        enqueue_on_commit(event_notify_task, event.pk)
+
+def notify(event: IncidentEvent, rule: RecipientRule) -> list[int]:
+    """Create the notifications ``rule`` names for the event, once; queue their emails after commit.
+
+    Returns the ids of the event's notifications still to email.
+    """
+    incident = event.incident
+    audience = Audience(
+        event=event, staff_ids=staff_ids({event.actor_id, incident.caller_id, incident.reported_by_id})
+    )
+    rows: list[Notification] = []
+    seen: set[tuple[int, str, str]] = set()
+    for recipient in rule(audience):
+        user = recipient.user
+        if user is None or user.pk == event.actor_id or not user.is_active:
+            continue
+        if (user.pk, recipient.kind, recipient.key) in seen:
+            continue
+        seen.add((user.pk, recipient.kind, recipient.key))
+        rows.append(_build(audience, recipient))
+    if not rows:
+        return []
+    Notification.objects.bulk_create(rows, ignore_conflicts=True)
+    ids = list(
+        Notification.objects.filter(
+            event=event, kind__in={r.kind for r in rows}, emailed_at__isnull=True, email_claimed_until=None
+        )
+        .exclude(email_to="")
+        .values_list("pk", flat=True)
+    )
+    for pk in ids:
+        enqueue_on_commit(notification_email_task, pk)
+    return ids
 
 
-def _group_members(group_id: int) -> list[Any]:
+def _group_members(group_id: int | None) -> list[Any]:
     return [
         m.user
         for m in Membership.objects.filter(group_id=group_id, user__is_active=True).select_related("user")
@@ -73,17 +125,15 @@ def _owners(incident: Incident) -> list[Any]:
     return _group_members(incident.assignment_group_id)
 
 
-@recipient_rule(IncidentEvent.Kind.CREATED)
-def _on_created(event: IncidentEvent) -> Iterable[Recipient]:
-    incident = event.incident
+def _on_created(a: Audience) -> Iterable[Recipient]:
+    incident = a.event.incident
     yield Recipient(incident.caller, "incident_logged")
     for user in _owners(incident):
         yield Recipient(user, "assigned_to_you" if incident.assigned_to_id else "group_new_incident")
 
 
-@recipient_rule(IncidentEvent.Kind.ASSIGNED, IncidentEvent.Kind.ESCALATED)
-def _on_assigned(event: IncidentEvent) -> Iterable[Recipient]:
-    incident = event.incident
+def _on_assigned(a: Audience) -> Iterable[Recipient]:
+    event, incident = a.event, a.event.incident
     if "assigned_to" in event.changes and incident.assigned_to_id:
         yield Recipient(incident.assigned_to, "assigned_to_you")
     elif "assignment_group" in event.changes:
@@ -91,98 +141,92 @@ def _on_assigned(event: IncidentEvent) -> Iterable[Recipient]:
             yield Recipient(user, "group_new_incident")
 
 
-@recipient_rule(IncidentEvent.Kind.RESOLVED)
-def _on_resolved(event: IncidentEvent) -> Iterable[Recipient]:
-    yield Recipient(event.incident.caller, "incident_resolved")
+def _on_resolved(a: Audience) -> Iterable[Recipient]:
+    yield Recipient(a.event.incident.caller, "incident_resolved")
 
 
-@recipient_rule(IncidentEvent.Kind.REOPENED)
-def _on_reopened(event: IncidentEvent) -> Iterable[Recipient]:
-    for user in _owners(event.incident):
+def _on_reopened(a: Audience) -> Iterable[Recipient]:
+    for user in _owners(a.event.incident):
         yield Recipient(user, "incident_reopened")
 
 
-@recipient_rule(IncidentEvent.Kind.COMMENT, IncidentEvent.Kind.ATTACHMENT)
-def _on_comment(event: IncidentEvent) -> Iterable[Recipient]:
-    incident = event.incident
-    from_caller = event.actor_id in (incident.caller_id, incident.reported_by_id) and not _is_staff(
-        event.actor
-    )
-    if from_caller:
+def _on_comment(a: Audience) -> Iterable[Recipient]:
+    event, incident = a.event, a.event.incident
+    if event.actor is not None and a.is_caller(event.actor):
         for user in _owners(incident):
             yield Recipient(user, "caller_reply")
     elif event.public and event.kind == IncidentEvent.Kind.COMMENT:
         yield Recipient(incident.caller, "public_comment")
 
 
-@recipient_rule(IncidentEvent.Kind.CONSULTED)
-def _on_consulted(event: IncidentEvent) -> Iterable[Recipient]:
-    consultation = event.incident.consultations.filter(question=event.body).order_by("-id").first()
+def _on_consulted(a: Audience) -> Iterable[Recipient]:
+    consultation = a.event.consultation
     if consultation is not None:
         for user in _group_members(consultation.group_id):
             yield Recipient(user, "consultation_requested", extra={"consultation": consultation})
 
 
-@recipient_rule(IncidentEvent.Kind.CONSULTATION_ANSWERED)
-def _on_consultation_answered(event: IncidentEvent) -> Iterable[Recipient]:
-    for user in _owners(event.incident):
+def _on_consultation_answered(a: Audience) -> Iterable[Recipient]:
+    for user in _owners(a.event.incident):
         yield Recipient(user, "consultation_answered")
 
 
-def _is_staff(user: Any) -> bool:
-    from escalation.roles import is_staff_member
+Kind = IncidentEvent.Kind
+# One rule per kind inside this subscriber; other apps add subscribers to the hook, not rules here.
+LIFECYCLE_RULES: dict[str, RecipientRule] = {
+    Kind.CREATED: _on_created,
+    Kind.ASSIGNED: _on_assigned,
+    Kind.ESCALATED: _on_assigned,
+    Kind.RESOLVED: _on_resolved,
+    Kind.REOPENED: _on_reopened,
+    Kind.COMMENT: _on_comment,
+    Kind.ATTACHMENT: _on_comment,
+    Kind.CONSULTED: _on_consulted,
+    Kind.CONSULTATION_ANSWERED: _on_consultation_answered,
+}
 
-    return user is not None and is_staff_member(user)
+
+def notify_lifecycle(event: IncidentEvent) -> None:
+    notify(event, LIFECYCLE_RULES[event.kind])
 
 
-def incident_url(incident: Incident, *, for_caller: bool) -> str:
-    path = f"/portal/incidents/{incident.number}/" if for_caller else f"/incidents/{incident.number}/"
+def _absolute(path: str) -> str:
     return f"{settings.SITE_URL}{path}"
 
 
-def event_fan_out(event_id: int, *, now: datetime | None = None) -> list[int]:
-    """Create the notifications of one event, once. Returns the ids of those to email."""
-    now = now or timezone.now()
-    with transaction.atomic():
-        event = (
-            IncidentEvent.objects.select_for_update(skip_locked=True)
-            .filter(pk=event_id, notified_at__isnull=True)
-            .first()
-        )
-        if event is None:
-            return []  # done already, or another worker holds it
-        rule = RECIPIENT_RULES.get(event.kind)
-        rows: list[Notification] = []
-        seen: set[tuple[int, str, str]] = set()
-        for recipient in rule(event) if rule else ():
-            user = recipient.user
-            if user is None or user.pk == event.actor_id or not user.is_active:
-                continue
-            if (user.pk, recipient.kind, recipient.key) in seen:
-                continue
-            seen.add((user.pk, recipient.kind, recipient.key))
-            rows.append(_build(event, recipient))
-        Notification.objects.bulk_create(rows, ignore_conflicts=True)
-        IncidentEvent.objects.filter(pk=event.pk).update(notified_at=now)
-        ids = list(
-            Notification.objects.filter(event=event, emailed_at__isnull=True)
-            .exclude(email_to="")
-            .values_list("pk", flat=True)
-        )
-    return ids
+def caller_link(name: str, incident: Incident) -> str:
+    """A link for a caller, or "" while no portal page answers it: no mail links to a 404.
+
+    The portal is to name its pages ``portal:incident-detail``, ``portal:incident-confirm`` and
+    ``portal:incident-reopen``, each taking ``number``.
+    """
+    try:
+        return _absolute(reverse(f"portal:{name}", kwargs={"number": incident.number}))
+    except NoReverseMatch:
+        return ""
 
 
-def _build(event: IncidentEvent, recipient: Recipient) -> Notification:
+def links(incident: Incident, *, for_caller: bool) -> dict[str, str]:
+    if for_caller:
+        return {
+            "url": caller_link("incident-detail", incident),
+            "confirm_url": caller_link("incident-confirm", incident),
+            "reopen_url": caller_link("incident-reopen", incident),
+        }
+    return {"url": _absolute(reverse("incidents:detail", kwargs={"number": incident.number}))}
+
+
+def _build(audience: Audience, recipient: Recipient) -> Notification:
+    event = audience.event
     incident = event.incident
     user = recipient.user
-    for_caller = user.pk in (incident.caller_id, incident.reported_by_id) and not _is_staff(user)
-    url = incident_url(incident, for_caller=for_caller)
+    urls = links(incident, for_caller=audience.is_caller(user))
     context = {
         "incident": incident,
         "event": event,
         "recipient": user,
-        "url": url,
         "site_url": settings.SITE_URL,
+        **urls,
         **recipient.extra,
     }
     email = render_email(f"incidents/email/{recipient.kind}", context)
@@ -195,48 +239,80 @@ def _build(event: IncidentEvent, recipient: Recipient) -> Notification:
         subject=email.subject,
         body=email.text,
         body_html=email.html,
-        url=url,
+        url=urls["url"],
         email_to=user.email or "",
         created_at=event.created_at,
     )
 
 
+def message_id(notification: Notification) -> str:
+    """The same for every attempt at one notification, so that a repeat is recognisably the same mail."""
+    domain = parseaddr(settings.DEFAULT_FROM_EMAIL)[1].rpartition("@")[2]
+    domain = domain or urlsplit(settings.SITE_URL).hostname or "localhost"
+    return f"<notification-{notification.pk}.{notification.event_id or 0}@{domain}>"
+
+
+def _claim_timeout() -> timedelta:
+    return timedelta(seconds=settings.NOTIFICATION_EMAIL_CLAIM_SECONDS)
+
+
 def notification_email_send(notification_id: int, *, now: datetime | None = None) -> bool:
-    """Send one notification's email, claimed under a row lock; True if this call sent it."""
-    with transaction.atomic():
-        notification = (
-            Notification.objects.select_for_update(skip_locked=True)
-            .filter(pk=notification_id, emailed_at__isnull=True)
-            .exclude(email_to="")
-            .first()
+    """Send one notification's email: claim, commit, send, mark. True if this call sent it.
+
+    Call outside a transaction. The claim is a conditional update that commits at once; SMTP is
+    spoken with no transaction open; the mark is a second short update. A failed send keeps the
+    claim as its backoff (1, 2, 4 … minutes) and raises; after ``NOTIFICATION_EMAIL_MAX_ATTEMPTS``
+    attempts the notification is no longer sent (logged as an error), and it stays in the inbox.
+    """
+    now = now or timezone.now()
+    claimed = (
+        Notification.objects.filter(
+            pk=notification_id,
+            emailed_at__isnull=True,
+            email_attempts__lt=settings.NOTIFICATION_EMAIL_MAX_ATTEMPTS,
         )
-        if notification is None:
-            return False
-        message = EmailMultiAlternatives(
-            subject=notification.subject,
-            body=notification.body,
-            to=[notification.email_to],
-            headers={"Auto-Submitted": "auto-generated"},
-        )
-        if notification.body_html:
-            message.attach_alternative(notification.body_html, "text/html")
+        .exclude(email_to="")
+        .filter(Q(email_claimed_until__isnull=True) | Q(email_claimed_until__lte=now))
+        .update(email_claimed_until=now + _claim_timeout(), email_attempts=F("email_attempts") + 1)
+    )
+    if not claimed:
+        return False  # sent already, claimed by another worker, backing off, or given up
+    notification = Notification.objects.get(pk=notification_id)
+    message = EmailMultiAlternatives(
+        subject=notification.subject,
+        body=notification.body,
+        to=[notification.email_to],
+        headers={"Auto-Submitted": "auto-generated", "Message-ID": message_id(notification)},
+    )
+    if notification.body_html:
+        message.attach_alternative(notification.body_html, "text/html")
+    try:
         message.send()
-        Notification.objects.filter(pk=notification.pk).update(emailed_at=now or timezone.now())
+    except Exception:
+        attempts = notification.email_attempts
+        if attempts >= settings.NOTIFICATION_EMAIL_MAX_ATTEMPTS:
+            log.error("email for notification %s given up after %s attempts", notification_id, attempts)
+        Notification.objects.filter(pk=notification_id, emailed_at__isnull=True).update(
+            email_claimed_until=now + retry_delay(attempts)
+        )
+        raise
+    Notification.objects.filter(pk=notification_id).update(
+        emailed_at=timezone.now(), email_claimed_until=None
+    )
     return True
 
 
-def notifications_pending(*, older_than: timedelta, batch_size: int) -> tuple[list[int], list[int]]:
-    """Events not yet fanned out and emails not yet sent, older than ``older_than``."""
-    cutoff = timezone.now() - older_than
-    events = list(
-        IncidentEvent.objects.filter(notified_at__isnull=True, created_at__lte=cutoff)
-        .order_by("created_at")
-        .values_list("pk", flat=True)[:batch_size]
-    )
-    emails = list(
-        Notification.objects.filter(emailed_at__isnull=True, created_at__lte=cutoff)
+def emails_due(*, now: datetime, older_than: timedelta, batch_size: int) -> list[int]:
+    """Emails no task took within ``older_than``, and those whose claim or backoff has run out."""
+    return list(
+        Notification.objects.filter(
+            emailed_at__isnull=True, email_attempts__lt=settings.NOTIFICATION_EMAIL_MAX_ATTEMPTS
+        )
         .exclude(email_to="")
+        .filter(
+            Q(email_claimed_until__isnull=True, created_at__lte=now - older_than)
+            | Q(email_claimed_until__lte=now)
+        )
         .order_by("created_at")
         .values_list("pk", flat=True)[:batch_size]
     )
-    return events, emails

@@ -1,7 +1,7 @@
 """Who hears of an SLA threshold (SPEC §5, §7): the points of escalation of the group that owned
 the incident when the threshold fired, then its assignee and the group's members, each once.
 
-Imported by ``IncidentsConfig.ready()`` so that the rules are registered before any event is recorded.
+``IncidentsConfig.ready()`` subscribes ``notify_sla`` to the event hook as ``incidents.sla_notifications``.
 """
 
 from __future__ import annotations
@@ -14,9 +14,10 @@ from django.contrib.auth import get_user_model
 from escalation.models import EscalationPoint, Membership
 
 from .models import IncidentEvent, SlaThresholdFire
-from .notifications import Recipient, recipient_rule
+from .notifications import Audience, Recipient, notify
 
 User = get_user_model()
+SLA_KINDS = (IncidentEvent.Kind.SLA_THRESHOLD, IncidentEvent.Kind.SLA_ESCALATION)
 
 
 def point_users(point: EscalationPoint) -> Iterator[Any]:
@@ -27,8 +28,8 @@ def point_users(point: EscalationPoint) -> Iterator[Any]:
     yield from User.objects.filter(groups__name=point.role, is_active=True).order_by("pk")
 
 
-@recipient_rule(IncidentEvent.Kind.SLA_THRESHOLD, IncidentEvent.Kind.SLA_ESCALATION)
-def _on_sla_threshold(event: IncidentEvent) -> Iterable[Recipient]:
+def sla_recipients(audience: Audience) -> Iterable[Recipient]:
+    event = audience.event
     fire = SlaThresholdFire.objects.filter(event=event).select_related("group").first()
     if fire is None:
         return
@@ -56,3 +57,7 @@ def _on_sla_threshold(event: IncidentEvent) -> Iterable[Recipient]:
         if user.pk not in seen:
             seen.add(user.pk)
             yield Recipient(user, kind, key, extra=extra)
+
+
+def notify_sla(event: IncidentEvent) -> None:
+    notify(event, sla_recipients)

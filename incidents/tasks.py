@@ -7,47 +7,61 @@ from datetime import timedelta
 
 from celery import shared_task
 
-from core.queueing import enqueue_on_commit
-
 log = logging.getLogger(__name__)
 
 
 @shared_task(
     acks_late=True, autoretry_for=(Exception,), retry_backoff=5, retry_backoff_max=300, max_retries=8
 )
-def event_notify_task(event_id: int) -> int:
-    from .notifications import event_fan_out
+def event_publish_task(event_id: int) -> int:
+    """Run the event hook's subscribers for one committed event (``incidents.hooks``).
 
-    ids = event_fan_out(event_id)
-    for notification_id in ids:
-        enqueue_on_commit(notification_email_task, notification_id)
-    return len(ids)
+    A subscriber's own failure is recorded on its delivery and retried by the flush with backoff;
+    this task retries only when the dispatcher itself fails (the database is away).
+    """
+    from .outbox import event_publish
+
+    return event_publish(event_id)
 
 
-@shared_task(
-    acks_late=True, autoretry_for=(Exception,), retry_backoff=10, retry_backoff_max=600, max_retries=10
-)
+@shared_task(acks_late=True)
 def notification_email_task(notification_id: int) -> bool:
+    """Send one email. A failed send is not retried here: the row keeps its backoff and the flush
+    retries it when due, so that the retry survives a lost task or a broker outage."""
     from .notifications import notification_email_send
 
-    return notification_email_send(notification_id)
+    try:
+        return notification_email_send(notification_id)
+    except Exception:
+        log.warning(
+            "email for notification %s not sent; the flush retries it", notification_id, exc_info=True
+        )
+        return False
 
 
 @shared_task(acks_late=True)
 def notifications_flush_task(batch_size: int = 200) -> int:
-    """Catch up on what a broker outage or a crashed worker left behind (beat, every minute)."""
-    from .notifications import event_fan_out, notification_email_send, notifications_pending
+    """Catch up on what a broker outage, a crashed worker or a failure left behind (beat, every minute).
 
-    events, emails = notifications_pending(older_than=timedelta(seconds=30), batch_size=batch_size)
-    done = 0
-    for event_id in events:
-        emails.extend(event_fan_out(event_id))
-    for notification_id in dict.fromkeys(emails):
+    Publishes events still pending and sends emails still due, each in its own short transaction:
+    nothing is held across an SMTP conversation. Returns how many emails it sent.
+    """
+    from django.utils import timezone
+
+    from .notifications import emails_due, notification_email_send
+    from .outbox import event_publish, outbox_due
+
+    now = timezone.now()
+    grace = timedelta(seconds=30)  # what the tasks queued on commit are about to do anyway
+    for event_id in outbox_due(now=now, older_than=grace, batch_size=batch_size):
+        event_publish(event_id)
+    sent = 0
+    for notification_id in emails_due(now=timezone.now(), older_than=grace, batch_size=batch_size):
         try:
-            done += notification_email_send(notification_id)
-        except Exception:  # the mail server is down: the row stays pending for the next flush
+            sent += notification_email_send(notification_id)
+        except Exception:  # the mail server is down: the row backs off and a later flush retries
             log.warning("email for notification %s not sent", notification_id, exc_info=True)
-    return done
+    return sent
 
 
 @shared_task(acks_late=True)

@@ -62,6 +62,7 @@ def incident_consult(
         now=now,
         body=question,
         changes={"consulted_group": {"old": None, "new": group.slug}},
+        consultation=consultation,
     )
     return consultation
 

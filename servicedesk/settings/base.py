@@ -260,6 +260,13 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # SLA warnings at these fractions of each target; the breach at 100 % always fires (SPEC §6).
 SLA_WARNING_FRACTIONS = tuple(env.list("SLA_WARNING_FRACTIONS", cast=float, default=[0.75, 0.9]))
 
+# The event hook (incidents.hooks) and email delivery (incidents.notifications).
+EVENT_DELIVERY_MAX_ATTEMPTS = env.int("EVENT_DELIVERY_MAX_ATTEMPTS", default=8)
+# How long a sender's claim on an email holds before another worker may send it again: well above
+# EMAIL_TIMEOUT, so that only a dead worker's claim runs out.
+NOTIFICATION_EMAIL_CLAIM_SECONDS = env.int("NOTIFICATION_EMAIL_CLAIM_SECONDS", default=300)
+NOTIFICATION_EMAIL_MAX_ATTEMPTS = env.int("NOTIFICATION_EMAIL_MAX_ATTEMPTS", default=8)
+
 SERVICEDESK = {
     # Business days a resolved incident waits for the caller before it closes itself.
     "AUTOCLOSE_BUSINESS_DAYS": env.int("AUTOCLOSE_BUSINESS_DAYS", default=3),

@@ -5,7 +5,7 @@ from django.urls import reverse
 from rest_framework.test import APIClient
 
 from incidents.models import Notification
-from incidents.notifications import event_fan_out
+from incidents.outbox import event_publish
 from tests.factories import PASSWORD, make_incident
 
 pytestmark = pytest.mark.django_db
@@ -13,7 +13,7 @@ pytestmark = pytest.mark.django_db
 
 def _notify(incident) -> None:
     for event in incident.events.filter(notified_at__isnull=True):
-        event_fan_out(event.pk)
+        event_publish(event.pk)
 
 
 def test_a_user_reads_their_own_notifications_and_marks_them_read(client, agent, agent2, alice):

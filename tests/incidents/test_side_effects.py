@@ -72,8 +72,8 @@ def test_logging_an_incident_notifies_the_caller_and_the_group_once_through_a_re
     assert IncidentEvent.objects.get(incident=incident).notified_at is not None
 
     # A second delivery of the same task (a retry, a redelivery) changes nothing.
-    from incidents.tasks import event_notify_task
+    from incidents.tasks import event_publish_task
 
-    event_notify_task.delay(IncidentEvent.objects.get(incident=incident).pk)
+    event_publish_task.delay(IncidentEvent.objects.get(incident=incident).pk)
     time.sleep(0)  # yield; the assertion below polls with a deadline
     assert not _wait_for(lambda: Notification.objects.filter(incident=incident).count() > 2, timeout=3)

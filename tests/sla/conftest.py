@@ -6,7 +6,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from incidents.models import IncidentEvent, Notification
-from incidents.notifications import event_fan_out, notification_email_send
+from incidents.notifications import notification_email_send
+from incidents.outbox import event_publish
 from tests.factories import make_user
 
 LONDON = ZoneInfo("Europe/London")
@@ -17,10 +18,10 @@ def london(*args: int) -> datetime:
 
 
 def deliver() -> int:
-    """Run the outbox in-process, as the worker's tasks would: fan out events, send emails."""
+    """Run the outbox in-process, as the worker's tasks would: publish events, send emails."""
     sent = 0
     for event_id in IncidentEvent.objects.filter(notified_at__isnull=True).values_list("pk", flat=True):
-        event_fan_out(event_id)
+        event_publish(event_id)
     for pk in (
         Notification.objects.filter(emailed_at__isnull=True).exclude(email_to="").values_list("pk", flat=True)
     ):

@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("incidents", "0005_notification_unread"),
+        ("incidents", "0006_event_hook_and_email_claim"),
     ]
 
     operations = [

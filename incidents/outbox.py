@@ -1,0 +1,127 @@
+"""The outbox dispatcher: runs the hook's subscribers (``incidents.hooks``) for committed events.
+
+``IncidentEvent.notified_at`` is the outbox flag: an event is pending until every subscriber of its
+kind has a done (or given-up) ``EventDelivery``. ``event_publish`` runs the pending, due deliveries of
+one event, each in its own transaction together with its mark; beat's flush (``outbox_due``) finds
+the events a lost task or a broker outage left behind and the deliveries whose retry is due.
+"""
+
+from __future__ import annotations
+
+import logging
+import traceback
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Exists, F, OuterRef, Q
+from django.utils import timezone
+
+from core.queueing import enqueue_on_commit
+
+from . import hooks
+from .models import EventDelivery, IncidentEvent
+from .tasks import event_publish_task
+
+log = logging.getLogger(__name__)
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """Exponential backoff after the ``attempts``-th failure: 1, 2, 4 … minutes, at most an hour."""
+    return timedelta(seconds=min(60 * 2 ** max(attempts - 1, 0), 3600))
+
+
+def publish_on_commit(event_id: int) -> None:
+    enqueue_on_commit(event_publish_task, event_id)
+
+
+def event_publish(event_id: int, *, now: datetime | None = None) -> int:
+    """Run the event's pending, due subscribers; mark it published when none is left. Returns how many ran.
+
+    Call outside a transaction: each subscriber commits on its own.
+    """
+    now = now or timezone.now()
+    event = (
+        IncidentEvent.objects.select_related("incident", "actor")
+        .filter(pk=event_id, notified_at__isnull=True)
+        .first()
+    )
+    if event is None:
+        return 0  # published already
+    subscribers = hooks.subscribers_of(event.kind)
+    EventDelivery.objects.bulk_create(
+        [EventDelivery(event=event, subscriber=s.name) for s in subscribers], ignore_conflicts=True
+    )
+    ran = sum(_deliver(event, s, now=now) for s in subscribers)
+    left = EventDelivery.objects.filter(
+        event=event,
+        subscriber__in=[s.name for s in subscribers],
+        done_at__isnull=True,
+        given_up_at__isnull=True,
+    )
+    if not left.exists():
+        IncidentEvent.objects.filter(pk=event.pk, notified_at__isnull=True).update(notified_at=now)
+    return ran
+
+
+def _deliver(event: IncidentEvent, sub: hooks.Subscriber, *, now: datetime) -> bool:
+    try:
+        with transaction.atomic():
+            delivery = (
+                EventDelivery.objects.select_for_update(skip_locked=True)
+                .filter(event=event, subscriber=sub.name, done_at__isnull=True, given_up_at__isnull=True)
+                .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
+                .first()
+            )
+            if delivery is None:
+                return False  # done, not due yet, given up, or another worker holds it
+            sub.fn(event)
+            EventDelivery.objects.filter(pk=delivery.pk).update(
+                done_at=now, attempts=F("attempts") + 1, next_attempt_at=None, last_error=""
+            )
+        return True
+    except Exception as exc:
+        _failed(event, sub, exc, now=now)
+        return False
+
+
+def _failed(event: IncidentEvent, sub: hooks.Subscriber, exc: Exception, *, now: datetime) -> None:
+    max_attempts = settings.EVENT_DELIVERY_MAX_ATTEMPTS
+    with transaction.atomic():
+        delivery = EventDelivery.objects.select_for_update().get(event=event, subscriber=sub.name)
+        delivery.attempts += 1
+        delivery.last_error = "".join(traceback.format_exception(exc))[-4000:]
+        if delivery.attempts >= max_attempts:
+            delivery.given_up_at = now
+            delivery.next_attempt_at = None
+            log.error(
+                "subscriber %s gave up on event %s after %s attempts",
+                sub.name,
+                event.pk,
+                delivery.attempts,
+                exc_info=exc,
+            )
+        else:
+            delivery.next_attempt_at = now + retry_delay(delivery.attempts)
+            log.warning(
+                "subscriber %s failed on event %s (attempt %s), retry at %s",
+                sub.name,
+                event.pk,
+                delivery.attempts,
+                delivery.next_attempt_at,
+                exc_info=exc,
+            )
+        delivery.save(update_fields=["attempts", "last_error", "given_up_at", "next_attempt_at"])
+
+
+def outbox_due(*, now: datetime, older_than: timedelta, batch_size: int) -> list[int]:
+    """Events left pending longer than ``older_than`` whose deliveries are not all waiting for a retry."""
+    waiting = EventDelivery.objects.filter(
+        event=OuterRef("pk"), done_at__isnull=True, given_up_at__isnull=True, next_attempt_at__gt=now
+    )
+    return list(
+        IncidentEvent.objects.filter(notified_at__isnull=True, created_at__lte=now - older_than)
+        .exclude(Exists(waiting))
+        .order_by("created_at")
+        .values_list("pk", flat=True)[:batch_size]
+    )

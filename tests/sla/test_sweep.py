@@ -13,7 +13,7 @@ from incidents.models import Handoff, Incident, IncidentEvent, Notification, Sla
 from incidents.sweep import sla_sweep
 from servicedesk import celery_app
 from tests.factories import group, make_incident, make_user
-from tests.workers import app_broker
+from tests.workers import app_broker, dedicated_broker_url
 
 from .conftest import deliver, london
 
@@ -117,8 +117,9 @@ def test_an_unresolved_p2_leaves_tier_1_after_30_minutes_by_rule(agent, alice):
 
 @pytest.fixture
 def own_broker():
-    """The test process's Celery app on a Redis database of this suite, emptied before and after."""
-    url = "redis://127.0.0.1:6379/12"
+    """The test process's Celery app on the Redis database this test process claimed (no other
+    suite on the machine uses it), emptied before and after."""
+    url = dedicated_broker_url()
     client = redis.Redis.from_url(url)
     client.flushdb()
     with app_broker(celery_app, url):

@@ -263,11 +263,11 @@ def test_a_caller_reply_resumes_an_incident_awaiting_the_caller(agent, alice):
     services.incident_hold(
         actor=agent, incident=incident, expected_version=incident.version, reason=HoldReason.AWAITING_CALLER
     )
-    services.incident_comment(actor=alice, incident=incident, body="Here is the screenshot", public=False)
+    services.incident_comment(actor=alice, incident=incident, body="Here is the screenshot", public=True)
     incident.refresh_from_db()
     assert incident.status == Status.IN_PROGRESS and incident.hold_reason == ""
     comment = incident.events.get(kind="comment")
-    assert comment.public is True  # a caller cannot write internal notes
+    assert comment.public is True  # (a private one is refused: test_review_defects)
 
 
 def test_children_follow_the_parent_resolution(agent, alice, bob):

@@ -86,7 +86,7 @@ def columns_for(model: type[models.Model], ordering: Sequence[str]) -> tuple[Col
             )
         columns.append(Column(field, descending))
     if not any(c.field.unique for c in columns):
-        columns.append(Column(model._meta.pk, columns[-1].descending))  # type: ignore[arg-type]
+        columns.append(Column(model._meta.pk, columns[-1].descending))
     return tuple(columns)
 
 

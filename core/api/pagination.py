@@ -27,7 +27,7 @@ class ApiCursorPagination(BasePagination):
 
     cursor_query_param = "cursor"
     cursor_query_description = "The pagination cursor value."
-    page_size = api_settings.PAGE_SIZE
+    page_size: int = api_settings.PAGE_SIZE or 50
     page_size_query_param = "page_size"
     page_size_query_description = "Number of results to return per page."
     max_page_size = 100

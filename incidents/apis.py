@@ -25,6 +25,7 @@ from core.api.pagination import ApiCursorPagination
 from . import actions, permissions, selectors, services
 from .filters import IncidentFilter
 from .models import Category, Incident, IncidentEvent, Notification
+from .ordering import API_ORDERINGS, DEFAULT_API_ORDERING
 from .serializers import (
     NUMBER_PATTERN,
     AssignInputSerializer,
@@ -111,15 +112,8 @@ class IncidentListCreateApi(GenericAPIView):
     filterset_class = IncidentFilter
     pagination_class = ApiCursorPagination
     serializer_class = IncidentSerializer
-    ordering = ("-created_at", "-id")
-    ordering_choices = {
-        "-created_at": ("-created_at", "-id"),
-        "created_at": ("created_at", "id"),
-        "-updated_at": ("-updated_at", "-id"),
-        "updated_at": ("updated_at", "id"),
-        "-number": ("-number",),
-        "number": ("number",),
-    }
+    ordering = DEFAULT_API_ORDERING
+    ordering_choices = API_ORDERINGS
 
     def get_queryset(self) -> QuerySet[Incident]:
         return selectors.incidents_visible_to(self.request.user).select_related(*DETAIL_RELATED)

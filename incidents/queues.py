@@ -9,11 +9,8 @@ hundredth page costs what the first does.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import csv
 import itertools
-import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -23,12 +20,12 @@ from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
 from django.http import StreamingHttpResponse
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 
+from core import paging
 from escalation import roles
 from escalation.models import SupportGroup
 
-from . import selectors
+from . import ordering, selectors
 from .models import OPEN_STATUSES, Category, Incident, Service, Status
 
 User = get_user_model()
@@ -58,20 +55,8 @@ QUEUES: dict[str, Queue] = {
 }
 
 
-@dataclass(frozen=True)
-class Sort:
-    label: str
-    # (field, descending) pairs; ``id`` always ends the key so that it is unique.
-    keys: tuple[tuple[str, bool], ...]
-
-
-SORTS: dict[str, Sort] = {
-    "newest": Sort("Newest first", (("created_at", True), ("id", True))),
-    "oldest": Sort("Oldest first", (("created_at", False), ("id", False))),
-    "priority": Sort("Priority", (("priority", False), ("created_at", True), ("id", True))),
-    "updated": Sort("Recently updated", (("updated_at", True), ("id", True))),
-}
-DEFAULT_SORT = "newest"
+SORTS = ordering.QUEUE_SORTS
+DEFAULT_SORT = ordering.DEFAULT_QUEUE_SORT
 
 
 def default_queue(user: Any) -> str:
@@ -108,64 +93,32 @@ def queue_queryset(
 # --- keyset pagination ---------------------------------------------------------------------
 
 
-def encode_cursor(incident: Incident, sort: Sort) -> str:
-    values = []
-    for field, _desc in sort.keys:
-        value = getattr(incident, field)
-        values.append(value.isoformat() if isinstance(value, datetime) else value)
-    raw = json.dumps(values, separators=(",", ":")).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str, sort: Sort) -> list[Any] | None:
-    """The sort key a cursor holds, or None for a cursor that is not ours (start again)."""
+def paginate(qs: QuerySet[Incident], *, sort_key: str, cursor: str | None, size: int = PAGE_SIZE) -> Page:
+    """One page of the queue in the named order (``core.paging``, as the API). A cursor that is not
+    ours starts again from the first page, with ``invalid_cursor`` set for the page to say so."""
+    columns = (SORTS.get(sort_key) or SORTS[DEFAULT_SORT]).columns
     try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        values = json.loads(raw)
-    except (binascii.Error, ValueError, UnicodeDecodeError):
-        return None
-    if not isinstance(values, list) or len(values) != len(sort.keys):
-        return None
-    out: list[Any] = []
-    for (field, _desc), value in zip(sort.keys, values, strict=True):
-        if field.endswith("_at"):
-            moment = parse_datetime(value) if isinstance(value, str) else None
-            if moment is None:
-                return None
-            out.append(moment)
-        elif isinstance(value, int) and not isinstance(value, bool):
-            out.append(value)
-        else:
-            return None
-    return out
-
-
-def _after(sort: Sort, values: list[Any]) -> Q:
-    """Rows strictly after ``values`` in the sort order: (a > x) or (a = x and b > y) or …"""
-    condition = Q()
-    equal = Q()
-    for (field, desc), value in zip(sort.keys, values, strict=True):
-        step = Q(**{f"{field}__{'lt' if desc else 'gt'}": value})
-        condition |= equal & step
-        equal &= Q(**{field: value})
-    return condition
+        return Page(paging.paginate(qs, columns, cursor=cursor, size=size))
+    except paging.InvalidCursor:
+        return Page(paging.paginate(qs, columns, cursor=None, size=size), invalid_cursor=True)
 
 
 @dataclass
 class Page:
-    rows: list[Incident]
-    next_cursor: str | None
+    keyset: paging.Page[Incident]
+    invalid_cursor: bool = False
 
+    @property
+    def rows(self) -> list[Incident]:
+        return self.keyset.rows
 
-def paginate(qs: QuerySet[Incident], *, sort_key: str, cursor: str | None, size: int = PAGE_SIZE) -> Page:
-    sort = SORTS.get(sort_key) or SORTS[DEFAULT_SORT]
-    qs = qs.order_by(*(f"-{f}" if desc else f for f, desc in sort.keys))
-    values = decode_cursor(cursor, sort) if cursor else None
-    if values is not None:
-        qs = qs.filter(_after(sort, values))
-    rows = list(qs[: size + 1])
-    next_cursor = encode_cursor(rows[size - 1], sort) if len(rows) > size else None
-    return Page(rows=rows[:size], next_cursor=next_cursor)
+    @property
+    def next_cursor(self) -> str | None:
+        return self.keyset.next_cursor
+
+    @property
+    def previous_cursor(self) -> str | None:
+        return self.keyset.previous_cursor
 
 
 # --- CSV export ------------------------------------------------------------------------------
@@ -215,7 +168,7 @@ def csv_response(qs: QuerySet[Incident], *, sort_key: str, filename: str) -> Str
     """The whole queue, filtered and sorted as on the page, streamed as CSV (SPEC: every table
     exports)."""
     sort = SORTS.get(sort_key) or SORTS[DEFAULT_SORT]
-    rows = qs.order_by(*(f"-{f}" if desc else f for f, desc in sort.keys)).iterator(chunk_size=500)
+    rows = paging.order(qs, sort.columns).iterator(chunk_size=500)
     writer = csv.writer(_Echo())
     lines = itertools.chain([writer.writerow(CSV_COLUMNS)], (writer.writerow(_csv_row(i)) for i in rows))
     response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")

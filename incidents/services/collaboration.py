@@ -50,7 +50,7 @@ def incident_consult(
     authorise(actor, inc, "consult")
     if not group.is_active or not group.is_consulted:
         raise ValidationError({"group": f"{group.name} is not a consulted group."})
-    question = check_text("question", question, max_length=5000, required=True)
+    question = check_text("question", question, max_length=Consultation.QUESTION_MAX_LENGTH, required=True)
     consultation = Consultation.objects.create(
         incident=inc, group=group, question=question, requested_by=actor, requested_at=now
     )
@@ -79,7 +79,7 @@ def consultation_answer(
         raise PermissionDenied(f"Only members of {locked.group.name} answer this consultation.")
     if locked.answered_at is not None:
         raise ValidationError({"answer": "This consultation has already been answered."})
-    answer = check_text("answer", answer, max_length=10_000, required=True)
+    answer = check_text("answer", answer, max_length=Consultation.ANSWER_MAX_LENGTH, required=True)
     inc = lock_for_edit(locked.incident, None)
     locked.answer = answer
     locked.answered_by = actor
@@ -114,7 +114,7 @@ def incident_comment(
     now = now or timezone.now()
     inc = lock_for_edit(incident, None)
     authorise(actor, inc, "comment")
-    body = check_text("body", body, max_length=50_000, required=True)
+    body = check_text("body", body, max_length=Incident.COMMENT_MAX_LENGTH, required=True)
     if not public and not permissions.can_see_internal(actor):
         raise PermissionDenied(CALLERS_COMMENT_PUBLICLY)
     staff = permissions.can_see_internal(actor)

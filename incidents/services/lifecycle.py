@@ -133,7 +133,7 @@ def incident_escalate(
             )
     else:
         authorise(actor, inc, "escalate")
-    reason = check_text("reason", reason, max_length=2000, required=True)
+    reason = check_text("reason", reason, max_length=Incident.ESCALATION_REASON_MAX_LENGTH, required=True)
     check_support_group("assignment_group", assignment_group)
     if assignment_group.pk == inc.assignment_group_id:
         raise ValidationError({"assignment_group": f"{inc.number} is already with {assignment_group.name}."})
@@ -171,7 +171,7 @@ def incident_hold(
     inc = lock_for_edit(incident, expected_version)
     authorise(actor, inc, "hold")
     check_choice("reason", reason, HoldReason)
-    note = check_text("note", note, max_length=5000)
+    note = check_text("note", note, max_length=Incident.NOTE_MAX_LENGTH)
     before = snapshot(inc, ["status", "hold_reason"])
     inc.status = Status.ON_HOLD
     inc.hold_reason = reason
@@ -241,7 +241,9 @@ def incident_resolve(
     if not resolution_code:
         raise ValidationError({"resolution_code": "Choose a resolution code."})
     check_choice("resolution_code", resolution_code, ResolutionCode)
-    resolution_notes = check_text("resolution_notes", resolution_notes, max_length=20_000, required=True)
+    resolution_notes = check_text(
+        "resolution_notes", resolution_notes, max_length=Incident.RESOLUTION_NOTES_MAX_LENGTH, required=True
+    )
     owner = None
     if (
         inc.assigned_to_id is None
@@ -300,7 +302,7 @@ def incident_reopen(
     now = now or timezone.now()
     inc = lock_for_edit(incident, expected_version)
     authorise(actor, inc, "reopen")
-    reason = check_text("reason", reason, max_length=5000, required=True)
+    reason = check_text("reason", reason, max_length=Incident.REASON_MAX_LENGTH, required=True)
     before = snapshot(inc, ["status", "resolution_code"])
     inc.status = Status.IN_PROGRESS
     inc.resolution_code = ""
@@ -339,7 +341,7 @@ def incident_close(
         authorise(actor, inc, "close")
     elif not inc.allows("close"):
         return inc
-    close_notes = check_text("close_notes", close_notes, max_length=5000)
+    close_notes = check_text("close_notes", close_notes, max_length=Incident.NOTE_MAX_LENGTH)
     before = snapshot(inc, ["status"])
     inc.status = Status.CLOSED
     inc.closed_at = now
@@ -373,7 +375,7 @@ def incident_cancel(
     now = now or timezone.now()
     inc = lock_for_edit(incident, expected_version)
     authorise(actor, inc, "cancel")
-    reason = check_text("reason", reason, max_length=5000, required=True)
+    reason = check_text("reason", reason, max_length=Incident.REASON_MAX_LENGTH, required=True)
     if duplicate_of is not None and duplicate_of.pk == inc.pk:
         raise ValidationError({"duplicate_of": "An incident cannot duplicate itself."})
     before = snapshot(inc, ["status", "duplicate_of"])

@@ -8,6 +8,7 @@ from rest_framework.settings import api_settings
 from rest_framework.test import APIClient
 
 from incidents.models import IncidentEvent
+from incidents.ordering import API_ORDERINGS
 from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.django_db
@@ -260,3 +261,48 @@ def test_the_schema_describes_every_operation_of_the_contract(clients):
         "cursor",
         "ordering",
     } <= filters
+
+
+@pytest.mark.parametrize("ordering", ["", *API_ORDERINGS])
+def test_every_ordering_pages_forward_and_back_over_ties(clients, people, ordering):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from tests.factories import make_incident
+
+    start = timezone.now() - timedelta(hours=1)
+    made = [
+        make_incident(
+            actor=people["agent"], caller=people["alice"], now=start + timedelta(minutes=n % 3)
+        ).number
+        for n in range(11)
+    ]
+    url = (
+        f"/api/v1/incidents/?page_size=3&ordering={ordering}"
+        if ordering
+        else "/api/v1/incidents/?page_size=3"
+    )
+    pages: list[list[str]] = []
+    while url:
+        page = clients["agent"].get(url).json()
+        pages.append([r["number"] for r in page["results"]])
+        url, previous = page["next"], page["previous"]
+    seen = [n for p in pages for n in p]
+    assert sorted(seen) == sorted(made) and len(seen) == len(set(seen))
+    if ordering.lstrip("-") == "number":
+        assert seen == sorted(made, reverse=ordering.startswith("-"))
+    back = pages[-1]
+    while previous:
+        page = clients["agent"].get(previous).json()
+        back = [r["number"] for r in page["results"]] + back
+        previous = page["previous"]
+    assert back == seen
+
+
+@pytest.mark.parametrize(
+    "cursor", ["not-a-cursor", "WyJuIiwiMSJd", "WyJuIiwiMjAyMC0wMS0wMVQwMDowMDowMCIsIjEiXQ"]
+)
+def test_a_forged_cursor_is_a_400_naming_the_cursor(clients, people, cursor):
+    response = clients["agent"].get(f"/api/v1/incidents/?cursor={cursor}")
+    assert response.status_code == 400 and "cursor" in response.json()

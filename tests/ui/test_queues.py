@@ -7,7 +7,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from incidents import queues, services
+from incidents import ordering, services
 from incidents.models import Incident
 from tests.factories import group, make_incident
 from tests.ui.conftest import client_for
@@ -118,7 +118,7 @@ def test_keyset_pages_walk_every_incident_once_in_order(agent, alice):
         for i in range(60)
     ]
     client = client_for(agent)
-    for sort in queues.SORTS:
+    for sort in ordering.QUEUE_SORTS:
         seen: list[str] = []
         params = {"queue": "all", "sort": sort}
         while True:
@@ -132,6 +132,11 @@ def test_keyset_pages_walk_every_incident_once_in_order(agent, alice):
             params["cursor"] = cursor
         assert sorted(seen) == sorted(made), sort
         assert len(seen) == len(set(seen)) == 60, sort
+        back = numbers(response)  # the "Previous page" links walk the same pages back to the first
+        while cursor := response.context["page"].previous_cursor:
+            response = client.get("/incidents/", {**params, "cursor": cursor})
+            back = numbers(response) + back
+        assert back == seen, sort
 
 
 @pytest.mark.django_db
@@ -139,6 +144,7 @@ def test_a_forged_cursor_starts_again_from_the_top(agent, board):
     response = client_for(agent).get("/incidents/", {"queue": "all", "cursor": "not-a-cursor!!"})
     assert response.status_code == 200
     assert len(numbers(response)) == 6
+    assert "That page link is not valid" in response.content.decode()
 
 
 @pytest.mark.django_db

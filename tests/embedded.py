@@ -7,7 +7,6 @@ import http.cookiejar
 import os
 import re
 import signal
-import socket
 import subprocess
 import time
 import urllib.parse
@@ -18,15 +17,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.workers import REPO_ROOT
+from tests.workers import REPO_ROOT, free_port
 
 START_TIMEOUT_S = 180
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def group_members(pgid: int) -> list[int]:

@@ -18,6 +18,7 @@ import fcntl
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -249,3 +250,62 @@ class CeleryWorker:
     def dump_log(self, file=None) -> None:
         print(f"----- celery worker log ({self.log_path}) -----", file=file or sys.stdout)
         print(self.log(), file=file or sys.stdout)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for(condition, *, deadline_s: float, poll_s: float = 0.2, every=None, every_s: float = 3.0) -> None:
+    """Poll the database until ``condition()`` holds; ``every()`` is called every ``every_s`` seconds."""
+    end = time.monotonic() + deadline_s
+    last = 0.0
+    while time.monotonic() < end:
+        if condition():
+            return
+        if every is not None and time.monotonic() - last >= every_s:
+            every()
+            last = time.monotonic()
+        time.sleep(poll_s)
+    raise AssertionError(f"not true within {deadline_s:.0f} s: {condition.__doc__ or condition}")
+
+
+class OwnRedis:
+    """A throw-away redis-server on its own port, to stop and start under a running worker."""
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.url = f"redis://127.0.0.1:{port}/0"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            [
+                "redis-server",
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
+                return
+            except OSError:
+                time.sleep(0.05)
+        raise RuntimeError("redis-server did not start")
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(10)

@@ -18,9 +18,8 @@ from incidents.tasks import notifications_flush_task
 from servicedesk import celery_app
 from tests import workers
 from tests.factories import make_incident, make_user
-from tests.sla.test_workers import OwnRedis
-from tests.smtp import free_port, smtp_server, smtp_settings
-from tests.workers import CeleryWorker, app_broker, dedicated_broker_url
+from tests.smtp import smtp_server, smtp_settings
+from tests.workers import CeleryWorker, OwnRedis, app_broker, dedicated_broker_url, free_port, wait_for
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 CLAIM_SECONDS = 2
@@ -37,19 +36,6 @@ def _worker(tmp_path, name: str, *, broker_url: str, smtp_port: int) -> CeleryWo
             "NOTIFICATION_EMAIL_CLAIM_SECONDS": str(CLAIM_SECONDS),
         },
     )
-
-
-def _wait_for(condition, *, deadline_s: float = 60, every=None, every_s: float = 1.0) -> None:
-    end = time.monotonic() + deadline_s
-    last = 0.0
-    while time.monotonic() < end:
-        if condition():
-            return
-        if every is not None and time.monotonic() - last >= every_s:
-            every()
-            last = time.monotonic()
-        time.sleep(0.1)
-    raise AssertionError(f"not true within {deadline_s:.0f} s: {condition.__doc__ or condition}")
 
 
 def _people():
@@ -77,7 +63,7 @@ def test_a_worker_killed_between_send_and_mark_sends_the_same_message_at_most_tw
         first.start()
         try:
             incident = make_incident(actor=agent, caller=caller)
-            _wait_for(lambda: bool(killed) and not first.running)
+            wait_for(lambda: bool(killed) and not first.running, deadline_s=60, every_s=1.0)
             notification = Notification.objects.get(incident=incident, recipient=caller)
             assert notification.emailed_at is None and notification.email_claimed_until is not None
 
@@ -87,7 +73,7 @@ def test_a_worker_killed_between_send_and_mark_sends_the_same_message_at_most_tw
                 """a worker sent the mail again once the dead worker's claim ran out, and marked it"""
                 return Notification.objects.filter(pk=notification.pk, emailed_at__isnull=False).exists()
 
-            _wait_for(emailed, every=notifications_flush_task.delay)
+            wait_for(emailed, deadline_s=60, every=notifications_flush_task.delay, every_s=1.0)
         except BaseException:
             first.dump_log()
             second.dump_log()
@@ -130,7 +116,7 @@ def test_with_the_broker_down_the_mail_leaves_once_it_is_back(tmp_path):
                         incident=incident, recipient=caller, emailed_at__isnull=False
                     ).exists()
 
-                _wait_for(sent, every=notifications_flush_task.delay, every_s=2)
+                wait_for(sent, deadline_s=60, every=notifications_flush_task.delay, every_s=2)
             except BaseException:
                 worker.dump_log()
                 raise

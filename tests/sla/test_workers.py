@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import socket
-import subprocess
 import time
 from datetime import timedelta
 
@@ -18,23 +16,9 @@ from incidents.tasks import notifications_flush_task, sla_sweep_task
 from servicedesk import celery_app
 from tests import workers
 from tests.factories import PASSWORD, group, make_incident, make_user
-from tests.workers import CeleryWorker, app_broker
+from tests.workers import CeleryWorker, OwnRedis, app_broker, free_port, wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def wait_for(condition, *, deadline_s: float, poll_s: float = 0.2, every=None, every_s: float = 3.0) -> None:
-    """Poll the database until ``condition()`` holds; ``every()`` is called every ``every_s`` seconds."""
-    end = time.monotonic() + deadline_s
-    last = 0.0
-    while time.monotonic() < end:
-        if condition():
-            return
-        if every is not None and time.monotonic() - last >= every_s:
-            every()
-            last = time.monotonic()
-        time.sleep(poll_s)
-    raise AssertionError(f"not true within {deadline_s:.0f} s: {condition.__doc__ or condition}")
 
 
 def sla_notifications():
@@ -95,52 +79,9 @@ def test_a_worker_killed_mid_sweep_leaves_every_threshold_notified_exactly_once(
     assert not Incident.objects.filter(sla_next_check_at__lte=timezone.now()).exists()
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class OwnRedis:
-    def __init__(self, port: int) -> None:
-        self.port = port
-        self.url = f"redis://127.0.0.1:{port}/0"
-        self.process: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        self.process = subprocess.Popen(
-            [
-                "redis-server",
-                "--port",
-                str(self.port),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
-                return
-            except OSError:
-                time.sleep(0.05)
-        raise RuntimeError("redis-server did not start")
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            self.process.wait(10)
-
-
 @pytest.fixture
 def own_redis():
-    server = OwnRedis(_free_port())
+    server = OwnRedis(free_port())
     server.start()
     try:
         yield server

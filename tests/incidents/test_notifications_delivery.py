@@ -115,16 +115,21 @@ def test_every_email_links_only_to_pages_that_exist(kind, for_caller, agent, ali
     assert "Reply to it" not in email.html + email.text  # nothing reads replies yet
 
 
-def test_the_resolution_email_reads_well_without_links(agent, alice):
-    incident = make_incident(actor=agent, caller=alice)
+def _resolve_and_publish(agent, caller):
+    """An incident of ``caller`` resolved by ``agent``, its events published."""
     incident = services.incident_resolve(
         actor=agent,
-        incident=incident,
+        incident=make_incident(actor=agent, caller=caller),
         expected_version=None,
         resolution_code="workaround",
         resolution_notes="Restarted the spooler.",
     )
     _publish(incident)
+    return incident
+
+
+def test_the_resolution_email_reads_well_without_links(agent, alice):
+    _resolve_and_publish(agent, alice)
     resolved = Notification.objects.get(recipient=alice, kind="incident_resolved")
     assert "Restarted the spooler." in resolved.body
     assert "tell the service desk" in resolved.body
@@ -191,15 +196,7 @@ def test_a_claim_held_by_another_sender_is_respected_until_it_runs_out(agent, al
 
 @override_settings(ROOT_URLCONF="tests.incidents.portal_urls")
 def test_once_the_portal_routes_its_pages_caller_emails_link_to_them(agent, alice):
-    incident = make_incident(actor=agent, caller=alice)
-    incident = services.incident_resolve(
-        actor=agent,
-        incident=incident,
-        expected_version=None,
-        resolution_code="workaround",
-        resolution_notes="Restarted the spooler.",
-    )
-    _publish(incident)
+    incident = _resolve_and_publish(agent, alice)
     resolved = Notification.objects.get(recipient=alice, kind="incident_resolved")
     base = f"{settings.SITE_URL}/portal/incidents/{incident.number}/"
     assert resolved.url == base

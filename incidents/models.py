@@ -558,3 +558,50 @@ class SlaThresholdFire(models.Model):
 
     def __str__(self) -> str:
         return f"{self.incident_id} {self.target} {self.percent}% (cycle {self.cycle})"
+
+
+class Watcher(models.Model):
+    """A colleague the caller added: sees the incident in their portal and receives its public mail."""
+
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="watchers")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="watching")
+    added_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            # user first: "the incidents I watch" is the portal's look-up; the FK indexes the other way.
+            models.UniqueConstraint(fields=["user", "incident"], name="watcher_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} watches {self.incident_id}"
+
+
+class NotificationPreference(models.Model):
+    """What mail a user has muted. In-app notifications are never muted, and neither are SLA
+    escalations addressed to the user as a point of escalation (``incidents.notifications.ESSENTIAL``)."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="notification_preference",
+    )
+    mute_comment_mail = models.BooleanField(
+        "Mute comment emails",
+        default=False,
+        help_text="Replies and comments on incidents reach you in the app only.",
+    )
+    mute_assignment_mail = models.BooleanField(
+        "Mute assignment emails",
+        default=False,
+        help_text="New work for you or your group reaches you in the app only.",
+    )
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"preferences of {self.user_id}"

@@ -32,7 +32,7 @@ from core.mail import render_email
 from core.queueing import enqueue_on_commit
 from escalation.models import Membership
 
-from .models import Incident, IncidentEvent, Notification
+from .models import Incident, IncidentEvent, Notification, NotificationPreference, Watcher
 from .outbox import retry_delay
 from .tasks import notification_email_task
 
@@ -46,6 +46,8 @@ class Recipient:
     kind: str  # names the email templates: templates/incidents/email/<kind>.*
     key: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
+    # The caller hears that the incident they reported themselves (portal, email) was logged.
+    include_actor: bool = False
 
 
 @dataclass
@@ -53,11 +55,25 @@ class Audience:
     """What a recipient rule may ask about an event, each answered with one query at most."""
 
     event: IncidentEvent
-    staff_ids: frozenset[int]  # among the actor, the caller and the reporter: who works in the process
+    # among the actor, the caller, the reporter and the watchers: who works in the process
+    staff_ids: frozenset[int]
+    watcher_ids: frozenset[int] = frozenset()
 
     def is_caller(self, user: Any) -> bool:
         incident = self.event.incident
         return user.pk in (incident.caller_id, incident.reported_by_id) and user.pk not in self.staff_ids
+
+    def is_follower(self, user: Any) -> bool:
+        """The caller or a watcher, outside the process: they get portal links and public mail only."""
+        return self.is_caller(user) or (user.pk in self.watcher_ids and user.pk not in self.staff_ids)
+
+    def followers(self) -> list[Any]:
+        """The caller and the active watchers, each once."""
+        incident = self.event.incident
+        users = [incident.caller]
+        if self.watcher_ids:
+            users += list(User.objects.filter(pk__in=self.watcher_ids, is_active=True).order_by("pk"))
+        return users
 
 
 RecipientRule = Callable[[Audience], Iterable[Recipient]]
@@ -83,14 +99,19 @@ def notify(event: IncidentEvent, rule: RecipientRule) -> list[int]:
     Returns the ids of the event's notifications still to email.
     """
     incident = event.incident
+    watcher_ids = frozenset(Watcher.objects.filter(incident=incident).values_list("user_id", flat=True))
     audience = Audience(
-        event=event, staff_ids=staff_ids({event.actor_id, incident.caller_id, incident.reported_by_id})
+        event=event,
+        staff_ids=staff_ids({event.actor_id, incident.caller_id, incident.reported_by_id, *watcher_ids}),
+        watcher_ids=watcher_ids,
     )
     rows: list[Notification] = []
     seen: set[tuple[int, str, str]] = set()
     for recipient in rule(audience):
         user = recipient.user
-        if user is None or user.pk == event.actor_id or not user.is_active:
+        if user is None or not user.is_active:
+            continue
+        if user.pk == event.actor_id and not recipient.include_actor:
             continue
         if (user.pk, recipient.kind, recipient.key) in seen:
             continue
@@ -98,6 +119,7 @@ def notify(event: IncidentEvent, rule: RecipientRule) -> list[int]:
         rows.append(_build(audience, recipient))
     if not rows:
         return []
+    apply_preferences(rows)
     Notification.objects.bulk_create(rows, ignore_conflicts=True)
     ids = list(
         Notification.objects.filter(
@@ -127,7 +149,7 @@ def _owners(incident: Incident) -> list[Any]:
 
 def _on_created(a: Audience) -> Iterable[Recipient]:
     incident = a.event.incident
-    yield Recipient(incident.caller, "incident_logged")
+    yield Recipient(incident.caller, "incident_logged", include_actor=True)
     for user in _owners(incident):
         yield Recipient(user, "assigned_to_you" if incident.assigned_to_id else "group_new_incident")
 
@@ -142,7 +164,8 @@ def _on_assigned(a: Audience) -> Iterable[Recipient]:
 
 
 def _on_resolved(a: Audience) -> Iterable[Recipient]:
-    yield Recipient(a.event.incident.caller, "incident_resolved")
+    for user in a.followers():
+        yield Recipient(user, "incident_resolved")
 
 
 def _on_reopened(a: Audience) -> Iterable[Recipient]:
@@ -152,11 +175,12 @@ def _on_reopened(a: Audience) -> Iterable[Recipient]:
 
 def _on_comment(a: Audience) -> Iterable[Recipient]:
     event, incident = a.event, a.event.incident
-    if event.actor is not None and a.is_caller(event.actor):
+    if event.actor is not None and a.is_follower(event.actor):
         for user in _owners(incident):
             yield Recipient(user, "caller_reply")
-    elif event.public and event.kind == IncidentEvent.Kind.COMMENT:
-        yield Recipient(incident.caller, "public_comment")
+    if event.public and event.kind == IncidentEvent.Kind.COMMENT:
+        for user in a.followers():
+            yield Recipient(user, "public_comment")
 
 
 def _on_consulted(a: Audience) -> Iterable[Recipient]:
@@ -220,7 +244,10 @@ def _build(audience: Audience, recipient: Recipient) -> Notification:
     event = audience.event
     incident = event.incident
     user = recipient.user
-    urls = links(incident, for_caller=audience.is_caller(user))
+    urls = links(incident, for_caller=audience.is_follower(user))
+    if not audience.is_caller(user):  # only the caller confirms or reopens
+        urls.pop("confirm_url", None)
+        urls.pop("reopen_url", None)
     context = {
         "incident": incident,
         "event": event,
@@ -245,11 +272,55 @@ def _build(audience: Audience, recipient: Recipient) -> Notification:
     )
 
 
+# Muted by a user's preference (mail only: the in-app row stays). An SLA escalation addressed to
+# the user as a point of escalation (kind ``sla_escalation``) is in none of these, so never muted.
+COMMENT_KINDS = frozenset({"public_comment", "caller_reply"})
+ASSIGNMENT_KINDS = frozenset({"assigned_to_you", "group_new_incident"})
+ESSENTIAL = frozenset({"sla_escalation"})
+
+
+def muted_kinds(preference: NotificationPreference | None) -> frozenset[str]:
+    if preference is None:
+        return frozenset()
+    kinds: set[str] = set()
+    if preference.mute_comment_mail:
+        kinds |= COMMENT_KINDS
+    if preference.mute_assignment_mail:
+        kinds |= ASSIGNMENT_KINDS
+    return frozenset(kinds - ESSENTIAL)
+
+
+def apply_preferences(rows: list[Notification]) -> None:
+    """Blank the address of mail its recipient muted, with one query for all recipients."""
+    preferences = NotificationPreference.objects.in_bulk({row.recipient_id for row in rows})
+    for row in rows:
+        if row.kind in muted_kinds(preferences.get(row.recipient_id)):
+            row.email_to = ""
+
+
+def _mail_domain() -> str:
+    domain = parseaddr(settings.DEFAULT_FROM_EMAIL)[1].rpartition("@")[2]
+    return domain or urlsplit(settings.SITE_URL).hostname or "localhost"
+
+
 def message_id(notification: Notification) -> str:
     """The same for every attempt at one notification, so that a repeat is recognisably the same mail."""
-    domain = parseaddr(settings.DEFAULT_FROM_EMAIL)[1].rpartition("@")[2]
-    domain = domain or urlsplit(settings.SITE_URL).hostname or "localhost"
-    return f"<notification-{notification.pk}.{notification.event_id or 0}@{domain}>"
+    return f"<notification-{notification.pk}.{notification.event_id or 0}@{_mail_domain()}>"
+
+
+def thread_message_id(incident: Incident) -> str:
+    """The conversation's root: every mail about one incident is ``In-Reply-To`` and ``References``
+    this id, so that mail clients thread them, and inbound mail can recognise a reply to any of them."""
+    return f"<incident-{incident.number}@{_mail_domain()}>"
+
+
+def mail_headers(notification: Notification) -> dict[str, str]:
+    headers = {"Auto-Submitted": "auto-generated", "Message-ID": message_id(notification)}
+    if notification.incident is not None:
+        thread = thread_message_id(notification.incident)
+        headers["In-Reply-To"] = thread
+        headers["References"] = thread
+    return headers
 
 
 def _claim_timeout() -> timedelta:
@@ -277,12 +348,12 @@ def notification_email_send(notification_id: int, *, now: datetime | None = None
     )
     if not claimed:
         return False  # sent already, claimed by another worker, backing off, or given up
-    notification = Notification.objects.get(pk=notification_id)
+    notification = Notification.objects.select_related("incident").get(pk=notification_id)
     message = EmailMultiAlternatives(
         subject=notification.subject,
         body=notification.body,
         to=[notification.email_to],
-        headers={"Auto-Submitted": "auto-generated", "Message-ID": message_id(notification)},
+        headers=mail_headers(notification),
     )
     if notification.body_html:
         message.attach_alternative(notification.body_html, "text/html")

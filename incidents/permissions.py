@@ -20,10 +20,18 @@ CALLER_ACTIONS = frozenset({"comment", "attach", "close", "reopen"})
 # caller and closes it, whichever group owns it.
 SERVICE_DESK_ACTIONS = frozenset({"comment", "attach", "close", "reopen", "cancel", "update"})
 CONSULTED_ACTIONS = frozenset({"comment", "attach"})
+# A watcher (a colleague the caller added) follows the conversation; confirming is the caller's.
+WATCHER_ACTIONS = frozenset({"comment", "attach"})
 
 
 def is_caller(user: Any, incident: Incident) -> bool:
     return bool(user.is_authenticated) and user.pk in (incident.caller_id, incident.reported_by_id)
+
+
+def is_watcher(user: Any, incident: Incident) -> bool:
+    if not getattr(user, "is_authenticated", False):
+        return False
+    return incident.watchers.filter(user=user).exists()
 
 
 def is_owner_member(user: Any, incident: Incident) -> bool:
@@ -38,8 +46,8 @@ def is_consulted_on(user: Any, incident: Incident) -> bool:
 
 
 def can_view(user: Any, incident: Incident) -> bool:
-    """Staff see every incident (read-only unless their group owns it); callers see their own."""
-    return is_staff_member(user) or is_caller(user, incident)
+    """Staff see every incident (read-only unless their group owns it); callers and watchers see theirs."""
+    return is_staff_member(user) or is_caller(user, incident) or is_watcher(user, incident)
 
 
 def can_work(user: Any, incident: Incident) -> bool:
@@ -55,7 +63,9 @@ def can(user: Any, incident: Incident, action: str) -> bool:
         return True
     if action in CALLER_ACTIONS and is_caller(user, incident):
         return True
-    return action in CONSULTED_ACTIONS and is_consulted_on(user, incident)
+    if action in CONSULTED_ACTIONS and is_consulted_on(user, incident):
+        return True
+    return action in WATCHER_ACTIONS and is_watcher(user, incident)
 
 
 def check(user: Any, incident: Incident, action: str) -> None:

@@ -14,19 +14,20 @@ from escalation.models import SupportGroup
 from escalation.roles import is_staff_member
 
 from . import permissions
-from .models import Attachment, Incident, IncidentEvent
+from .models import Attachment, Incident, IncidentEvent, Watcher
 
 LIST_RELATED = ("caller", "assigned_to", "assignment_group", "category", "subcategory", "service")
 
 
 def incidents_visible_to(user: Any) -> QuerySet[Incident]:
-    """Staff see every incident; an end user sees those they are the caller of or reported."""
+    """Staff see every incident; an end user sees those they are the caller of, reported or watch."""
     qs = Incident.objects.select_related(*LIST_RELATED)
     if not getattr(user, "is_authenticated", False):
         return qs.none()
     if is_staff_member(user):
         return qs
-    return qs.filter(Q(caller=user) | Q(reported_by=user))
+    watched = Watcher.objects.filter(user=user).values("incident_id")
+    return qs.filter(Q(caller=user) | Q(reported_by=user) | Q(pk__in=watched))
 
 
 def incident_get_for_user(*, user: Any, number: str, for_update: bool = False) -> Incident:
@@ -89,6 +90,15 @@ def notifications_for(*, user: Any, limit: int = 50) -> list[Any]:
         .select_related("incident")
         .order_by("-created_at", "-id")[:limit]
     )
+
+
+def notifications_unread_count(*, user: Any) -> int:
+    """One count over the partial index ``notification_unread``."""
+    from .models import Notification
+
+    if not getattr(user, "is_authenticated", False):
+        return 0
+    return Notification.objects.filter(recipient=user, read_at__isnull=True).count()
 
 
 def user_lookup(*, username: str, field: str = "user") -> Any:

@@ -2,8 +2,6 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from incidents import views as incident_views
-
 from . import account_views, views
 
 urlpatterns = [
@@ -13,8 +11,9 @@ urlpatterns = [
     path("accounts/tokens/", account_views.api_tokens, name="api-tokens"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("incidents/", include("incidents.urls", namespace="incidents")),
-    path("notifications/", incident_views.notification_list, name="notifications"),
+    path("notifications/", include("incidents.notification_urls")),
     path("escalation/", include("escalation.urls", namespace="escalation")),
+    path("portal/", include("portal.urls", namespace="portal")),
     path("api/v1/", include("servicedesk.api_urls", namespace="api")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),

@@ -10,7 +10,8 @@ system code (tasks, rules) that acts on the current state.
 - ``lifecycle``: one service per move of ``incidents.models.TRANSITIONS``, and the auto-close;
 - ``collaboration``: consultations and comments;
 - ``attachments``: checked uploads;
-- ``notifications``: the user's in-app inbox;
+- ``notifications``: the user's in-app inbox and mail preferences;
+- ``watchers``: colleagues following an incident;
 - ``configuration``: the priority matrix, categories and services, each change audited.
 """
 
@@ -28,8 +29,9 @@ from .lifecycle import (
     incident_start,
     incidents_autoclose,
 )
-from .notifications import notifications_mark_read
+from .notifications import notification_preferences_update, notifications_mark_read
 from .records import UPDATABLE_FIELDS, incident_create, incident_update, priority_for
+from .watchers import watcher_add, watcher_remove
 
 __all__ = [
     "UPDATABLE_FIELDS",
@@ -49,6 +51,9 @@ __all__ = [
     "incident_start",
     "incident_update",
     "incidents_autoclose",
+    "notification_preferences_update",
     "notifications_mark_read",
     "priority_for",
+    "watcher_add",
+    "watcher_remove",
 ]

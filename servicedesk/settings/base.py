@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "crispy_bootstrap5",
     "escalation",
     "incidents",
+    "portal",
     "surveys",
     "reporting",
     "servicedesk",
@@ -54,6 +55,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # After authentication: the admin answers 403 to signed-in end users (portal.middleware).
+    "portal.middleware.EndUserFenceMiddleware",
     # Last, as django-axes asks: it turns a locked-out sign-in into the lockout page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -270,6 +273,8 @@ NOTIFICATION_EMAIL_MAX_ATTEMPTS = env.int("NOTIFICATION_EMAIL_MAX_ATTEMPTS", def
 SERVICEDESK = {
     # Business days a resolved incident waits for the caller before it closes itself.
     "AUTOCLOSE_BUSINESS_DAYS": env.int("AUTOCLOSE_BUSINESS_DAYS", default=3),
+    # Whether callers see the names of the people working on their incident (else the group only).
+    "PORTAL_SHOW_ASSIGNEE_NAMES": env.bool("PORTAL_SHOW_ASSIGNEE_NAMES", default=False),
 }
 
 LOGGING = {

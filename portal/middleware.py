@@ -1,0 +1,39 @@
+"""The admin answers 403 to a signed-in end user.
+
+Django's admin sends a signed-in user without ``is_staff`` to its own sign-in page (a 302 and
+then a 200 that names the account), where every other staff page answers 403. This middleware
+makes the admin say the same as the rest: end users are refused, and anonymous visitors still
+reach the admin's sign-in page.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+
+from escalation.roles import is_staff_member
+
+
+class EndUserFenceMiddleware:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_view(self, request: HttpRequest, view: Any, args: Any, kwargs: Any) -> None:
+        match = request.resolver_match
+        user = getattr(request, "user", None)
+        if (
+            match is not None
+            and "admin" in match.namespaces
+            and user is not None
+            and user.is_authenticated
+            and not user.is_staff
+            and not is_staff_member(user)
+        ):
+            raise PermissionDenied("This page is for administrators.")
+        return None

@@ -8,6 +8,7 @@ from django.contrib.auth.decorators import login_required
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
@@ -22,7 +23,8 @@ from .models import NotificationPreference
 def notification_bell(request: HttpRequest) -> HttpResponse:
     """The bell's badge, polled by htmx: one count over the partial index of unread rows."""
     unread = selectors.notifications_unread_count(user=request.user)
-    return render(request, "incidents/_notification_bell.html", {"unread": unread})
+    # Without the request: the navigation's context processor would cost two role queries per poll.
+    return HttpResponse(render_to_string("incidents/_notification_bell.html", {"unread": unread}))
 
 
 class PreferencesForm(forms.ModelForm):

@@ -40,8 +40,10 @@ def watcher_add(*, actor: User, incident: Incident, email: str, now: datetime | 
     _check_may_manage(actor, inc)
     email = check_text("email", email, max_length=EMAIL_MAX_LENGTH, required=True).strip()
     users = list(get_user_model().objects.filter(email__iexact=email, is_active=True)[:2])
-    if len(users) != 1:
+    if not users:
         raise ValidationError({"email": f"No colleague with the address “{email}” was found."})
+    if len(users) > 1:
+        raise ValidationError({"email": f"Several accounts use “{email}”: ask the service desk to add them."})
     user = users[0]
     if user.pk in (inc.caller_id, inc.reported_by_id):
         raise ValidationError({"email": "This person already follows the incident."})

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -36,11 +38,12 @@ class PreferencesForm(forms.ModelForm):
 @login_required
 @require_http_methods(["GET", "POST"])
 def notification_preferences(request: HttpRequest) -> HttpResponse:
-    preference = NotificationPreference.objects.filter(user=request.user).first()
+    user: Any = request.user  # signed in: login_required
+    preference = NotificationPreference.objects.filter(user=user).first()
     form = PreferencesForm(request.POST or None, instance=preference)
     if request.method == "POST" and form.is_valid():
         services.notification_preferences_update(
-            user=request.user,  # type: ignore[arg-type]
+            user=user,
             mute_comment_mail=form.cleaned_data["mute_comment_mail"],
             mute_assignment_mail=form.cleaned_data["mute_assignment_mail"],
         )

@@ -35,11 +35,11 @@ class ReportForm(forms.Form):
         help_text="Building, floor or room, if it matters.",
         widget=forms.TextInput(attrs={"class": "form-control", "autocomplete": "off"}),
     )
-    files = MultipleFileField(label="Screenshots or files", required=False)
+    attachments = MultipleFileField(label="Screenshots or files", required=False)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["files"].widget.attrs["class"] = "form-control"
+        self.fields["attachments"].widget.attrs["class"] = "form-control"
         for choice in ("stops_work", "affected"):
             self.fields[choice].widget.attrs["class"] = "form-check-input"
 
@@ -51,16 +51,16 @@ class CommentForm(forms.Form):
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
-    files = MultipleFileField(label="Add files", required=False)
+    attachments = MultipleFileField(label="Add files", required=False)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["body"].widget.attrs["class"] = "form-control"
-        self.fields["files"].widget.attrs["class"] = "form-control"
+        self.fields["attachments"].widget.attrs["class"] = "form-control"
 
     def clean(self):
         data = super().clean() or {}
-        if not (data.get("body") or "").strip() and not data.get("files"):
+        if not (data.get("body") or "").strip() and not data.get("attachments"):
             raise forms.ValidationError("Write a message or choose a file.")
         return data
 

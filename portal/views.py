@@ -87,7 +87,7 @@ def report(request: HttpRequest) -> HttpResponse:
                 stops_work=data["stops_work"],
                 affected=data["affected"],
                 location=data["location"],
-                files=data["files"],
+                files=data["attachments"],
             )
         except REFUSED as error:
             if isinstance(error, ValidationError) and hasattr(error, "error_dict"):
@@ -156,7 +156,7 @@ def incident_comment(request: HttpRequest, number: str) -> HttpResponse:
                         body=form.cleaned_data["body"],
                         public=True,
                     )
-                for upload in form.cleaned_data["files"]:
+                for upload in form.cleaned_data["attachments"]:
                     incident_services.attachment_add(
                         actor=request.user,  # type: ignore[arg-type]
                         incident=incident,

@@ -53,7 +53,7 @@ def test_a_caller_reports_in_plain_words_and_impact_and_urgency_are_derived(clie
 
     response = client.post(
         "/portal/report/",
-        {**REPORT, "files": SimpleUploadedFile("error.txt", b"error 42\n", content_type="text/plain")},
+        {**REPORT, "attachments": SimpleUploadedFile("error.txt", b"error 42\n", content_type="text/plain")},
     )
 
     incident = Incident.objects.get()
@@ -128,7 +128,7 @@ def test_the_caller_comments_and_attaches_and_the_owners_hear_of_it(client, agen
         f"/portal/incidents/{incident.number}/comment/",
         {
             "body": "It happened again",
-            "files": SimpleUploadedFile("a.txt", b"x\n", content_type="text/plain"),
+            "attachments": SimpleUploadedFile("a.txt", b"x\n", content_type="text/plain"),
         },
     )
     assert response.status_code == 302

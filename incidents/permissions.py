@@ -65,7 +65,8 @@ def can(user: Any, incident: Incident, action: str) -> bool:
         return True
     if action in CONSULTED_ACTIONS and is_consulted_on(user, incident):
         return True
-    return action in WATCHER_ACTIONS and is_watcher(user, incident)
+    # Staff follow incidents through their queues; watching is for end users (and costs a query).
+    return action in WATCHER_ACTIONS and not is_staff_member(user) and is_watcher(user, incident)
 
 
 def check(user: Any, incident: Incident, action: str) -> None:

@@ -13,7 +13,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 LINT_IMPORTS = Path(sys.executable).with_name("lint-imports")
-PACKAGES = ["core", "escalation", "incidents", "surveys", "reporting", "servicedesk"]
+PACKAGES = ["core", "escalation", "incidents", "surveys", "reporting", "portal", "servicedesk"]
 
 
 def _run(cwd: Path) -> subprocess.CompletedProcess[str]:
@@ -65,6 +65,8 @@ def test_a_stub_project_keeps_them_too(tmp_path: Path) -> None:
         ("incidents/bad.py", "import surveys\n"),
         ("surveys/bad.py", "import reporting\n"),
         ("reporting/bad.py", "import servicedesk\n"),
+        ("surveys/bad.py", "import portal\n"),
+        ("portal/bad.py", "import reporting\n"),  # siblings stay independent
     ],
 )
 def test_a_lower_layer_importing_a_higher_one_breaks_the_layers(tmp_path: Path, path: str, text: str) -> None:

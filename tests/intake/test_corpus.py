@@ -15,16 +15,17 @@ from tests.intake.conftest import corpus
 pytestmark = pytest.mark.django_db
 
 # file -> (outcome, who the incident is for, text the incident's description must contain)
+QP_TEXT = "The Café ordering app rejects my password since the update; this line is long enough"
 NEW_INCIDENTS = {
-    "multipart_alternative.eml": ("alice", "Monitor flickers on my desk", "second monitor on my desk flickers"),
+    "multipart_alternative.eml": ("alice", "Monitor flickers on my desk", "second monitor on my desk"),
     "html_only.eml": ("alice", "Shared drive is read-only", "We cannot save & close files."),
-    "quoted_printable.eml": ("alice", "Coffee machine app login", "The Café ordering app rejects my password since the update; this line is long"),
+    "quoted_printable.eml": ("alice", "Coffee machine app login", QP_TEXT),  # soft line break joined
     "base64.eml": ("bob", "Handscanner im Lager", "Grüße aus dem Lager"),
     "encoded_word_subject.eml": ("alice", "Drucker im 3. Stock – Papierstau ✓", "kein Papier drin"),
     "attachment.eml": ("alice", "Error dialog when opening the CRM", "screenshot attached"),
     "forwarded.eml": ("alice", "Your mailbox is almost full", "Log in at the link below within 24 hours"),
     "no_message_id.eml": ("bob", "Phone on desk 12 has no dial tone", "no dial tone since this morning"),
-}  # fmt: skip
+}
 
 
 @pytest.mark.parametrize("name", sorted(NEW_INCIDENTS))

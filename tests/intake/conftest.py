@@ -8,7 +8,6 @@ from pathlib import Path
 import pytest
 
 from core import queueing
-
 from intake.mailboxes import MaildirMailbox, ensure_maildir
 from intake.polling import mailbox_poll
 from tests.factories import make_user

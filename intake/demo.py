@@ -103,6 +103,8 @@ def waiting_messages(*, now: datetime) -> list[EmailMessage]:
 def load_mail_demo(*, now: datetime | None = None) -> int:
     """Write intake's history and the waiting messages. Returns how many messages wait in ``new/``."""
     now = now or timezone.now()
+    if InboundMessage.objects.filter(source="maildir:demo").exists():
+        return 0  # loaded before
     _history(now=now)
     path = Path(settings.INBOUND_MAILDIR)
     ensure_maildir(path)

@@ -176,15 +176,19 @@ class ImapItem:
         self.box.conn.uid("STORE", self.uid, "+FLAGS", "(\\Seen)")
 
     def set_aside(self, reason: str) -> None:
+        """Copy to the failed folder and remove from the polled one; if the copy fails, the message is
+        still flagged seen, so that it is never taken up again by itself."""
         conn = self.box.conn
         folder = settings.INBOUND_IMAP_FAILED_FOLDER
         conn.create(folder)  # answers NO when it exists; harmless
         status, _ = conn.uid("COPY", self.uid, folder)
-        if status != "OK":
-            raise OSError(f"IMAP COPY to {folder} answered {status}")
-        conn.uid("STORE", self.uid, "+FLAGS", "(\\Deleted \\Seen)")
-        conn.expunge()
-        log.error("mail intake: %s moved to %s: %s", self.ref, folder, reason)
+        if status == "OK":
+            conn.uid("STORE", self.uid, "+FLAGS", "(\\Deleted \\Seen)")
+            conn.expunge()
+        else:
+            conn.uid("STORE", self.uid, "+FLAGS", "(\\Seen)")
+            log.error("mail intake: %s could not be copied to %s; left flagged seen", self.ref, folder)
+        log.error("mail intake: %s set aside: %s", self.ref, reason)
 
 
 class ImapMailbox:

@@ -6,6 +6,7 @@ import logging
 from collections import Counter
 
 from django.conf import settings
+from django.db import InterfaceError, OperationalError
 
 from .mailboxes import Item, Mailbox, configured_mailbox
 from .parsing import Malformed
@@ -17,9 +18,9 @@ log = logging.getLogger(__name__)
 def mailbox_poll(*, mailbox: Mailbox | None = None, limit: int | None = None) -> dict[str, int]:
     """Take in up to ``limit`` messages. Returns how many ended in each outcome.
 
-    A message that cannot be read, or whose handling fails, is set aside with the reason (Maildir
-    ``failed/`` or the IMAP failed folder, and a ``failed`` record in the review page) and never
-    retried by itself; the messages behind it go on.
+    A message that cannot be read, or whose handling fails for a reason of its own, is set aside
+    with the reason (Maildir ``failed/`` or the IMAP failed folder, and a ``failed`` record on the
+    review page) and never retried by itself; the messages behind it go on.
     """
     mailbox = mailbox or configured_mailbox()
     counts: Counter[str] = Counter()
@@ -28,6 +29,13 @@ def mailbox_poll(*, mailbox: Mailbox | None = None, limit: int | None = None) ->
         try:
             raw = item.read()
             record = inbound_receive(raw=raw, size=item.size, source=item.ref)
+        except (OSError, OperationalError, InterfaceError):
+            # The mailbox or the database is away: nothing is wrong with the message. Stop here; it
+            # stays unseen (IMAP) or claimed (Maildir, released after INBOUND_CLAIM_SECONDS).
+            log.warning(
+                "mail intake: poll stopped at %s; it is taken up again later", item.ref, exc_info=True
+            )
+            raise
         except Malformed as exc:
             _set_aside(item, raw, f"malformed: {exc}")
             counts["failed"] += 1
@@ -43,7 +51,10 @@ def mailbox_poll(*, mailbox: Mailbox | None = None, limit: int | None = None) ->
 
 
 def _set_aside(item: Item, raw: bytes, reason: str) -> None:
-    item.set_aside(reason)
+    try:
+        item.set_aside(reason)
+    except Exception:
+        log.exception("mail intake: could not move %s aside", item.ref)
     try:
         inbound_set_aside(raw=raw, source=item.ref, reason=reason)
     except Exception:

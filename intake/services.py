@@ -55,7 +55,7 @@ def inbound_receive(
             message_key=parsed.key,
             message_id=parsed.message_id,
             source=source,
-            sender=parsed.sender,
+            sender=parsed.sender[:320],
             subject=parsed.subject[:255],
             received_at=now,
         )
@@ -79,9 +79,16 @@ def inbound_receive(
 def inbound_set_aside(*, raw: bytes, source: str, reason: str, now: datetime | None = None) -> InboundMessage:
     """Record a message that could not be read, with the reason and the raw bytes for an administrator."""
     key = "sha:" + parsing.content_digest(raw)
+    try:  # whatever of its headers can be read, to tell the administrator whose it was
+        head = parsing.parse_headers(raw[: 64 * 1024])
+        sender, subject = parsing.sender_of(head)[1], parsing.header(head, "Subject")
+    except Exception:
+        sender = subject = ""
     record, _ = InboundMessage.objects.get_or_create(
         message_key=key,
         defaults={
+            "sender": sender[:320],
+            "subject": subject[:255],
             "source": source,
             "outcome": Outcome.FAILED,
             "detail": reason[:2000],
@@ -113,7 +120,7 @@ def _refuse_oversized(*, raw: bytes, size: int, source: str, now: datetime) -> I
             message_key=parsing.message_key(message_id, raw),
             message_id=message_id,
             source=source,
-            sender=sender,
+            sender=sender[:320],
             subject=parsing.header(head, "Subject")[:255],
             received_at=now,
         )

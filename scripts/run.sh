@@ -16,6 +16,8 @@ PY=.venv/bin/python
 URL="http://127.0.0.1:$PORT/"
 RUN_DIR="$SERVICEDESK_VAR_DIR/run"
 mkdir -p "$SERVICEDESK_VAR_DIR" "$RUN_DIR"
+# The Maildir that mail intake polls (drop a message file into inbox/new/); failed/ keeps what it set aside.
+mkdir -p "$SERVICEDESK_VAR_DIR"/inbox/{new,cur,tmp,failed}
 
 "$PY" manage.py migrate --noinput
 if "$PY" manage.py help seed_demo >/dev/null 2>&1; then

@@ -28,6 +28,7 @@ from incidents import services
 from incidents.models import Category, Channel, HoldReason, Incident, IncidentEvent, ResolutionCode, Service
 from incidents.sweep import incident_sla_check, sla_fire_due
 from portal.demo import load_portal_demo
+from intake.demo import load_mail_demo
 
 User = get_user_model()
 DEMO_PASSWORD = "demo-password"  # noqa: S105 - the documented demo login, never for production
@@ -492,4 +493,5 @@ def load_demo(*, incidents: int = 1500, days: int = 182) -> dict[str, int]:
         load_register(cast)
         made = load_history(cast, incidents=incidents, days=days)
         made += load_portal_demo()
+        load_mail_demo()
     return {"incidents": made}

@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "incidents",
     "portal",
     "surveys",
+    "intake",
     "reporting",
     "servicedesk",
 ]
@@ -258,6 +259,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "incidents.tasks.incidents_autoclose_task",
         "schedule": crontab(minute="*/15"),
     },
+    "mailbox-poll": {
+        "task": "intake.tasks.mailbox_poll_task",
+        "schedule": env.float("INBOUND_POLL_INTERVAL", default=60.0),
+    },
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # SLA warnings at these fractions of each target; the breach at 100 % always fires (SPEC §6).
@@ -269,6 +274,18 @@ EVENT_DELIVERY_MAX_ATTEMPTS = env.int("EVENT_DELIVERY_MAX_ATTEMPTS", default=8)
 # EMAIL_TIMEOUT, so that only a dead worker's claim runs out.
 NOTIFICATION_EMAIL_CLAIM_SECONDS = env.int("NOTIFICATION_EMAIL_CLAIM_SECONDS", default=300)
 NOTIFICATION_EMAIL_MAX_ATTEMPTS = env.int("NOTIFICATION_EMAIL_MAX_ATTEMPTS", default=8)
+
+# Mail intake (intake/): an IMAP folder over TLS when INBOUND_IMAP_HOST is set, else the Maildir.
+INBOUND_MAILDIR = env.str("INBOUND_MAILDIR", default=str(VAR_DIR / "inbox"))
+INBOUND_IMAP_HOST = env.str("INBOUND_IMAP_HOST", default="")
+INBOUND_IMAP_PORT = env.int("INBOUND_IMAP_PORT", default=993)
+INBOUND_IMAP_USER = env.str("INBOUND_IMAP_USER", default="")
+INBOUND_IMAP_PASSWORD = env.str("INBOUND_IMAP_PASSWORD", default="")
+INBOUND_IMAP_FOLDER = env.str("INBOUND_IMAP_FOLDER", default="INBOX")
+INBOUND_IMAP_FAILED_FOLDER = env.str("INBOUND_IMAP_FAILED_FOLDER", default="INBOX.servicedesk-failed")
+INBOUND_MAX_MESSAGE_BYTES = env.int("INBOUND_MAX_MESSAGE_BYTES", default=25 * 1024 * 1024)
+INBOUND_POLL_BATCH = env.int("INBOUND_POLL_BATCH", default=100)
+INBOUND_CLAIM_SECONDS = env.int("INBOUND_CLAIM_SECONDS", default=600)
 
 SERVICEDESK = {
     # Business days a resolved incident waits for the caller before it closes itself.

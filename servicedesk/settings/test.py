@@ -17,6 +17,8 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 MEDIA_ROOT = BASE_DIR / "var" / "test-media"
+# Not the repository's var/inbox: the demo writes messages there. A worker test passes its own.
+INBOUND_MAILDIR = os.environ.get("INBOUND_MAILDIR") or str(BASE_DIR / "var" / "test-inbox")
 DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405
 REST_FRAMEWORK = {**REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {"token": "1000/min", "writes": "10000/min"}}
 # Several suites may run at once on one PostgreSQL server (developers, helpers, CI):

@@ -13,7 +13,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 LINT_IMPORTS = Path(sys.executable).with_name("lint-imports")
-PACKAGES = ["core", "escalation", "incidents", "surveys", "reporting", "portal", "servicedesk"]
+PACKAGES = ["core", "escalation", "incidents", "surveys", "intake", "reporting", "portal", "servicedesk"]
 
 
 def _run(cwd: Path) -> subprocess.CompletedProcess[str]:
@@ -64,6 +64,8 @@ def test_a_stub_project_keeps_them_too(tmp_path: Path) -> None:
         ("escalation/bad.py", "def f():\n    import incidents\n"),  # hidden in a function: still counts
         ("incidents/bad.py", "import surveys\n"),
         ("surveys/bad.py", "import reporting\n"),
+        ("incidents/bad.py", "import intake\n"),
+        ("intake/bad.py", "import surveys\n"),  # siblings stay independent
         ("reporting/bad.py", "import servicedesk\n"),
         ("surveys/bad.py", "import portal\n"),
         ("portal/bad.py", "import reporting\n"),  # siblings stay independent

@@ -1,0 +1,71 @@
+"""The review queue: mail that a person has to decide about, and what was set aside."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Q
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from escalation.gates import staff_required
+from incidents.errors import IncidentError
+
+from . import selectors, services
+from .forms import ReviewForm
+from .parsing import Malformed
+
+
+@staff_required
+def review_list(request: HttpRequest) -> HttpResponse:
+    return render(
+        request,
+        "intake/review_list.html",
+        {
+            "awaiting": selectors.inbound_awaiting_review(),
+            "set_aside": selectors.inbound_set_aside(),
+            "may_review": selectors.may_review(request.user),
+        },
+    )
+
+
+@require_POST
+@staff_required
+def review_action(request: HttpRequest, pk: int) -> HttpResponse:
+    if not selectors.may_review(request.user):
+        raise PermissionDenied("Only the service desk reviews incoming mail.")
+    message = selectors.inbound_get_for_review(user=request.user, pk=pk)
+    form = ReviewForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Choose to accept or discard the message.")
+        return redirect("intake:review")
+    actor = request.user
+    assert actor.is_authenticated
+    try:
+        if form.cleaned_data["action"] == "discard":
+            services.inbound_discard(actor=actor, message=message)
+            messages.success(request, f"The message from {message.sender} was discarded.")
+            return redirect("intake:review")
+        caller = None
+        wanted = form.cleaned_data["caller"].strip()
+        if wanted:
+            caller = (
+                get_user_model()
+                .objects.filter(Q(username=wanted) | Q(email__iexact=wanted), is_active=True)
+                .first()
+            )
+            if caller is None:
+                messages.error(request, f"There is no active user “{wanted}”.")
+                return redirect("intake:review")
+        done = services.inbound_accept(actor=actor, message=message, caller=caller)
+    except (services.ReviewError, IncidentError, PermissionDenied, Malformed) as exc:
+        messages.error(request, str(exc))
+        return redirect("intake:review")
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect("intake:review")
+    number = done.incident.number if done.incident else ""
+    messages.success(request, f"The message from {message.sender} was added to {number}.")
+    return redirect("incidents:detail", number=number) if number else redirect("intake:review")

@@ -11,6 +11,8 @@ system code (tasks, rules) that acts on the current state.
 - ``collaboration``: consultations and comments;
 - ``attachments``: checked uploads;
 - ``notifications``: the user's in-app inbox;
+- ``major``: major incidents (declare, status updates, related incidents, post-incident review);
+- ``security``: the security procedure checklist;
 - ``configuration``: the priority matrix, categories and services, each change audited.
 """
 
@@ -28,11 +30,21 @@ from .lifecycle import (
     incident_start,
     incidents_autoclose,
 )
+from .major import (
+    ActionItem,
+    major_declare,
+    major_link_child,
+    major_propose,
+    major_update_post,
+    review_record,
+)
 from .notifications import notifications_mark_read
 from .records import UPDATABLE_FIELDS, incident_create, incident_update, priority_for
+from .security import security_step_complete
 
 __all__ = [
     "UPDATABLE_FIELDS",
+    "ActionItem",
     "attachment_add",
     "consultation_answer",
     "incident_assign",
@@ -49,6 +61,12 @@ __all__ = [
     "incident_start",
     "incident_update",
     "incidents_autoclose",
+    "major_declare",
+    "major_link_child",
+    "major_propose",
+    "major_update_post",
     "notifications_mark_read",
     "priority_for",
+    "review_record",
+    "security_step_complete",
 ]

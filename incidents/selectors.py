@@ -35,7 +35,9 @@ def incidents_visible_to(user: Any) -> QuerySet[Incident]:
 
 def incident_get_for_user(*, user: Any, number: str, for_update: bool = False) -> Incident:
     """The incident ``number`` if ``user`` may see it; otherwise 404, never 403 (no leak)."""
-    qs = incidents_visible_to(user).select_related("reported_by", "updated_by", "parent", "duplicate_of")
+    qs = incidents_visible_to(user).select_related(
+        "reported_by", "updated_by", "parent", "duplicate_of", "major"
+    )
     if for_update:
         qs = qs.select_for_update(of=("self",))
     try:
@@ -171,9 +173,10 @@ def major_log_for(*, incident: Incident) -> dict[str, Any]:
     """The major-incident side of an incident page: proposal or declaration, updates, review."""
     from .models import MajorIncident, PostIncidentReview
 
-    major = (
-        MajorIncident.objects.filter(incident=incident).select_related("proposed_by", "declared_by").first()
-    )
+    try:
+        major: MajorIncident | None = incident.major  # joined by ``incident_get_for_user``
+    except MajorIncident.DoesNotExist:
+        major = None
     updates = list(major.updates.select_related("author")) if major and major.is_declared else []
     review = (
         PostIncidentReview.objects.filter(incident=incident).select_related("recorded_by").first()

@@ -25,6 +25,7 @@ from escalation import policies
 from escalation.choices import Role
 from escalation.models import ContactPerson, EscalationPoint, Membership, SupportGroup
 from incidents import services
+from incidents.demo_major import load_major_and_security_demo
 from incidents.models import Category, Channel, HoldReason, Incident, IncidentEvent, ResolutionCode, Service
 from incidents.sweep import incident_sla_check, sla_fire_due
 
@@ -490,4 +491,5 @@ def load_demo(*, incidents: int = 1500, days: int = 182) -> dict[str, int]:
         cast = load_people()
         load_register(cast)
         made = load_history(cast, incidents=incidents, days=days)
+        load_major_and_security_demo(cast.by_name, password=DEMO_PASSWORD)
     return {"incidents": made}

@@ -309,11 +309,13 @@ class MajorForm(VersionedForm):
     """The incident manager declares at once; anyone else proposes, and the incident manager decides."""
 
     major_incident = forms.BooleanField(required=False, label="Major incident")
-    reason = forms.CharField(
+    # Not "reason": other forms of the page have one, and ids must stay unique for labels.
+    why = forms.CharField(
         required=False,
         max_length=2000,
+        label="Why it is major",
         widget=forms.Textarea(attrs={"rows": 2}),
-        help_text="What makes it major: who and what is affected.",
+        help_text="Who and what is affected.",
     )
 
 

@@ -396,10 +396,10 @@ def _perform(request: AuthedRequest, incident: Incident, name: str, form: Form) 
         if not data["major_incident"]:
             return f"Nothing changed: tick “Major incident” to declare or propose {n}."
         if roles.is_incident_manager(user):
-            services.major_declare(actor=user, incident=incident, reason=data["reason"])
+            services.major_declare(actor=user, incident=incident, reason=data["why"])
             return f"{n} is now a major incident: its communications log is open."
         services.major_propose(
-            actor=user, incident=incident, reason=data["reason"] or "Proposed by the owning group."
+            actor=user, incident=incident, reason=data["why"] or "Proposed by the owning group."
         )
         return f"{n} is proposed as a major incident; the incident manager decides."
     if name == "comment":

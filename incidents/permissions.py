@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Exists, Q
+from django.db.models import Exists, Q, QuerySet
 
 from escalation.defaults import SECURITY_GROUP_SLUG
 from escalation.models import Membership
@@ -54,10 +54,8 @@ def is_restricted(incident: Incident) -> bool:
     )
 
 
-def _security_membership(user: Any) -> Exists:
-    return Exists(
-        Membership.objects.filter(user=user.pk, group__slug=SECURITY_GROUP_SLUG, group__is_active=True)
-    )
+def _security_membership(user: Any) -> QuerySet[Membership]:
+    return Membership.objects.filter(user=user.pk, group__slug=SECURITY_GROUP_SLUG, group__is_active=True)
 
 
 def staff_visibility(user: Any) -> Q:
@@ -69,7 +67,7 @@ def staff_visibility(user: Any) -> Q:
     """
     if is_incident_manager(user):
         return Q()
-    return ~RESTRICTED | Q(caller=user.pk) | Q(reported_by=user.pk) | Q(_security_membership(user))
+    return ~RESTRICTED | Q(caller=user.pk) | Q(reported_by=user.pk) | Q(Exists(_security_membership(user)))
 
 
 def can_view(user: Any, incident: Incident) -> bool:
@@ -80,9 +78,7 @@ def can_view(user: Any, incident: Incident) -> bool:
     if not is_staff_member(user):
         return False
     if is_restricted(incident) and not is_incident_manager(user):
-        return Membership.objects.filter(
-            user=user.pk, group__slug=SECURITY_GROUP_SLUG, group__is_active=True
-        ).exists()
+        return _security_membership(user).exists()
     return True
 
 

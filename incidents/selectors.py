@@ -86,7 +86,6 @@ def incidents_search(qs: QuerySet[Incident], q: str) -> QuerySet[Incident]:
 
 def notifications_for(*, user: Any, limit: int = 50) -> list[Any]:
     """The user's own in-app notifications, newest first."""
-
     if not getattr(user, "is_authenticated", False):
         return []
     return list(notifications_visible_to(user).order_by("-created_at", "-id")[:limit])

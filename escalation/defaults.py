@@ -56,3 +56,11 @@ DEFAULT_ESCALATION_RULES = [
     {"slug": "p2-leaves-tier-1", "name": "Unresolved P2 leaves tier 1 after 30 minutes", "priority": 2,
      "from_tier": 1, "after_minutes": 30, "to_group": "technical-support"},
 ]
+
+# Issue 13: security incidents go to a restricted tier-3 group; major incidents run on shorter
+# targets, around the clock (response, resolution minutes per priority).
+SECURITY_GROUP_SLUG = "security"
+SECURITY_GROUP = {"slug": SECURITY_GROUP_SLUG, "name": "Security", "kind": "support", "tier": 3}
+MAJOR_POLICY_SLUG = "major"
+MAJOR_TARGETS = [(1, 10, 2 * 60), (2, 15, 4 * 60), (3, 15, 4 * 60), (4, 30, 8 * 60), (5, 30, 8 * 60)]
+MAJOR_OLA_MINUTES = {1: 15, 2: 60, 3: 2 * 60}

@@ -121,3 +121,18 @@ def escalation_rules_active(*, cache: dict[Any, Any] | None = None) -> list[Esca
     if "rules" not in cache:
         cache["rules"] = list(EscalationRule.objects.filter(is_active=True).select_related("to_group"))
     return cache["rules"]
+
+
+def major_policy_slug(*, cache: dict[Any, Any] | None = None) -> str:
+    """The policy of a declared major incident, or "" when none is configured.
+
+    It wins over whatever policy selection would choose: a selector of policies asks this first
+    for an incident whose ``major_incident`` is set.
+    """
+    from .defaults import MAJOR_POLICY_SLUG
+
+    cache = _scope_cache() if cache is None else cache
+    if "major-policy" not in cache:
+        found = SLAPolicy.objects.filter(slug=MAJOR_POLICY_SLUG).exists()
+        cache["major-policy"] = MAJOR_POLICY_SLUG if found else ""
+    return cache["major-policy"]

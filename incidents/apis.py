@@ -320,7 +320,7 @@ class NotificationListApi(GenericAPIView):
     def get_queryset(self) -> QuerySet[Notification]:
         if getattr(self, "swagger_fake_view", False):
             return Notification.objects.none()
-        return Notification.objects.filter(recipient_id=_actor(self.request).pk).select_related("incident")
+        return selectors.notifications_visible_to(_actor(self.request))
 
     @extend_schema(
         operation_id="notifications_list",

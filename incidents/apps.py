@@ -7,7 +7,7 @@ class IncidentsConfig(AppConfig):
 
     def ready(self) -> None:
         # The subscribers of the event hook (incidents.hooks), in the order they run for one event.
-        from . import hooks, notifications, outbox, sla_notifications
+        from . import hooks, major_notifications, notifications, outbox, sla_notifications
 
         hooks.set_publisher(outbox.publish_on_commit)
         hooks.subscribe(
@@ -15,4 +15,7 @@ class IncidentsConfig(AppConfig):
         )
         hooks.subscribe(
             sla_notifications.SLA_KINDS, "incidents.sla_notifications", sla_notifications.notify_sla
+        )
+        hooks.subscribe(
+            major_notifications.MAJOR_KINDS, "incidents.major_notifications", major_notifications.notify_major
         )

@@ -242,14 +242,18 @@ def links(incident: Incident, *, for_caller: bool) -> dict[str, str]:
 
 def _build(audience: Audience, recipient: Recipient) -> Notification:
     event = audience.event
-    incident = event.incident
+    # A rule may write about another incident than the event's: a major incident's update
+    # reaches the caller of each child about their own incident (``extra["about"]``).
+    incident = recipient.extra.get("about") or event.incident
     user = recipient.user
-    urls = links(incident, for_caller=audience.is_follower(user))
-    if not audience.is_caller(user):  # only the caller confirms or reopens
+    about_other = recipient.extra.get("about") is not None
+    urls = links(incident, for_caller=recipient.extra.get("as_caller") or audience.is_follower(user))
+    if about_other or not audience.is_caller(user):  # only the caller confirms or reopens
         urls.pop("confirm_url", None)
         urls.pop("reopen_url", None)
     context = {
         "incident": incident,
+        "event_incident": event.incident,
         "event": event,
         "recipient": user,
         "site_url": settings.SITE_URL,

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db.models import Exists, Q, QuerySet
+
+from escalation.defaults import SECURITY_GROUP_SLUG
+from escalation.models import Membership
 from escalation.roles import (
     is_incident_manager,
     is_service_desk,
@@ -12,7 +16,7 @@ from escalation.roles import (
 )
 
 from .errors import PermissionDenied
-from .models import Incident
+from .models import SECURITY_CATEGORY_SLUG, Incident
 
 # What a caller (the affected user, or whoever reported for them) may do on their own incident.
 CALLER_ACTIONS = frozenset({"comment", "attach", "close", "reopen"})
@@ -45,9 +49,45 @@ def is_consulted_on(user: Any, incident: Incident) -> bool:
     return incident.consultations.filter(group_id__in=groups).exists()
 
 
+# Security incidents (issue 13): those of the security category or with the security group.
+RESTRICTED = Q(assignment_group__slug=SECURITY_GROUP_SLUG) | Q(
+    category__slug=SECURITY_CATEGORY_SLUG, category__parent__isnull=True
+)
+
+
+def is_restricted(incident: Incident) -> bool:
+    category = incident.category
+    return incident.assignment_group.slug == SECURITY_GROUP_SLUG or (
+        category is not None and category.parent_id is None and category.slug == SECURITY_CATEGORY_SLUG
+    )
+
+
+def _security_membership(user: Any) -> QuerySet[Membership]:
+    return Membership.objects.filter(user=user.pk, group__slug=SECURITY_GROUP_SLUG, group__is_active=True)
+
+
+def staff_visibility(user: Any) -> Q:
+    """What a staff member sees, as a filter: everything but the security incidents, unless the
+    user is an incident manager, in the security group, or the incident's own caller or reporter.
+
+    The one place the rule lives: ``selectors.incidents_visible_to`` applies it, and every queue,
+    search, export, API list and detail, and report drill-down starts from that selector.
+    """
+    if is_incident_manager(user):
+        return Q()
+    return ~RESTRICTED | Q(caller=user.pk) | Q(reported_by=user.pk) | Q(Exists(_security_membership(user)))
+
+
 def can_view(user: Any, incident: Incident) -> bool:
-    """Staff see every incident (read-only unless their group owns it); callers and watchers see theirs."""
-    return is_staff_member(user) or is_caller(user, incident) or is_watcher(user, incident)
+    """Staff see every incident but the restricted ones (read-only unless their group owns it);
+    callers and watchers see theirs."""
+    if is_caller(user, incident):
+        return True
+    if not is_staff_member(user):
+        return is_watcher(user, incident)
+    if is_restricted(incident) and not is_incident_manager(user):
+        return _security_membership(user).exists()
+    return True
 
 
 def can_work(user: Any, incident: Incident) -> bool:
@@ -56,6 +96,8 @@ def can_work(user: Any, incident: Incident) -> bool:
 
 def can(user: Any, incident: Incident, action: str) -> bool:
     if not getattr(user, "is_authenticated", False):
+        return False
+    if is_restricted(incident) and not can_view(user, incident):
         return False
     if can_work(user, incident):
         return True

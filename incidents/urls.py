@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import major_views, views
 
 app_name = "incidents"
 
@@ -13,5 +13,9 @@ urlpatterns = [
     path("<str:number>/", views.incident_detail, name="detail"),
     path("<str:number>/edit/", views.incident_edit, name="edit"),
     path("<str:number>/answer/", views.consultation_answer, name="answer"),
+    path("<str:number>/major/log/", major_views.major_log, name="major-log"),
+    path("<str:number>/major/link/", major_views.major_link, name="major-link"),
+    path("<str:number>/review/", major_views.review, name="review"),
+    path("<str:number>/security/", major_views.security_step, name="security-step"),
     path("<str:number>/<slug:action>/", views.incident_action, name="action"),
 ]

@@ -229,7 +229,7 @@ ACTIONS: dict[str, Action] = {
     "close": Action(forms.CloseForm, "close", "Close"),
     "cancel": Action(forms.CancelForm, "cancel", "Cancel"),
     "link": Action(forms.LinkForm, "update", "Link parent or duplicate", owner_only=True),
-    "major": Action(forms.MajorForm, "update", "Major incident flag", owner_only=True),
+    "major": Action(forms.MajorForm, "update", "Declare or propose a major incident", owner_only=True),
     "comment": Action(forms.CommentForm, "comment", "Comment"),
     "attach": Action(forms.AttachForm, "attach", "Attach files"),
 }
@@ -318,6 +318,7 @@ def _render_detail(
             "open_action": bound[0] if bound else None,
             "can_edit": "update" in allowed,
             "show_internal": permissions.can_see_internal(user),
+            **selectors.incident_page_extras(user=user, incident=incident),
         },
         status=status,
     )
@@ -392,8 +393,15 @@ def _perform(request: AuthedRequest, incident: Incident, name: str, form: Form) 
         services.incident_update(**common, expected_version=version, parent=parent, duplicate_of=duplicate)
         return f"The links of {n} are saved."
     if name == "major":
-        services.incident_update(**common, expected_version=version, major_incident=data["major_incident"])
-        return f"{n} is {'now' if data['major_incident'] else 'no longer'} a major incident."
+        if not data["major_incident"]:
+            return f"Nothing changed: tick “Major incident” to declare or propose {n}."
+        if roles.is_incident_manager(user):
+            services.major_declare(actor=user, incident=incident, reason=data["why"])
+            return f"{n} is now a major incident: its communications log is open."
+        services.major_propose(
+            actor=user, incident=incident, reason=data["why"] or "Proposed by the owning group."
+        )
+        return f"{n} is proposed as a major incident; the incident manager decides."
     if name == "comment":
         services.incident_comment(**common, body=data["body"], public=data["public"])
         return f"Your {'public comment' if data['public'] else 'work note'} is on {n}."

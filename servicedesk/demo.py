@@ -25,10 +25,11 @@ from escalation import policies
 from escalation.choices import Role
 from escalation.models import ContactPerson, EscalationPoint, Membership, SupportGroup
 from incidents import services
+from incidents.demo_major import load_major_and_security_demo
 from incidents.models import Category, Channel, HoldReason, Incident, IncidentEvent, ResolutionCode, Service
 from incidents.sweep import incident_sla_check, sla_fire_due
-from portal.demo import load_portal_demo
 from intake.demo import load_mail_demo
+from portal.demo import load_portal_demo
 
 User = get_user_model()
 DEMO_PASSWORD = "demo-password"  # noqa: S105 - the documented demo login, never for production
@@ -494,4 +495,5 @@ def load_demo(*, incidents: int = 1500, days: int = 182) -> dict[str, int]:
         made = load_history(cast, incidents=incidents, days=days)
         made += load_portal_demo()
         load_mail_demo()
+        load_major_and_security_demo(cast.by_name, password=DEMO_PASSWORD)
     return {"incidents": made}

@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
     dependencies = [
         ("auth", "0012_alter_user_first_name_max_length"),
-        ("incidents", "0007_sla_labels"),
+        ("incidents", "0009_major_and_security_incidents"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

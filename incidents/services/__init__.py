@@ -12,6 +12,8 @@ system code (tasks, rules) that acts on the current state.
 - ``attachments``: checked uploads;
 - ``notifications``: the user's in-app inbox and mail preferences;
 - ``watchers``: colleagues following an incident;
+- ``major``: major incidents (declare, status updates, related incidents, post-incident review);
+- ``security``: the security procedure checklist;
 - ``configuration``: the priority matrix, categories and services, each change audited.
 """
 
@@ -29,12 +31,22 @@ from .lifecycle import (
     incident_start,
     incidents_autoclose,
 )
+from .major import (
+    ActionItem,
+    major_declare,
+    major_link_child,
+    major_propose,
+    major_update_post,
+    review_record,
+)
 from .notifications import notification_preferences_update, notifications_mark_read
 from .records import UPDATABLE_FIELDS, incident_create, incident_update, priority_for
+from .security import security_step_complete
 from .watchers import watcher_add, watcher_remove
 
 __all__ = [
     "UPDATABLE_FIELDS",
+    "ActionItem",
     "attachment_add",
     "consultation_answer",
     "incident_assign",
@@ -51,9 +63,15 @@ __all__ = [
     "incident_start",
     "incident_update",
     "incidents_autoclose",
+    "major_declare",
+    "major_link_child",
+    "major_propose",
+    "major_update_post",
     "notification_preferences_update",
     "notifications_mark_read",
     "priority_for",
+    "review_record",
+    "security_step_complete",
     "watcher_add",
     "watcher_remove",
 ]

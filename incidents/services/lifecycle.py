@@ -22,6 +22,7 @@ from ..models import (
     HoldReason,
     Incident,
     IncidentEvent,
+    PostIncidentReview,
     ResolutionCode,
     Status,
 )
@@ -324,6 +325,15 @@ def incident_reopen(
     return inc
 
 
+def check_closable(inc: Incident) -> None:
+    """A major incident closes only once its post-incident review is recorded (issue 13)."""
+    if inc.major_incident and not PostIncidentReview.objects.filter(incident=inc).exists():
+        raise ValidationError(
+            f"{inc.number} is a major incident: record its post-incident review before closing it.",
+            code="review_required",
+        )
+
+
 @transaction.atomic
 def incident_close(
     *,
@@ -341,6 +351,7 @@ def incident_close(
         authorise(actor, inc, "close")
     elif not inc.allows("close"):
         return inc
+    check_closable(inc)
     close_notes = check_text("close_notes", close_notes, max_length=Incident.NOTE_MAX_LENGTH)
     before = snapshot(inc, ["status"])
     inc.status = Status.CLOSED
@@ -406,6 +417,7 @@ def incidents_autoclose(*, now: datetime | None = None, batch_size: int = 200) -
     closed = 0
     ids = list(
         Incident.objects.filter(status=Status.RESOLVED, resolved_at__lte=cutoff)
+        .exclude(major_incident=True, review__isnull=True)  # waits for its post-incident review
         .order_by("resolved_at")
         .values_list("pk", flat=True)[:batch_size]
     )

@@ -10,13 +10,14 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from escalation.choices import Level
-from escalation.defaults import SERVICE_DESK_SLUG
+from escalation.defaults import SECURITY_GROUP_SLUG, SERVICE_DESK_SLUG
 from escalation.models import SupportGroup
 
 from .. import permissions, sla
 from ..errors import PermissionDenied
 from ..events import diff, event_record, snapshot
 from ..models import (
+    SECURITY_CATEGORY_SLUG,
     Category,
     Channel,
     Counter,
@@ -128,7 +129,7 @@ def incident_create(
     check_categories(category, subcategory)
     if not getattr(caller, "is_active", True):
         raise ValidationError({"caller": f"{caller.get_username()} is not an active user."})
-    group = assignment_group or SupportGroup.objects.get(slug=SERVICE_DESK_SLUG)
+    group = assignment_group or routed_group(category) or SupportGroup.objects.get(slug=SERVICE_DESK_SLUG)
     check_support_group("assignment_group", group)
     check_member("assigned_to", assigned_to, group)
     if parent is not None and not parent.is_open:
@@ -150,7 +151,6 @@ def incident_create(
         status=Status.ASSIGNED if assigned_to else Status.NEW,
         assignment_group=group,
         assigned_to=assigned_to,
-        major_incident=major_incident,
         parent=parent,
         max_tier_reached=group.tier or 1,
         created_at=now,
@@ -186,7 +186,30 @@ def incident_create(
             ).items()
         },
     )
+    if major_incident:
+        _major_requested(actor=actor, incident=incident, now=now)
+        incident.refresh_from_db()
     return incident
+
+
+def _major_requested(*, actor: User, incident: Incident, now: datetime) -> None:
+    """The major flag set on a form or through the API: the incident manager declares, anyone else
+    proposes (``services.major``)."""
+    from escalation.roles import is_incident_manager
+
+    from .major import major_declare, major_propose
+
+    if is_incident_manager(actor):
+        major_declare(actor=actor, incident=incident, now=now)
+    else:
+        major_propose(actor=actor, incident=incident, reason="Flagged as major when it was logged.", now=now)
+
+
+def routed_group(category: Category | None) -> SupportGroup | None:
+    """The security category routes to the restricted security group (issue 13)."""
+    if category is not None and category.parent_id is None and category.slug == SECURITY_CATEGORY_SLUG:
+        return SupportGroup.objects.filter(slug=SECURITY_GROUP_SLUG, is_active=True).first()
+    return None
 
 
 @transaction.atomic
@@ -205,6 +228,15 @@ def incident_update(
     now = now or timezone.now()
     inc = lock_for_edit(incident, expected_version)
     authorise(actor, inc, "update")
+    if "major_incident" in changes:
+        wanted = bool(changes.pop("major_incident"))
+        if wanted and not inc.major_incident:
+            _major_requested(actor=actor, incident=inc, now=now)
+            inc.refresh_from_db()
+        elif inc.major_incident and not wanted:
+            raise ValidationError({"major_incident": f"{inc.number} was declared major and stays major."})
+        if not changes:
+            return inc
     if not permissions.can_work(actor, inc) and set(changes) - {"title", "description", "caller", "channel"}:
         # The service desk keeps the record up to date, but the owning group decides its priority.
         raise PermissionDenied(f"Only {inc.assignment_group.name} can change these fields of {inc.number}.")

@@ -57,7 +57,8 @@ def test_fanning_out_to_a_large_group_costs_no_more_queries_than_to_a_small_one(
 
 
 def test_a_consultation_notifies_the_group_it_asked_even_with_the_same_question_twice(agent, alice):
-    security = SupportGroup.objects.create(name="Security", slug="security", kind=SupportGroup.Kind.CONSULTED)
+    # (``security`` is the restricted support group of issue 13; this one is a consulted group)
+    security = SupportGroup.objects.create(name="Infosec", slug="infosec", kind=SupportGroup.Kind.CONSULTED)
     access_member = make_user("access9", groups=["access"])
     security_member = make_user("sec9")
     security.memberships.create(user=security_member)
@@ -72,7 +73,7 @@ def test_a_consultation_notifies_the_group_it_asked_even_with_the_same_question_
         n.event.consultation.group.slug: n.recipient.username
         for n in asked.select_related("event__consultation")
     }
-    assert by_event == {"access": access_member.username, "security": security_member.username}
+    assert by_event == {"access": access_member.username, "infosec": security_member.username}
     assert asked.count() == 2
 
 

@@ -74,7 +74,9 @@ def test_a_reply_from_someone_else_waits_for_review_and_the_assignee_is_told(inb
 def test_a_reply_from_a_watcher_is_a_public_comment_from_them(inbox, agent, alice, bob):
     incident = make_incident(actor=agent, caller=alice, assigned_to=agent)
     incident_services.watcher_add(actor=alice, incident=incident, email=bob.email)
-    inbox.drop(message(sender=bob.email, subject=f"Re: [{incident.number}] Printer", body="Same here since 9."))
+    inbox.drop(
+        message(sender=bob.email, subject=f"Re: [{incident.number}] Printer", body="Same here since 9.")
+    )
 
     assert inbox.poll() == {"commented": 1}
     comment = incident.events.get(kind="comment")

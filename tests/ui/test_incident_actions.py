@@ -182,8 +182,10 @@ def test_link_a_parent_and_flag_a_major_incident(agent, alice, incident):
     client = client_for(agent)
     assert post(client, incident, "link", parent=parent.number, duplicate_of="").status_code == 302
     assert fresh(incident).parent == parent
-    assert post(client, fresh(incident), "major", major_incident="on").status_code == 302
-    assert fresh(incident).major_incident is True
+    # an agent proposes (issue 13): the incident manager declares
+    assert post(client, fresh(incident), "major", major_incident="on", why="Whole site").status_code == 302
+    assert fresh(incident).major_incident is False
+    assert fresh(incident).major.proposed_by == agent
 
 
 @pytest.mark.django_db

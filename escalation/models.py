@@ -299,7 +299,9 @@ class CallerProfile(models.Model):
 
     DEPARTMENT_MAX_LENGTH = 100
 
-    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="caller_profile")
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="caller_profile"
+    )
     department = models.CharField(max_length=DEPARTMENT_MAX_LENGTH, blank=True, db_index=True)
     is_vip = models.BooleanField("VIP", default=False)
 
@@ -307,7 +309,8 @@ class CallerProfile(models.Model):
         ordering = ["user"]
 
     def __str__(self) -> str:
-        return f"{self.user}{' (VIP)' if self.is_vip else ''}{f' · {self.department}' if self.department else ''}"
+        vip = " (VIP)" if self.is_vip else ""
+        return f"{self.user}{vip}{f' · {self.department}' if self.department else ''}"
 
 
 class RegisterChange(models.Model):

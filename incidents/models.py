@@ -216,7 +216,11 @@ class Incident(models.Model):
     # The policy the selection rules chose (``incidents.sla_rules``); the slug is kept beside it
     # for the targets cache, which is keyed by slug.
     sla_policy = models.ForeignKey(
-        SLAPolicy, null=True, blank=True, on_delete=models.SET_NULL, related_name="incidents",
+        SLAPolicy,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="incidents",
         verbose_name="SLA policy",
     )
     sla_policy_slug = models.SlugField("SLA policy slug", max_length=60, blank=True)
@@ -620,7 +624,11 @@ class SLAPolicyRule(models.Model):
     policy = models.ForeignKey(SLAPolicy, on_delete=models.CASCADE, related_name="rules")
     service = models.ForeignKey(Service, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
     category = models.ForeignKey(
-        Category, null=True, blank=True, on_delete=models.CASCADE, related_name="+",
+        Category,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
         help_text="Matches the incident's category or subcategory.",
     )
     caller_vip = models.BooleanField("caller is a VIP", default=False)

@@ -74,9 +74,9 @@ def ola_recipients(audience: Audience) -> Iterable[Recipient]:
     key = f"{fire.handoff_id}:{fire.target}:{fire.percent}"
     extra = {"fire": fire, "group": fire.group}
     seen: set[int] = set()
-    for m in Membership.objects.filter(group_id=fire.group_id, is_lead=True, user__is_active=True).select_related(
-        "user"
-    ):
+    for m in Membership.objects.filter(
+        group_id=fire.group_id, is_lead=True, user__is_active=True
+    ).select_related("user"):
         seen.add(m.user.pk)
         yield Recipient(m.user, "ola_threshold", key, extra={**extra, "as_lead": True})
     points = EscalationPoint.objects.filter(

@@ -28,14 +28,32 @@ VERSION_COUNTER = "sla-policy-rules"
 
 
 class IncidentFacts(Protocol):
-    """What a rule reads of an incident (an ``Incident``, saved or not)."""
+    """What a rule reads of an incident (an ``Incident``, saved or not, or ``Facts``)."""
 
-    service_id: int | None
-    category_id: int | None
-    subcategory_id: int | None
-    caller_id: int | None
-    channel: str
-    priority: int
+    @property
+    def service_id(self) -> int | None: ...
+    @property
+    def category_id(self) -> int | None: ...
+    @property
+    def subcategory_id(self) -> int | None: ...
+    @property
+    def caller_id(self) -> int | None: ...
+    @property
+    def channel(self) -> str: ...
+    @property
+    def priority(self) -> int: ...
+
+
+@dataclass(frozen=True)
+class Facts:
+    """An incident's facts without an incident: the tester's dry run."""
+
+    service_id: int | None = None
+    category_id: int | None = None
+    subcategory_id: int | None = None
+    caller_id: int | None = None
+    channel: str = ""
+    priority: int = 3
 
 
 @dataclass(frozen=True)

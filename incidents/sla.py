@@ -227,6 +227,8 @@ def _ola_refresh(incident: Incident, t: Targets, *, now: datetime) -> list[datet
     """Set the current tier's OLA on the row and its hand-off; return its pending threshold times."""
     clock = ola_clock(incident, now=now)
     accept_due, due = ola_dues(clock, t)
+    if clock.handoff is not None and clock.accepted:
+        accept_due = clock.handoff.accept_due_at  # settled when accepted: a later pause does not move it
     incident.ola_due_at = due
     incident.ola_accept_due_at = accept_due  # type: ignore[attr-defined]  # for the hand-off being opened
     handoff = clock.handoff

@@ -182,3 +182,42 @@ def test_two_sweeps_at_once_fire_each_ola_threshold_once(own_broker):  # noqa: F
     assert sum(r.ola_fired for r in results) == 20 * 3
     assert OlaThresholdFire.objects.count() == 20 * 3
     assert IncidentEvent.objects.filter(kind="ola_threshold").count() == 20 * 3
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_ola_breach_reaches_the_lead_once_through_real_workers(celery_worker_process):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from escalation.models import BusinessCalendar, SLAPolicy
+    from incidents.tasks import notifications_flush_task, sla_sweep_task
+    from tests.workers import wait_for
+
+    # around the clock, so that "two hours ago" is two hours of OLA whatever the time of day
+    SLAPolicy.objects.filter(slug="default").update(calendar=BusinessCalendar.objects.get(slug="24x7"))
+    SLAPolicy.objects.get(slug="default").targets.update(calendar=None)
+    agent = make_user("agent1", groups=["service-desk"])
+    lead = make_user("tech1", groups=["technical-support"])
+    Membership.objects.filter(user=lead).update(is_lead=True)
+    alice = make_user("alice1")
+    incidents = [
+        make_incident(
+            actor=agent,
+            caller=alice,
+            assignment_group=group("technical-support"),
+            now=timezone.now() - timedelta(hours=2),
+        )
+        for _ in range(4)
+    ]
+    notes = Notification.objects.filter(kind="ola_threshold", recipient=lead)
+
+    def emailed() -> bool:
+        """every accept threshold of every incident fired and was emailed to the lead"""
+        return notes.filter(emailed_at__isnull=False).count() == 4 * 3
+
+    sla_sweep_task.delay()
+    sla_sweep_task.delay()
+    wait_for(emailed, deadline_s=60, every=lambda: (sla_sweep_task.delay(), notifications_flush_task.delay()))
+    assert OlaThresholdFire.objects.filter(incident__in=incidents).count() == 4 * 3
+    assert notes.values("event").distinct().count() == 4 * 3

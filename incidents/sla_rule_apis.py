@@ -131,11 +131,12 @@ def _rules() -> QuerySet[SLAPolicyRule]:
     return SLAPolicyRule.objects.select_related("policy", "service", "category__parent")
 
 
-def _rule_for(pk: int) -> SLAPolicyRule:
-    if not 0 < pk <= MAX_ID:
+def _rule_for(pk: int | str) -> SLAPolicyRule:
+    """The rule, or a JSON 404: the route takes any text, so that a malformed id is a 404 like the rest."""
+    if not str(pk).isascii() or not str(pk).isdigit() or not 0 < int(pk) <= MAX_ID:
         raise Http404("No such rule.")
     try:
-        return _rules().get(pk=pk)
+        return _rules().get(pk=int(pk))
     except SLAPolicyRule.DoesNotExist:
         raise Http404(f"No SLA policy rule {pk}.") from None
 
@@ -193,7 +194,7 @@ class SLAPolicyRuleDetailApi(GenericAPIView):
         parameters=[ID_PARAMETER],
         responses={200: SLAPolicyRuleSerializer, **READ_ERRORS},
     )
-    def get(self, request: Request, pk: int) -> Response:
+    def get(self, request: Request, pk: str) -> Response:
         return Response(SLAPolicyRuleSerializer(_rule_for(pk)).data)
 
     @extend_schema(
@@ -203,7 +204,7 @@ class SLAPolicyRuleDetailApi(GenericAPIView):
         request=SLAPolicyRuleInputSerializer,
         responses={200: SLAPolicyRuleSerializer, 400: E400, 429: E429, **READ_ERRORS},
     )
-    def put(self, request: Request, pk: int) -> Response:
+    def put(self, request: Request, pk: str) -> Response:
         rule = _rule_for(pk)
         sla_policy_rule_update(actor=request.user, rule=rule, **_valid(request))
         return Response(SLAPolicyRuleSerializer(_rule_for(pk)).data)
@@ -214,6 +215,6 @@ class SLAPolicyRuleDetailApi(GenericAPIView):
         parameters=[ID_PARAMETER],
         responses={204: None, 429: E429, **READ_ERRORS},
     )
-    def delete(self, request: Request, pk: int) -> Response:
+    def delete(self, request: Request, pk: str) -> Response:
         sla_policy_rule_delete(actor=request.user, rule=_rule_for(pk))
         return Response(status=status.HTTP_204_NO_CONTENT)

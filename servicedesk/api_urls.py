@@ -44,7 +44,7 @@ urlpatterns = [
     path("sla-policies/<str:slug>/", escalation_apis.SLAPolicyDetailApi.as_view(), name="sla-policy-detail"),
     path("sla-policy-rules/", sla_rule_apis.SLAPolicyRuleListApi.as_view(), name="sla-policy-rule-list"),
     path(
-        "sla-policy-rules/<int:pk>/",
+        "sla-policy-rules/<str:pk>/",
         sla_rule_apis.SLAPolicyRuleDetailApi.as_view(),
         name="sla-policy-rule-detail",
     ),

@@ -4,6 +4,7 @@ from django.contrib import admin
 
 from .models import (
     BusinessCalendar,
+    CallerProfile,
     ContactPerson,
     EscalationPoint,
     EscalationRule,
@@ -122,6 +123,16 @@ class OLATargetInline(AuditedInline):
 class SLAPolicyAdmin(AuditedAdmin):
     list_display = ("name", "slug", "calendar", "is_default")
     inlines = [SLATargetInline, OLATargetInline]
+
+
+@admin.register(CallerProfile)
+class CallerProfileAdmin(AuditedAdmin):
+    """What the SLA policy rules read of a caller (VIP, department)."""
+
+    list_display = ("user", "department", "is_vip")
+    list_filter = ("is_vip",)
+    search_fields = ("user__username", "user__email", "department")
+    autocomplete_fields = ("user",)
 
 
 @admin.register(RegisterChange)

@@ -44,6 +44,8 @@ DEFAULT_TARGETS = [
     (5, 2 * BUSINESS_DAY, 10 * BUSINESS_DAY, None),
 ]
 DEFAULT_OLA_MINUTES = {1: 30, 2: 4 * 60, 3: 2 * BUSINESS_DAY}
+# Time to accept per tier. Tier 1 has none: the SLA's response target already measures it.
+DEFAULT_OLA_ACCEPT_MINUTES = {2: 60, 3: 2 * 60}
 # The points of escalation every support group starts with: (level, target, percent, role).
 DEFAULT_ESCALATION_POINTS = [
     (1, "response", 100, "Incident manager"),

@@ -82,6 +82,9 @@ class ContactPerson(models.Model):
 class SlaTarget(models.TextChoices):
     RESPONSE = "response", "Response"
     RESOLUTION = "resolution", "Resolution"
+    # A point of escalation registered for the operational level targets of the group's tier:
+    # it hears of that group's OLA thresholds (time to accept, time to hand back or resolve).
+    OLA = "ola", "OLA"
 
 
 class EscalationPoint(models.Model):
@@ -272,11 +275,15 @@ class SLATarget(models.Model):
 
 
 class OLATarget(models.Model):
-    """Operational level target: business minutes an incident may stay with one tier."""
+    """Operational level targets of one tier: business minutes to accept an incident handed to a
+    group of the tier (empty: no accept target), and to hand it back or resolve it."""
 
     policy = models.ForeignKey(SLAPolicy, on_delete=models.CASCADE, related_name="ola_targets")
     tier = models.PositiveSmallIntegerField(choices=Tier.choices)
-    minutes = models.PositiveIntegerField()
+    minutes = models.PositiveIntegerField(help_text="Time to hand back or resolve, in business minutes")
+    accept_minutes = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Time to accept (assign to a person or start work); empty: none"
+    )
 
     class Meta:
         verbose_name = "OLA target"
@@ -285,6 +292,25 @@ class OLATarget(models.Model):
 
     def __str__(self) -> str:
         return f"{self.policy} tier {self.tier}: {self.minutes} min"
+
+
+class CallerProfile(models.Model):
+    """What the SLA policy rules know of a caller: their department and whether they are a VIP."""
+
+    DEPARTMENT_MAX_LENGTH = 100
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="caller_profile"
+    )
+    department = models.CharField(max_length=DEPARTMENT_MAX_LENGTH, blank=True, db_index=True)
+    is_vip = models.BooleanField("VIP", default=False)
+
+    class Meta:
+        ordering = ["user"]
+
+    def __str__(self) -> str:
+        vip = " (VIP)" if self.is_vip else ""
+        return f"{self.user}{vip}{f' · {self.department}' if self.department else ''}"
 
 
 class RegisterChange(models.Model):

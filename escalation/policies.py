@@ -39,6 +39,12 @@ def _scope_cache() -> dict[Any, Any]:
     return {} if cache is None else cache
 
 
+def batch_cache() -> dict[Any, Any]:
+    """The ``config_cached`` block's cache, or a new one: pass it through one unit of work (one
+    incident's refresh, say) so that the configuration is read once in it."""
+    return _scope_cache()
+
+
 @dataclass(frozen=True)
 class Targets:
     policy_slug: str
@@ -47,6 +53,8 @@ class Targets:
     resolution_minutes: int
     calendar: bt.Calendar
     ola_minutes: dict[int, int] = field(default_factory=dict)
+    ola_accept_minutes: dict[int, int] = field(default_factory=dict)
+    policy_id: int | None = None
 
 
 def calendar_value(calendar: BusinessCalendar) -> bt.Calendar:
@@ -102,6 +110,10 @@ def targets_for(*, priority: int, policy_slug: str = "", cache: dict[Any, Any] |
         resolution_minutes=target.resolution_minutes if target else 24 * 60,
         calendar=cache[cal_key],
         ola_minutes={o.tier: o.minutes for o in policy.ola_targets.all()},
+        ola_accept_minutes={
+            o.tier: o.accept_minutes for o in policy.ola_targets.all() if o.accept_minutes
+        },
+        policy_id=policy.pk,
     )
     cache[key] = result
     return result

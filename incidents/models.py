@@ -9,7 +9,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from escalation.choices import Level, Priority
-from escalation.models import SupportGroup
+from escalation.models import SLAPolicy, SupportGroup
 
 
 class Status(models.TextChoices):
@@ -213,7 +213,17 @@ class Incident(models.Model):
     max_tier_reached = models.PositiveSmallIntegerField(default=1)
 
     # SLA clocks, stored on the row so that queues and the sweep are index look-ups (SPEC §6).
-    sla_policy_slug = models.SlugField("SLA policy", max_length=60, blank=True)
+    # The policy the selection rules chose (``incidents.sla_rules``); the slug is kept beside it
+    # for the targets cache, which is keyed by slug.
+    sla_policy = models.ForeignKey(
+        SLAPolicy,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="incidents",
+        verbose_name="SLA policy",
+    )
+    sla_policy_slug = models.SlugField("SLA policy slug", max_length=60, blank=True)
     response_due_at = models.DateTimeField(null=True, blank=True)
     resolution_due_at = models.DateTimeField(null=True, blank=True)
     responded_at = models.DateTimeField(null=True, blank=True)
@@ -232,6 +242,9 @@ class Incident(models.Model):
     sla_started_at = models.DateTimeField("SLA started at", null=True, blank=True, editable=False)
     # Operational level: when the current tier's time is up (SPEC §6, OLA).
     ola_due_at = models.DateTimeField("OLA due at", null=True, blank=True)
+    ola_state = models.CharField(
+        "OLA state", max_length=10, choices=SlaState.choices, default=SlaState.ON_TRACK
+    )
     reopen_count = models.PositiveSmallIntegerField(default=0)
 
     major_incident = models.BooleanField(default=False)
@@ -337,6 +350,8 @@ class IncidentEvent(models.Model):
         MAJOR_UPDATE = "major_update", "Major incident status update"
         REVIEW_RECORDED = "review_recorded", "Post-incident review recorded"
         SECURITY_STEP = "security_step", "Security procedure step"
+        OLA_THRESHOLD = "ola_threshold", "OLA threshold"
+        SLA_POLICY = "sla_policy", "SLA policy changed"
 
     incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(max_length=24, choices=Kind.choices)
@@ -480,6 +495,13 @@ class Handoff(models.Model):
     reason = models.TextField(blank=True)
     # Set for a hand-off made by an escalation rule rather than by a person.
     by_rule = models.CharField(max_length=60, blank=True)
+    # The tier's operational level (SPEC §6, OLA), kept per hand-off for the reports: when the group
+    # accepted it (assigned a person or started work), when acceptance and hand-back were due (moved
+    # on by the time on hold awaiting the caller, ``paused_seconds`` business seconds).
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    accept_due_at = models.DateTimeField(null=True, blank=True)
+    due_at = models.DateTimeField(null=True, blank=True)
+    paused_seconds = models.PositiveIntegerField(default=0)
 
     class Meta:
         ordering = ["started_at", "id"]
@@ -718,3 +740,65 @@ class SecurityStep(models.Model):
 
     def __str__(self) -> str:
         return f"{self.incident_id} {self.step}"
+class OlaThresholdFire(models.Model):
+    """One OLA threshold of one hand-off passed, recorded once (the sibling of ``SlaThresholdFire``).
+
+    ``target`` is ``accept`` (time to accept) or ``handback`` (time to hand back or resolve).
+    """
+
+    ACCEPT, HANDBACK = "accept", "handback"
+
+    handoff = models.ForeignKey(Handoff, on_delete=models.CASCADE, related_name="ola_fires")
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="ola_fires")
+    target = models.CharField(max_length=10)
+    percent = models.PositiveSmallIntegerField()
+    group = models.ForeignKey(SupportGroup, null=True, on_delete=models.SET_NULL, related_name="+")
+    tier = models.PositiveSmallIntegerField()
+    fired_at = models.DateTimeField()
+    due_at = models.DateTimeField()
+    event = models.OneToOneField(IncidentEvent, null=True, on_delete=models.SET_NULL, related_name="ola_fire")
+
+    class Meta:
+        ordering = ["fired_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["handoff", "target", "percent"], name="ola_fire_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.incident_id} tier {self.tier} {self.target} {self.percent}%"
+
+
+class SLAPolicyRule(models.Model):
+    """One ordered rule choosing an incident's SLA policy (``incidents.sla_rules``).
+
+    Every condition set must hold; an empty condition holds for every incident. The rules are read
+    by ``position`` (then id): the first that matches wins, and the default policy is the fallback.
+    """
+
+    NAME_MAX_LENGTH = 100
+
+    name = models.CharField(max_length=NAME_MAX_LENGTH)
+    position = models.PositiveIntegerField(default=0)
+    policy = models.ForeignKey(SLAPolicy, on_delete=models.CASCADE, related_name="rules")
+    service = models.ForeignKey(Service, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    category = models.ForeignKey(
+        Category,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+        help_text="Matches the incident's category or subcategory.",
+    )
+    caller_vip = models.BooleanField("caller is a VIP", default=False)
+    caller_department = models.CharField(max_length=100, blank=True)
+    channel = models.CharField(max_length=12, choices=Channel.choices, blank=True)
+    priority = models.PositiveSmallIntegerField(choices=Priority.choices, null=True, blank=True)
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        verbose_name = "SLA policy rule"
+        ordering = ["position", "id"]
+        indexes = [models.Index(fields=["position", "id"], name="slapolicyrule_order")]
+
+    def __str__(self) -> str:
+        return f"{self.position}. {self.name} → {self.policy_id}"

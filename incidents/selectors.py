@@ -37,7 +37,7 @@ def incidents_visible_to(user: Any) -> QuerySet[Incident]:
 def incident_get_for_user(*, user: Any, number: str, for_update: bool = False) -> Incident:
     """The incident ``number`` if ``user`` may see it; otherwise 404, never 403 (no leak)."""
     qs = incidents_visible_to(user).select_related(
-        "reported_by", "updated_by", "parent", "duplicate_of", "major"
+        "reported_by", "updated_by", "parent", "duplicate_of", "major", "sla_policy"
     )
     if for_update:
         qs = qs.select_for_update(of=("self",))

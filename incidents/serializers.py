@@ -110,6 +110,12 @@ class IncidentSerializer(serializers.ModelSerializer):
     closed_at = IsoDateTimeField(read_only=True, allow_null=True)
     created_at = IsoDateTimeField(read_only=True)
     updated_at = IsoDateTimeField(read_only=True)
+    sla_policy = serializers.CharField(
+        source="sla_policy_slug", read_only=True, help_text="The slug of the SLA policy the rules chose."
+    )
+    ola_due_at = IsoDateTimeField(
+        read_only=True, allow_null=True, help_text="When the current tier must hand back or resolve (OLA)."
+    )
 
     class Meta:
         model = Incident
@@ -140,6 +146,9 @@ class IncidentSerializer(serializers.ModelSerializer):
             "closed_at",
             "sla_paused_seconds",
             "sla_state",
+            "sla_policy",
+            "ola_due_at",
+            "ola_state",
             "escalation_level",
             "major_incident",
             "parent",

@@ -21,11 +21,13 @@ from django.conf import settings
 
 from escalation import business_time as bt
 from escalation.models import EscalationRule
-from escalation.policies import Targets, escalation_rules_active, targets_for
+from escalation.policies import Targets, batch_cache, escalation_rules_active, major_policy_slug, targets_for
 
-from .models import Handoff, HoldReason, Incident, SlaState, SlaThresholdFire, Status
+from .models import Handoff, HoldReason, Incident, OlaThresholdFire, SlaState, SlaThresholdFire, Status
+from .sla_rules import rule_for
 
 SLA_FIELDS = [
+    "sla_policy",
     "sla_policy_slug",
     "response_due_at",
     "resolution_due_at",
@@ -37,6 +39,7 @@ SLA_FIELDS = [
     "sla_cycle",
     "sla_started_at",
     "ola_due_at",
+    "ola_state",
 ]
 RESPONSE, RESOLUTION = "response", "resolution"
 CLOSED_STATUSES = (Status.RESOLVED, Status.CLOSED, Status.CANCELLED)
@@ -62,10 +65,39 @@ def targets(incident: Incident, *, cache: dict[Any, Any] | None = None) -> Targe
     return targets_for(priority=incident.priority, policy_slug=incident.sla_policy_slug, cache=cache)
 
 
+def policy_select(incident: Incident) -> None:
+    """Choose the incident's SLA policy by the rules (``incidents.sla_rules``).
+
+    With no rule matching, ``refresh`` records the default policy. Call ``refresh`` next: it
+    recomputes the clocks under the policy as ``sla_recompute`` does (fired thresholds stay fired).
+    """
+    if incident.major_incident:
+        major = major_policy_slug()
+        if major:  # a declared major incident keeps the major-incident policy, whatever the rules say
+            if incident.sla_policy_slug != major:
+                incident.sla_policy_id, incident.sla_policy_slug = None, major
+            return
+    rule = rule_for(incident)
+    incident.sla_policy_id, incident.sla_policy_slug = (
+        (rule.policy_id, rule.policy_slug) if rule else (None, "")
+    )
+
+
 def acknowledge(incident: Incident, *, now: datetime) -> None:
-    """Response is met at the first acknowledgement: assignment to a person or a first public reply."""
+    """Response is met at the first acknowledgement: assignment to a person or a first public reply.
+
+    The same moment is when the group holding the incident accepted it (its OLA).
+    """
     if incident.responded_at is None:
         incident.responded_at = now
+    handoff = current_handoff(incident)
+    if (
+        handoff is not None
+        and handoff.accepted_at is None
+        and handoff.group_id == incident.assignment_group_id
+    ):
+        handoff.accepted_at = now
+        Handoff.objects.filter(pk=handoff.pk).update(accepted_at=now)
 
 
 def pause(incident: Incident, *, now: datetime) -> None:
@@ -77,8 +109,13 @@ def resume(incident: Incident, *, now: datetime) -> None:
     """Count the business time spent on hold, so that the due times move by exactly that much."""
     if incident.on_hold_since is not None:
         calendar = targets(incident).calendar
-        incident.sla_paused_seconds += int(bt.between(calendar, incident.on_hold_since, now))
+        seconds = int(bt.between(calendar, incident.on_hold_since, now))
+        incident.sla_paused_seconds += seconds
         incident.on_hold_since = None
+        handoff = current_handoff(incident)
+        if handoff is not None and seconds:
+            handoff.paused_seconds += seconds
+            Handoff.objects.filter(pk=handoff.pk).update(paused_seconds=handoff.paused_seconds)
 
 
 def thresholds(incident: Incident, t: Targets) -> list[Threshold]:
@@ -114,15 +151,108 @@ def pending_thresholds(incident: Incident, t: Targets) -> list[Threshold]:
     return [th for th in thresholds(incident, t) if (th.target, th.percent) not in done]
 
 
-def tier_started_at(incident: Incident, *, now: datetime) -> datetime:
+_UNSET: Any = object()
+
+
+def current_handoff(incident: Incident) -> Handoff | None:
+    """The open hand-off (the current group's period), read once per instance."""
     if incident.pk is None:
-        return now
-    started = (
-        Handoff.objects.filter(incident=incident, ended_at__isnull=True)
-        .values_list("started_at", flat=True)
-        .first()
+        return None
+    cached = getattr(incident, "_current_handoff", _UNSET)
+    if cached is _UNSET or (cached is not None and cached.group_id != incident.assignment_group_id):
+        cached = Handoff.objects.filter(incident=incident, ended_at__isnull=True).first()
+        incident._current_handoff = cached  # type: ignore[attr-defined]
+    return cached
+
+
+def handoff_opened(incident: Incident, handoff: Handoff) -> None:
+    incident._current_handoff = handoff  # type: ignore[attr-defined]
+
+
+def tier_started_at(incident: Incident, *, now: datetime) -> datetime:
+    handoff = current_handoff(incident)
+    return (handoff.started_at if handoff else None) or incident.created_at or now
+
+
+@dataclass(frozen=True)
+class OlaClock:
+    """The current tier's operational-level clock: from the open hand-off, or, before the first
+    hand-off row exists (while the incident is being logged), from the incident itself."""
+
+    handoff: Handoff | None
+    tier: int
+    started_at: datetime
+    paused_seconds: int
+    accepted: bool
+
+
+def ola_clock(incident: Incident, *, now: datetime) -> OlaClock:
+    handoff = current_handoff(incident)
+    if handoff is not None:
+        return OlaClock(
+            handoff, handoff.tier, handoff.started_at, handoff.paused_seconds, handoff.accepted_at is not None
+        )
+    tier = incident.assignment_group.tier or 1
+    return OlaClock(None, tier, incident.created_at or now, 0, incident.assigned_to_id is not None)
+
+
+def ola_dues(clock: OlaClock, t: Targets) -> tuple[datetime | None, datetime | None]:
+    """When the tier had to accept (None once accepted, or without a target) and to hand back."""
+    accept = t.ola_accept_minutes.get(clock.tier)
+    minutes = t.ola_minutes.get(clock.tier)
+    paused = clock.paused_seconds
+    accept_due = bt.add(t.calendar, clock.started_at, accept * 60 + paused) if accept else None
+    due = bt.add(t.calendar, clock.started_at, minutes * 60 + paused) if minutes else None
+    return accept_due, due
+
+
+def ola_thresholds(clock: OlaClock, t: Targets) -> list[Threshold]:
+    accept = t.ola_accept_minutes.get(clock.tier)
+    minutes = t.ola_minutes.get(clock.tier)
+    out = []
+    targets_of_tier = [(OlaThresholdFire.HANDBACK, minutes)] if minutes else []
+    if accept and not clock.accepted:
+        targets_of_tier.insert(0, (OlaThresholdFire.ACCEPT, accept))
+    for name, target_minutes in targets_of_tier:
+        for percent in percents():
+            at = bt.add(
+                t.calendar, clock.started_at, target_minutes * 60 * percent / 100 + clock.paused_seconds
+            )
+            out.append(Threshold(name, percent, at))
+    return sorted(out, key=lambda th: (th.at, th.target == OlaThresholdFire.HANDBACK, th.percent))
+
+
+def ola_pending(clock: OlaClock, t: Targets) -> list[Threshold]:
+    done: set[tuple[str, int]] = set()
+    if clock.handoff is not None:
+        done = set(OlaThresholdFire.objects.filter(handoff=clock.handoff).values_list("target", "percent"))
+    return [th for th in ola_thresholds(clock, t) if (th.target, th.percent) not in done]
+
+
+def _ola_refresh(incident: Incident, t: Targets, *, now: datetime) -> list[datetime]:
+    """Set the current tier's OLA on the row and its hand-off; return its pending threshold times."""
+    clock = ola_clock(incident, now=now)
+    accept_due, due = ola_dues(clock, t)
+    if clock.handoff is not None and clock.accepted:
+        accept_due = clock.handoff.accept_due_at  # settled when accepted: a later pause does not move it
+    incident.ola_due_at = due
+    incident.ola_accept_due_at = accept_due  # type: ignore[attr-defined]  # for the hand-off being opened
+    handoff = clock.handoff
+    if handoff is not None and (handoff.accept_due_at, handoff.due_at) != (accept_due, due):
+        handoff.accept_due_at, handoff.due_at = accept_due, due
+        Handoff.objects.filter(pk=handoff.pk).update(accept_due_at=accept_due, due_at=due)
+    if incident.on_hold_since is not None:
+        incident.ola_state = SlaState.PAUSED
+        return []
+    passed = [th for th in ola_thresholds(clock, t) if th.at <= now]
+    incident.ola_state = (
+        SlaState.BREACHED
+        if any(th.is_breach for th in passed)
+        else SlaState.WARNING
+        if passed
+        else SlaState.ON_TRACK
     )
-    return started or incident.created_at or now
+    return [th.at for th in ola_pending(clock, t)]
 
 
 def rules_due(
@@ -160,8 +290,10 @@ def state_at(incident: Incident, t: Targets, *, now: datetime) -> str:
 
 def refresh(incident: Incident, *, now: datetime, cache: dict[Any, Any] | None = None) -> None:
     """Recompute due times, state and the next time the sweep must look at the incident."""
-    if not incident.sla_policy_slug:
-        incident.sla_policy_slug = targets(incident, cache=cache).policy_slug
+    cache = batch_cache() if cache is None else cache
+    if not incident.sla_policy_slug or incident.sla_policy_id is None:
+        found = targets(incident, cache=cache)
+        incident.sla_policy_slug, incident.sla_policy_id = found.policy_slug, found.policy_id
     cycle = incident.reopen_count + 1
     if incident.sla_cycle != cycle:  # reopened: a new cycle with fresh targets
         incident.sla_cycle = cycle
@@ -175,6 +307,7 @@ def refresh(incident: Incident, *, now: datetime, cache: dict[Any, Any] | None =
     if incident.status in CLOSED_STATUSES:
         incident.sla_next_check_at = None
         incident.ola_due_at = None
+        incident.ola_state = SlaState.BREACHED if incident.ola_state == SlaState.BREACHED else SlaState.MET
         end = incident.resolved_at or now
         late = (incident.resolution_due_at and end > incident.resolution_due_at) or (
             incident.response_due_at and (incident.responded_at or end) > incident.response_due_at
@@ -190,14 +323,12 @@ def refresh(incident: Incident, *, now: datetime, cache: dict[Any, Any] | None =
         if incident.sla_cycle == 1:
             incident.response_due_at = bt.add(t.calendar, start, t.response_minutes * 60 + paused)
         incident.resolution_due_at = bt.add(t.calendar, start, t.resolution_minutes * 60 + paused)
-    tier = incident.assignment_group.tier or 1
-    ola = t.ola_minutes.get(tier)
-    incident.ola_due_at = bt.add(t.calendar, tier_started_at(incident, now=now), ola * 60) if ola else None
+    ola_moments = _ola_refresh(incident, t, now=now)
 
     incident.sla_state = state_at(incident, t, now=now)
     if incident.on_hold_since is not None:
         incident.sla_next_check_at = None
         return
-    moments = [th.at for th in pending_thresholds(incident, t)]
+    moments = [th.at for th in pending_thresholds(incident, t)] + ola_moments
     moments += [due for _, due in rules_due(incident, t, now=now, cache=cache)]
     incident.sla_next_check_at = min(moments, default=None)

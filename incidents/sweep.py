@@ -25,7 +25,7 @@ from escalation.models import EscalationPoint
 from . import sla
 from .errors import TransitionNotAllowed
 from .events import event_record
-from .models import Incident, IncidentEvent, SlaState, SlaThresholdFire
+from .models import Incident, IncidentEvent, OlaThresholdFire, SlaState, SlaThresholdFire
 
 log = logging.getLogger(__name__)
 # When a due rule cannot be applied (an inactive target group, say), look again this much later.
@@ -37,6 +37,7 @@ class SweepResult:
     incidents: int = 0
     fired: int = 0
     escalated: int = 0
+    ola_fired: int = 0
 
 
 def sla_sweep(*, now: datetime | None = None, batch_size: int = 100, max_batches: int = 50) -> SweepResult:
@@ -78,6 +79,7 @@ def incident_sla_check(
             if threshold.at > now:
                 break
             result.fired += _fire(incident, threshold, t, now=now)
+        result.ola_fired += _fire_ola_due(incident, t, until=now, now=now)
         incident.save(update_fields=[*sla.SLA_FIELDS, "escalation_level"])
         for rule, due in sla.rules_due(incident, t, now=now, cache=cache):
             if due <= now and _escalate_by_rule(incident, rule, now=now):
@@ -104,6 +106,7 @@ def sla_fire_due(incident: Incident, *, until: datetime, cache: dict[Any, Any] |
             if threshold.at > until:
                 break
             fired += _fire(incident, threshold, t, now=threshold.at)
+        fired += _fire_ola_due(incident, t, until=until, now=None)
         if fired:
             incident.save(update_fields=[*sla.SLA_FIELDS, "escalation_level"])
     return fired
@@ -155,6 +158,65 @@ def _fire(incident: Incident, threshold: sla.Threshold, t: Any, *, now: datetime
         changes=changes,
     )
     SlaThresholdFire.objects.filter(pk=fire.pk).update(event=event)
+    return 1
+
+
+def _fire_ola_due(incident: Incident, t: Any, *, until: datetime, now: datetime | None) -> int:
+    """Fire the current tier's OLA thresholds due by ``until`` (each at its own time if ``now`` is None).
+
+    The same claim as the SLA's: the caller holds the incident row (``SKIP LOCKED`` in the sweep),
+    and the unique key of ``OlaThresholdFire`` records each threshold of a hand-off once.
+    """
+    clock = sla.ola_clock(incident, now=until)
+    if clock.handoff is None:
+        return 0
+    fired = 0
+    for threshold in sla.ola_pending(clock, t):
+        if threshold.at > until:
+            break
+        fired += _fire_ola(incident, clock, threshold, now=now or threshold.at)
+    return fired
+
+
+def _fire_ola(incident: Incident, clock: sla.OlaClock, threshold: sla.Threshold, *, now: datetime) -> int:
+    handoff = clock.handoff
+    assert handoff is not None
+    try:
+        with transaction.atomic():
+            fire = OlaThresholdFire.objects.create(
+                handoff=handoff,
+                incident=incident,
+                target=threshold.target,
+                percent=threshold.percent,
+                group_id=handoff.group_id,
+                tier=handoff.tier,
+                fired_at=now,
+                due_at=threshold.at,
+            )
+    except IntegrityError:
+        return 0
+    old_state = incident.ola_state
+    incident.ola_state = (
+        SlaState.BREACHED if threshold.is_breach or old_state == SlaState.BREACHED else SlaState.WARNING
+    )
+    what = "to accept" if threshold.target == OlaThresholdFire.ACCEPT else "to hand back or resolve"
+    reached = "is up" if threshold.is_breach else f"is {threshold.percent}% gone"
+    group_name = incident.assignment_group.name
+    changes: dict[str, dict[str, Any]] = {
+        "ola_threshold": {"old": None, "new": f"tier {handoff.tier} {threshold.target} {threshold.percent}%"}
+    }
+    if incident.ola_state != old_state:
+        changes["ola_state"] = {"old": old_state, "new": incident.ola_state}
+    event = event_record(
+        incident=incident,
+        kind=IncidentEvent.Kind.OLA_THRESHOLD,
+        actor=None,
+        now=now,
+        body=f"{group_name}'s time {what} {reached} (OLA of tier {handoff.tier}, due "
+        f"{timezone.localtime(threshold.at):%Y-%m-%d %H:%M}).",
+        changes=changes,
+    )
+    OlaThresholdFire.objects.filter(pk=fire.pk).update(event=event)
     return 1
 
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import major_views, views
+from . import major_views, sla_rule_views, views
 
 app_name = "incidents"
 
@@ -10,6 +10,10 @@ urlpatterns = [
     path("bulk/", views.incident_bulk, name="bulk"),
     path("attachments/<int:pk>/download/", views.attachment_download, name="attachment-download"),
     path("callers/", views.caller_options, name="caller-options"),
+    path("sla-rules/", sla_rule_views.sla_rule_list, name="sla-rules"),
+    path("sla-rules/new/", sla_rule_views.sla_rule_edit, name="sla-rule-create"),
+    path("sla-rules/<int:pk>/", sla_rule_views.sla_rule_edit, name="sla-rule-edit"),
+    path("sla-rules/<int:pk>/delete/", sla_rule_views.sla_rule_delete, name="sla-rule-delete"),
     path("<str:number>/", views.incident_detail, name="detail"),
     path("<str:number>/edit/", views.incident_edit, name="edit"),
     path("<str:number>/answer/", views.consultation_answer, name="answer"),

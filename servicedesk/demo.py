@@ -24,7 +24,7 @@ from core import queueing
 from escalation import policies
 from escalation.choices import Role
 from escalation.models import ContactPerson, EscalationPoint, Membership, SupportGroup
-from incidents import services
+from incidents import services, sla_demo
 from incidents.demo_major import load_major_and_security_demo
 from incidents.models import Category, Channel, HoldReason, Incident, IncidentEvent, ResolutionCode, Service
 from incidents.sweep import incident_sla_check, sla_fire_due
@@ -492,6 +492,7 @@ def load_demo(*, incidents: int = 1500, days: int = 182) -> dict[str, int]:
     with queueing.muted(), policies.config_cached(), transaction.atomic():
         cast = load_people()
         load_register(cast)
+        sla_demo.load(cast.by_name, cast.callers)
         made = load_history(cast, incidents=incidents, days=days)
         made += load_portal_demo()
         load_mail_demo()

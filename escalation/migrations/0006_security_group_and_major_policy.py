@@ -43,6 +43,6 @@ def create(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("escalation", "0004_default_calendars_policies_register")]
+    dependencies = [("escalation", "0005_caller_profile_ola_accept")]
 
     operations = [migrations.RunPython(create, migrations.RunPython.noop)]

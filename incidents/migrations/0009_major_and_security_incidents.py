@@ -14,7 +14,7 @@ def create_security_category(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("incidents", "0007_sla_labels"),
+        ("incidents", "0008_sla_policy_rules_and_ola_fires"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

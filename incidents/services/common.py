@@ -155,7 +155,7 @@ def move_group(
 ) -> None:
     """Close the current hand-off and open one for ``group`` (time per tier, OLA)."""
     Handoff.objects.filter(incident=incident, ended_at__isnull=True).update(ended_at=now)
-    Handoff.objects.create(
+    handoff = Handoff.objects.create(
         incident=incident,
         group=group,
         tier=group.tier or 1,
@@ -164,5 +164,6 @@ def move_group(
         reason=reason,
         by_rule=by_rule,
     )
+    sla.handoff_opened(incident, handoff)  # the next refresh sets its OLA due times
     incident.assignment_group = group
     incident.max_tier_reached = max(incident.max_tier_reached, group.tier or 1)

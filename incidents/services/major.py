@@ -104,7 +104,10 @@ def major_declare(
 def apply_major_policy(inc: Incident, *, now: datetime) -> None:
     """Set the flag and the major-incident policy on a locked incident, and recompute its clocks."""
     inc.major_incident = True
-    inc.sla_policy_slug = major_policy_slug() or inc.sla_policy_slug
+    slug = major_policy_slug()
+    if slug and slug != inc.sla_policy_slug:
+        # refresh() looks the policy row up again from the slug, so the link and the slug agree.
+        inc.sla_policy_slug, inc.sla_policy_id = slug, None
     sla.refresh(inc, now=now)
 
 

@@ -13,7 +13,7 @@ from escalation.choices import Level
 from escalation.defaults import SECURITY_GROUP_SLUG, SERVICE_DESK_SLUG
 from escalation.models import SupportGroup
 
-from .. import permissions, sla
+from .. import permissions, sla, sla_rules
 from ..errors import PermissionDenied
 from ..events import diff, event_record, snapshot
 from ..models import (
@@ -159,10 +159,22 @@ def incident_create(
     )
     if assigned_to is not None:
         sla.acknowledge(incident, now=now)
+    sla.policy_select(incident)
     sla.refresh(incident, now=now)
-    incident.full_clean(exclude=["number", "priority", "caller", "reported_by", "assignment_group"])
+    incident.full_clean(
+        exclude=["number", "priority", "caller", "reported_by", "assignment_group", "sla_policy"]
+    )
     incident.save()
-    Handoff.objects.create(incident=incident, group=group, tier=group.tier or 1, started_at=now, actor=actor)
+    Handoff.objects.create(
+        incident=incident,
+        group=group,
+        tier=group.tier or 1,
+        started_at=now,
+        actor=actor,
+        accepted_at=now if assigned_to is not None else None,
+        accept_due_at=getattr(incident, "ola_accept_due_at", None),
+        due_at=incident.ola_due_at,
+    )
     event_record(
         incident=incident,
         kind=IncidentEvent.Kind.CREATED,
@@ -270,7 +282,13 @@ def incident_update(
     changed = diff(before, after)
     if not changed:
         return inc
+    policy_before = inc.sla_policy_slug
+    if set(changed) & set(sla_rules.RULE_FIELDS):
+        # A field a policy rule reads: choose again; the clocks follow as sla_recompute's do.
+        sla.policy_select(inc)
     sla.refresh(inc, now=now)
+    if inc.sla_policy_slug != policy_before:
+        changed["sla_policy"] = {"old": policy_before, "new": inc.sla_policy_slug}
     save_versioned(inc, actor=actor, now=now, fields=fields)
     event_record(incident=inc, kind=IncidentEvent.Kind.UPDATED, actor=actor, now=now, changes=changed)
     return inc

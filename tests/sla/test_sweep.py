@@ -45,7 +45,8 @@ def test_breach_is_notified_once_when_sweep_runs_twice(
     incident.refresh_from_db()
     assert incident.sla_state == SlaState.BREACHED
     assert incident.escalation_level == 3
-    assert incident.sla_next_check_at is None
+    # the SLA has nothing left to fire; the network tier's OLA (2 business days) is at 75 % then
+    assert incident.sla_next_check_at == london(2026, 3, 24, 13, 0)
     assert IncidentEvent.objects.filter(kind="sla_escalation").count() == 3
 
     deliver()

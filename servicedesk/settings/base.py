@@ -255,6 +255,14 @@ CELERY_BEAT_SCHEDULE = {
         "task": "incidents.tasks.incidents_autoclose_task",
         "schedule": crontab(minute="*/15"),
     },
+    "reporting-monthly": {
+        "task": "reporting.tasks.monthly_report_task",
+        "schedule": crontab(minute=15, hour=2, day_of_month=1),
+    },
+    "reporting-deliveries-flush": {
+        "task": "reporting.tasks.report_deliveries_flush_task",
+        "schedule": crontab(minute=40),
+    },
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # SLA warnings at these fractions of each target; the breach at 100 % always fires (SPEC §6).
@@ -266,6 +274,13 @@ EVENT_DELIVERY_MAX_ATTEMPTS = env.int("EVENT_DELIVERY_MAX_ATTEMPTS", default=8)
 # EMAIL_TIMEOUT, so that only a dead worker's claim runs out.
 NOTIFICATION_EMAIL_CLAIM_SECONDS = env.int("NOTIFICATION_EMAIL_CLAIM_SECONDS", default=300)
 NOTIFICATION_EMAIL_MAX_ATTEMPTS = env.int("NOTIFICATION_EMAIL_MAX_ATTEMPTS", default=8)
+
+# Reporting: the targets the dashboard shows month to date against (fractions, 0–1).
+REPORTING_TARGETS = {
+    "sla_resolution_compliance": env.float("REPORTING_TARGET_RESOLUTION_SLA", default=0.9),
+    "sla_response_compliance": env.float("REPORTING_TARGET_RESPONSE_SLA", default=0.95),
+    "first_contact_resolution_rate": env.float("REPORTING_TARGET_FCR", default=0.6),
+}
 
 SERVICEDESK = {
     # Business days a resolved incident waits for the caller before it closes itself.

@@ -12,6 +12,7 @@ from reportlab.lib.units import cm
 from reportlab.platypus import Image, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
 from .exports import report_tables
+from .presentation import key_figures
 
 
 def report_pdf(data: dict[str, Any], *, title: str, charts: dict[str, bytes], version: str) -> bytes:
@@ -25,6 +26,10 @@ def report_pdf(data: dict[str, Any], *, title: str, charts: dict[str, bytes], ve
         )
     )
     story.append(Paragraph(f"Made by code version {version}.", styles["Normal"]))
+    story.append(Spacer(1, 0.4 * cm))
+    story.append(Paragraph("Key figures", styles["Heading2"]))
+    for figure in key_figures(data, None):
+        story.append(Paragraph(f"{figure.label}: {figure.text}", styles["Normal"]))
     story.append(Spacer(1, 0.4 * cm))
     for png in charts.values():
         story.append(Image(io.BytesIO(png), width=14 * cm, height=7 * cm, kind="proportional"))

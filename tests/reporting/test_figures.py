@@ -33,7 +33,9 @@ def _stats(count, mean, median, p90):
     return {"count": count, "mean_s": mean, "median_s": median, "p90_s": p90}
 
 
-def test_every_figure_of_a_month_matches_the_hand_worked_numbers_and_regenerates_identically(march, time_machine):
+def test_every_figure_of_a_month_matches_the_hand_worked_numbers_and_regenerates_identically(
+    march, time_machine
+):
     time_machine.move_to("2026-04-01 02:15:00+01:00", tick=False)
     data = report_generate(month=MARCH).data
 

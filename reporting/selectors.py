@@ -207,4 +207,5 @@ def _trend_row(month: Month, data: dict[str, Any] | None, *, partial: bool = Fal
         "resolved": get("resolved"),
         "sla_resolution_compliance": get("sla_resolution_compliance"),
         "first_contact_resolution_rate": get("first_contact_resolution_rate"),
+        "has_report": data is not None and not partial,
     }

@@ -47,9 +47,39 @@ class IncidentFilter(django_filters.FilterSet):
         "or of a subcategory (`hardware/laptop`).",
     )
 
+    # Reporting's drill-downs: exactly the incidents behind a figure of a month.
+    resolved_after = django_filters.IsoDateTimeFilter(field_name="resolved_at", lookup_expr="gte")
+    resolved_before = django_filters.IsoDateTimeFilter(field_name="resolved_at", lookup_expr="lt")
+    closed_after = django_filters.IsoDateTimeFilter(field_name="closed_at", lookup_expr="gte")
+    closed_before = django_filters.IsoDateTimeFilter(field_name="closed_at", lookup_expr="lt")
+    backlog_at = django_filters.IsoDateTimeFilter(
+        method="in_backlog_at", label="Created before this moment and neither resolved nor closed by then."
+    )
+    tier = django_filters.TypedChoiceFilter(
+        field_name="assignment_group__tier", choices=[(1, "1"), (2, "2"), (3, "3")], coerce=int
+    )
+    first_contact = django_filters.BooleanFilter(
+        method="is_first_contact", label="Resolved or closed without leaving tier 1."
+    )
+    reopened = django_filters.BooleanFilter(method="was_reopened", label="Reopened at least once.")
+
     class Meta:
         model = Incident
         fields: list[str] = []
+
+    def in_backlog_at(self, queryset: QuerySet[Incident], name: str, value: datetime) -> QuerySet[Incident]:
+        return queryset.filter(
+            Q(created_at__lt=value),
+            Q(resolved_at__isnull=True) | Q(resolved_at__gte=value),
+            Q(closed_at__isnull=True) | Q(closed_at__gte=value),
+        )
+
+    def is_first_contact(self, queryset: QuerySet[Incident], name: str, value: bool) -> QuerySet[Incident]:
+        fcr = Q(status__in=[Status.RESOLVED, Status.CLOSED], max_tier_reached=1, resolved_at__isnull=False)
+        return queryset.filter(fcr) if value else queryset.exclude(fcr)
+
+    def was_reopened(self, queryset: QuerySet[Incident], name: str, value: bool) -> QuerySet[Incident]:
+        return queryset.filter(reopen_count__gt=0) if value else queryset.filter(reopen_count=0)
 
     def search(self, queryset: QuerySet[Incident], name: str, value: str) -> QuerySet[Incident]:
         return selectors.incidents_search(queryset, value)
@@ -73,10 +103,14 @@ def from_queue_form(cleaned: dict[str, Any]) -> dict[str, str]:
     for key, value in cleaned.items():
         if value in (None, ""):
             continue
-        if key == "created_after":
+        if key in ("created_after", "resolved_after", "closed_after"):
             data[key] = _day_start(value).isoformat()
-        elif key == "created_before":
+        elif key in ("created_before", "resolved_before", "closed_before"):
             data[key] = _day_start(value + timedelta(days=1)).isoformat()
+        elif key == "backlog_on":  # open at the end of that day
+            data["backlog_at"] = _day_start(value + timedelta(days=1)).isoformat()
+        elif key in ("first_contact", "reopened"):
+            data[key] = "true" if value == "yes" else "false"
         else:
             data[names.get(key, key)] = str(value)
     return data

@@ -378,6 +378,28 @@ class QueueFilterForm(forms.Form):
     )
     created_after = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
     created_before = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    # The reports' drill-downs (reporting) land here with these.
+    resolved_after = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    resolved_before = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    closed_after = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    closed_before = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    backlog_on = forms.DateField(
+        required=False, label="Open at the end of", widget=forms.DateInput(attrs={"type": "date"})
+    )
+    tier = forms.TypedChoiceField(
+        required=False,
+        coerce=int,
+        empty_value=None,
+        choices=[("", "Any tier"), (1, "Tier 1"), (2, "Tier 2"), (3, "Tier 3")],
+    )
+    first_contact = forms.ChoiceField(
+        required=False,
+        label="First-contact resolution",
+        choices=[("", "Any"), ("yes", "Resolved at first contact"), ("no", "Not at first contact")],
+    )
+    reopened = forms.ChoiceField(
+        required=False, choices=[("", "Any"), ("yes", "Reopened"), ("no", "Never reopened")]
+    )
 
     def __init__(
         self,

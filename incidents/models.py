@@ -290,6 +290,13 @@ class Incident(models.Model):
             models.Index(
                 fields=["resolved_at"], name="inc_resolved_pending_close", condition=Q(status="resolved")
             ),
+            # Reporting: times to respond in a month; the dashboard's "about to breach" list.
+            models.Index(fields=["responded_at"], name="inc_responded_at"),
+            models.Index(
+                fields=["resolution_due_at"],
+                name="inc_open_resolution_due",
+                condition=Q(status__in=["new", "assigned", "in_progress"]),
+            ),
         ]
         constraints = [
             models.CheckConstraint(name="incident_impact_range", condition=Q(impact__gte=1, impact__lte=3)),

@@ -10,6 +10,7 @@ from django.urls import path, re_path
 from escalation import apis as escalation_apis
 from incidents import apis as incident_apis
 from incidents import sla_rule_apis
+from reporting import apis as reporting_apis
 
 from .api_auth import TokenObtainApi, TokenRevokeAllApi, TokenRevokeApi
 
@@ -48,5 +49,6 @@ urlpatterns = [
         sla_rule_apis.SLAPolicyRuleDetailApi.as_view(),
         name="sla-policy-rule-detail",
     ),
+    path("reports/monthly/<str:month>/", reporting_apis.MonthlyReportApi.as_view(), name="report-monthly"),
     re_path(r"^(?P<rest>.*)$", endpoint_not_found, name="not-found"),
 ]

@@ -30,6 +30,7 @@ from incidents.models import Category, Channel, HoldReason, Incident, IncidentEv
 from incidents.sweep import incident_sla_check, sla_fire_due
 from intake.demo import load_mail_demo
 from portal.demo import load_portal_demo
+from reporting import demo as reporting_demo
 
 User = get_user_model()
 DEMO_PASSWORD = "demo-password"  # noqa: S105 - the documented demo login, never for production
@@ -497,4 +498,5 @@ def load_demo(*, incidents: int = 1500, days: int = 182) -> dict[str, int]:
         made += load_portal_demo()
         load_mail_demo()
         load_major_and_security_demo(cast.by_name, password=DEMO_PASSWORD)
+    reporting_demo.load_demo()
     return {"incidents": made}

@@ -263,6 +263,14 @@ CELERY_BEAT_SCHEDULE = {
         "task": "intake.tasks.mailbox_poll_task",
         "schedule": env.float("INBOUND_POLL_INTERVAL", default=60.0),
     },
+    "reporting-monthly": {
+        "task": "reporting.tasks.monthly_report_task",
+        "schedule": crontab(minute=15, hour=2, day_of_month=1),
+    },
+    "reporting-deliveries-flush": {
+        "task": "reporting.tasks.report_deliveries_flush_task",
+        "schedule": crontab(minute=40),
+    },
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # SLA warnings at these fractions of each target; the breach at 100 % always fires (SPEC §6).
@@ -286,6 +294,13 @@ INBOUND_IMAP_FAILED_FOLDER = env.str("INBOUND_IMAP_FAILED_FOLDER", default="INBO
 INBOUND_MAX_MESSAGE_BYTES = env.int("INBOUND_MAX_MESSAGE_BYTES", default=25 * 1024 * 1024)
 INBOUND_POLL_BATCH = env.int("INBOUND_POLL_BATCH", default=100)
 INBOUND_CLAIM_SECONDS = env.int("INBOUND_CLAIM_SECONDS", default=600)
+
+# Reporting: the targets the dashboard shows month to date against (fractions, 0–1).
+REPORTING_TARGETS = {
+    "sla_resolution_compliance": env.float("REPORTING_TARGET_RESOLUTION_SLA", default=0.9),
+    "sla_response_compliance": env.float("REPORTING_TARGET_RESPONSE_SLA", default=0.95),
+    "first_contact_resolution_rate": env.float("REPORTING_TARGET_FCR", default=0.6),
+}
 
 SERVICEDESK = {
     # Business days a resolved incident waits for the caller before it closes itself.

@@ -1,0 +1,140 @@
+"""CSV exports: streamed row by row, with cells neutralised against spreadsheet formula injection.
+
+A cell that starts with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return is what a spreadsheet
+would run as a formula (the class of iTop CVE-2021-41161): it gets a leading apostrophe, which
+spreadsheets show as text. Numbers are written as numbers, so negative figures stay numbers.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from django.http import StreamingHttpResponse
+
+DANGEROUS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise(value: Any) -> Any:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, int | float):
+        return value
+    text = str(value)
+    if text.startswith(DANGEROUS):
+        return "'" + text
+    return text
+
+
+class _Echo:
+    def write(self, value: str) -> str:
+        return value
+
+
+def csv_lines(header: Iterable[Any], rows: Iterable[Iterable[Any]]) -> Iterator[str]:
+    writer = csv.writer(_Echo())
+    yield writer.writerow([neutralise(h) for h in header])
+    for row in rows:
+        yield writer.writerow([neutralise(v) for v in row])
+
+
+def csv_response(
+    filename: str, header: Iterable[Any], rows: Iterable[Iterable[Any]]
+) -> StreamingHttpResponse:
+    response = StreamingHttpResponse(csv_lines(header, rows), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+def report_tables(data: dict[str, Any]) -> list[tuple[str, list[str], list[list[Any]]]]:
+    """A snapshot's figures as titled tables: the CSV attachment, the PDF and the month page's exports."""
+    tables: list[tuple[str, list[str], list[list[Any]]]] = []
+    tables.append(
+        (
+            "summary",
+            ["figure", "value"],
+            [
+                ["month", data["month"]],
+                ["period_start", data["period_start"]],
+                ["period_end", data["period_end"]],
+                ["logged", data["logged"]],
+                ["resolved", data["resolved"]],
+                ["closed", data["closed"]],
+                ["backlog_end", data["backlog_end"]],
+                ["sla_response_compliance", data["sla_response_compliance"]],
+                ["sla_resolution_compliance", data["sla_resolution_compliance"]],
+                ["first_contact_resolution_rate", data["first_contact_resolution_rate"]],
+                ["reopen_rate", data["reopen_rate"]],
+                *(
+                    [f"{name}_{stat}", data[name][stat]]
+                    for name in (
+                        "time_to_respond",
+                        "time_to_respond_wall",
+                        "time_to_resolve",
+                        "time_to_resolve_wall",
+                    )
+                    for stat in ("mean_s", "median_s", "p90_s")
+                ),
+                ["satisfaction_mean", (data.get("satisfaction") or {}).get("mean", "not yet available")],
+            ],
+        )
+    )
+    for dim, rows in data["breakdown"].items():
+        tables.append(
+            (
+                f"by_{dim}",
+                [dim, "logged", "resolved", "closed", "backlog_end"],
+                [[r["label"], r["logged"], r["resolved"], r["closed"], r["backlog_end"]] for r in rows],
+            )
+        )
+    tables.append(
+        (
+            "sla_by_priority",
+            ["priority", "resolved", "response_met", "response_rate", "resolution_met", "resolution_rate"],
+            [
+                [
+                    r["label"],
+                    r["resolved"],
+                    r["response_met"],
+                    r["response_rate"],
+                    r["resolution_met"],
+                    r["resolution_rate"],
+                ]
+                for r in data["sla_by_priority"]
+            ],
+        )
+    )
+    tables.append(
+        (
+            "escalation_rate",
+            ["tier", "reached", "escalated", "rate"],
+            [[r["tier"], r["reached"], r["escalated"], r["rate"]] for r in data["escalation_rate"]],
+        )
+    )
+    tables.append(
+        (
+            "top_categories",
+            ["category", "logged"],
+            [[r["label"], r["logged"]] for r in data["top_categories"]],
+        )
+    )
+    tables.append(
+        ("top_services", ["service", "logged"], [[r["label"], r["logged"]] for r in data["top_services"]])
+    )
+    return tables
+
+
+def report_csv_rows(data: dict[str, Any]) -> Iterator[list[Any]]:
+    """One CSV for the whole report: ``table, column…`` blocks separated by an empty row."""
+    for title, header, rows in report_tables(data):
+        yield [title, *header]
+        for row in rows:
+            yield ["", *row]
+        yield []
+
+
+def report_csv_text(data: dict[str, Any]) -> str:
+    return "".join(csv_lines(["report", data["month"]], report_csv_rows(data)))

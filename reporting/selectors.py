@@ -1,0 +1,211 @@
+"""Permission-checked reads: who may see reports, the archive, the live dashboard and drill-down links."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count, F, Q
+from django.utils import timezone
+
+from escalation import business_time as bt
+from escalation import roles
+from escalation.choices import Role
+from escalation.policies import calendar_default
+from incidents.models import OPEN_STATUSES, Incident, SlaState
+
+from . import metrics
+from .models import MonthlyReport, ReviewAction, ReviewNote
+from .periods import Month
+
+ABOUT_TO_BREACH_SECONDS = 4 * 3600  # business time
+LIST_LIMIT = 25
+AGEING = [("under_1_day", 0, 1), ("days_1_3", 1, 3), ("days_3_7", 3, 7), ("over_7_days", 7, None)]
+
+
+def can_view_reports(user: Any) -> bool:
+    """Managers, incident managers and administrators."""
+    return roles.is_manager(user) or Role.ADMINISTRATOR in roles.user_roles(user)
+
+
+def check_can_view(user: Any) -> None:
+    if not can_view_reports(user):
+        raise PermissionDenied("Reports are for managers, incident managers and administrators.")
+
+
+def latest_reports() -> list[MonthlyReport]:
+    """The newest snapshot of every month, newest month first."""
+    seen: set[Any] = set()
+    out = []
+    for report in MonthlyReport.objects.defer("data").order_by("-month", "-created_at", "-id"):
+        if report.month not in seen:
+            seen.add(report.month)
+            out.append(report)
+    return out
+
+
+def report_latest(month: Month) -> MonthlyReport | None:
+    return MonthlyReport.objects.filter(month=month.first_day).first()
+
+
+def month_reviews(month: Month) -> dict[str, Any]:
+    return {
+        "notes": list(ReviewNote.objects.filter(month=month.first_day).select_related("author")),
+        "actions": list(ReviewAction.objects.filter(month=month.first_day).select_related("owner")),
+    }
+
+
+# --- drill-down links to the queue ----------------------------------------------------------------
+
+QUEUE_PATH = "/incidents/"
+
+
+def _day(d: Any) -> str:
+    return d.isoformat()
+
+
+def drill_params(month: Month, population: str, **extra: Any) -> dict[str, Any]:
+    """Queue filters that select exactly a figure's incidents (``incidents.filters.IncidentFilter``)."""
+    first, last = _day(month.first_day), _day(month.last_day)
+    params: dict[str, Any] = {"queue": "all"}
+    if population == "logged":
+        params.update(created_after=first, created_before=last)
+    elif population == "resolved":
+        params.update(resolved_after=first, resolved_before=last)
+    elif population == "closed":
+        params.update(closed_after=first, closed_before=last)
+    elif population == "backlog_end":
+        params.update(backlog_on=last)
+    elif population == "first_contact":
+        params.update(resolved_after=first, resolved_before=last, first_contact="yes")
+    elif population == "reopened":
+        params.update(resolved_after=first, resolved_before=last, reopened="yes")
+    params.update({k: v for k, v in extra.items() if v is not None})
+    return params
+
+
+def drill_url(month: Month, population: str, **extra: Any) -> str:
+    return f"{QUEUE_PATH}?{urlencode(drill_params(month, population, **extra))}"
+
+
+DIMENSION_PARAM = {
+    "priority": "priority",
+    "category": "category",
+    "channel": "channel",
+    "group": "group",
+    "tier": "tier",
+}
+
+
+# --- the live dashboard ---------------------------------------------------------------------------
+
+
+def dashboard(*, now: datetime | None = None) -> dict[str, Any]:
+    now = now or timezone.now()
+    month = Month.of(timezone.localdate(now))
+    start = month.start
+    qs = Incident.objects.all()
+    mtd: dict[str, Any] = {}
+    mtd.update(metrics.counts(qs, start, now))
+    mtd.update(metrics.sla(qs, start, now))
+    mtd.update(metrics.escalation(qs, start, now))
+
+    open_qs = Incident.objects.filter(status__in=OPEN_STATUSES)
+    breached = list(
+        open_qs.filter(sla_state=SlaState.BREACHED)
+        .select_related("assignment_group")
+        .order_by("resolution_due_at", "id")[:LIST_LIMIT]
+    )
+    horizon = bt.add(calendar_default(), now, ABOUT_TO_BREACH_SECONDS)
+    at_risk = list(
+        Incident.objects.filter(
+            status__in=["new", "assigned", "in_progress"],
+            resolution_due_at__gt=now,
+            resolution_due_at__lte=horizon,
+        )
+        .exclude(sla_state=SlaState.BREACHED)
+        .select_related("assignment_group")
+        .order_by("resolution_due_at", "id")[:LIST_LIMIT]
+    )
+    by_group = list(
+        qs.filter(resolved_at__gte=start, resolved_at__lt=now)
+        .values(slug=F("assignment_group__slug"), name=F("assignment_group__name"))
+        .annotate(
+            resolved=Count("pk"),
+            met=Count("pk", filter=Q(resolved_at__lte=F("resolution_due_at"))),
+            total=Count("pk", filter=Q(resolution_due_at__isnull=False)),
+        )
+        .order_by("name")
+    )
+    for row in by_group:
+        row["rate"] = round(row["met"] / row["total"], 4) if row["total"] else None
+    ageing_counts = {
+        name: Count(
+            "pk",
+            filter=Q(created_at__lte=now - timedelta(days=lo))
+            & (Q(created_at__gt=now - timedelta(days=hi)) if hi is not None else Q()),
+        )
+        for name, lo, hi in AGEING
+    }
+    backlog = list(
+        open_qs.values(
+            tier=F("assignment_group__tier"),
+            slug=F("assignment_group__slug"),
+            name=F("assignment_group__name"),
+        )
+        .annotate(total=Count("pk"), **ageing_counts)
+        .order_by("tier", "name")
+    )
+    return {
+        "now": now,
+        "month": month,
+        "mtd": mtd,
+        "targets": targets(),
+        "breached": breached,
+        "at_risk": at_risk,
+        "by_group": by_group,
+        "backlog": backlog,
+        "trend": trend(month, mtd),
+    }
+
+
+def targets() -> dict[str, float]:
+    return dict(getattr(settings, "REPORTING_TARGETS", {}))
+
+
+def trend(month: Month, mtd: dict[str, Any]) -> list[dict[str, Any]]:
+    """The last 12 months from their snapshots, then this month to date."""
+    months = []
+    m = month
+    for _ in range(11):
+        m = m.previous()
+        months.append(m)
+    months.reverse()
+    snapshots = {
+        r.month: r
+        for r in MonthlyReport.objects.filter(month__in=[x.first_day for x in months]).order_by(
+            "month", "created_at"
+        )
+    }  # the newest per month wins: later rows overwrite earlier ones
+    rows = []
+    for x in months:
+        data = snapshots[x.first_day].data if x.first_day in snapshots else None
+        rows.append(_trend_row(x, data))
+    rows.append(_trend_row(month, mtd, partial=True))
+    return rows
+
+
+def _trend_row(month: Month, data: dict[str, Any] | None, *, partial: bool = False) -> dict[str, Any]:
+    get = (data or {}).get
+    return {
+        "month": str(month),
+        "label": month.first_day.strftime("%b %Y") + (" (to date)" if partial else ""),
+        "logged": get("logged"),
+        "resolved": get("resolved"),
+        "sla_resolution_compliance": get("sla_resolution_compliance"),
+        "first_contact_resolution_rate": get("first_contact_resolution_rate"),
+        "has_report": data is not None and not partial,
+    }

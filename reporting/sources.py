@@ -1,0 +1,44 @@
+"""Figures that other apps provide. Each returns None until its app is wired in ("not yet available").
+
+The lead wires them after the merge with one line each, for example::
+
+    from surveys.selectors import satisfaction_for_period
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from django.db.models import Count, F, Q
+from django.db.models.functions import Coalesce
+
+from incidents.models import Handoff
+
+
+def satisfaction(start: datetime, end: datetime) -> dict[str, Any] | None:
+    """``{"mean": float | None, "responses": int}`` from ``surveys.selectors.satisfaction_for_period``."""
+    return None
+
+
+def knowledge(start: datetime, end: datetime) -> dict[str, Any] | None:
+    """``{"resolved_with_article": int, "self_solved": int}`` from
+    ``knowledge.selectors.article_counts_for_period``."""
+    return None
+
+
+def ola_compliance(start: datetime, end: datetime) -> list[dict[str, Any]] | None:
+    """Per tier ``[{"tier": 1, "met": int, "total": int, "rate": float | None}]``: the hand-offs whose
+    time with the tier ended in the period (handed on, or the incident resolved while with it) and
+    had a hand-back target; met when that end came by the hand-off's ``due_at`` (pauses included)."""
+    ended = Coalesce("ended_at", "incident__resolved_at")
+    rows = (
+        Handoff.objects.annotate(end=ended)
+        .filter(end__gte=start, end__lt=end, due_at__isnull=False)
+        .values("tier")
+        .annotate(total=Count("id"), met=Count("id", filter=Q(end__lte=F("due_at"))))
+        .order_by("tier")
+    )
+    return [
+        {"tier": r["tier"], "met": r["met"], "total": r["total"], "rate": r["met"] / r["total"]} for r in rows
+    ]

@@ -1,0 +1,347 @@
+"""The managers' pages: the live dashboard, the monthly archive, a month's report with its review."""
+
+from __future__ import annotations
+
+from functools import wraps
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
+
+from incidents.models import Incident
+
+from . import charts, exports, pdf, selectors, services
+from .forms import ReviewActionForm, ReviewNoteForm, ReviewStatusForm
+from .models import ReviewAction
+from .periods import BadMonth, Month
+from .presentation import key_figures
+
+
+def reports_required(view: Any) -> Any:
+    @login_required
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
+        if not selectors.can_view_reports(request.user):
+            raise PermissionDenied("Reports are for managers, incident managers and administrators.")
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
+def _month(value: str) -> Month:
+    try:
+        month = Month.parse(value)
+    except BadMonth as error:
+        raise Http404(str(error)) from error
+    return month
+
+
+def _percent(value: Any) -> Any:
+    return None if value is None else round(value * 100, 1)
+
+
+# --- dashboard ----------------------------------------------------------------------------------
+
+
+@reports_required
+@require_GET
+@transaction.non_atomic_requests
+def dashboard(request: HttpRequest) -> HttpResponse:
+    data = selectors.dashboard()
+    mtd = data["mtd"]
+    month = data["month"]
+    chart_data = {
+        "trend": {
+            "labels": [r["label"] for r in data["trend"]],
+            "logged": [r["logged"] for r in data["trend"]],
+            "resolved": [r["resolved"] for r in data["trend"]],
+            "compliance": [_percent(r["sla_resolution_compliance"]) for r in data["trend"]],
+        },
+        "sla_priority": {
+            "labels": [r["label"] for r in mtd["sla_by_priority"]],
+            "response": [_percent(r["response_rate"]) for r in mtd["sla_by_priority"]],
+            "resolution": [_percent(r["resolution_rate"]) for r in mtd["sla_by_priority"]],
+        },
+        "backlog_tier": {
+            "labels": [r["label"] for r in mtd["breakdown"]["tier"] if r["backlog_end"]],
+            "values": [r["backlog_end"] for r in mtd["breakdown"]["tier"] if r["backlog_end"]],
+        },
+    }
+    return render(
+        request,
+        "reporting/dashboard.html",
+        {
+            **data,
+            "figures": key_figures(mtd, None),
+            "chart_data": chart_data,
+            "drill": {
+                "logged": selectors.drill_url(month, "logged"),
+                "resolved": selectors.drill_url(month, "resolved"),
+                "backlog": "/incidents/?queue=open",
+            },
+        },
+    )
+
+
+DASHBOARD_TABLES = (
+    "trend",
+    "sla_by_priority",
+    "sla_by_group",
+    "backlog",
+    "breached",
+    "at_risk",
+    "escalation_flow",
+)
+
+
+@reports_required
+@require_GET
+@transaction.non_atomic_requests
+def dashboard_export(request: HttpRequest, table: str) -> StreamingHttpResponse:
+    if table not in DASHBOARD_TABLES:
+        raise Http404("There is no such table.")
+    data = selectors.dashboard()
+    header: list[str]
+    rows: Any
+    if table == "trend":
+        header = ["month", "logged", "resolved", "sla_resolution_compliance", "first_contact_resolution_rate"]
+        rows = ([r[h] for h in header] for r in data["trend"])
+    elif table == "sla_by_priority":
+        header = ["label", "resolved", "response_met", "response_rate", "resolution_met", "resolution_rate"]
+        rows = ([r[h] for h in header] for r in data["mtd"]["sla_by_priority"])
+    elif table == "sla_by_group":
+        header = ["name", "resolved", "met", "total", "rate"]
+        rows = ([r[h] for h in header] for r in data["by_group"])
+    elif table == "backlog":
+        header = ["tier", "name", "total", *(a[0] for a in selectors.AGEING)]
+        rows = ([r[h] for h in header] for r in data["backlog"])
+    elif table == "escalation_flow":
+        header = ["from_tier", "to_tier", "count"]
+        rows = ([r[h] for h in header] for r in data["mtd"]["escalation_flow"])
+    else:
+        header = ["number", "title", "priority", "group", "sla_state", "resolution_due_at"]
+        rows = (
+            [i.number, i.title, i.priority, i.assignment_group.name, i.sla_state, i.resolution_due_at]
+            for i in data[table]
+        )
+    return exports.csv_response(f"dashboard-{table}.csv", header, rows)
+
+
+# --- archive -------------------------------------------------------------------------------------
+
+
+@reports_required
+@require_GET
+def archive(request: HttpRequest) -> HttpResponse:
+    return render(request, "reporting/archive.html", {"reports": selectors.latest_reports()})
+
+
+def _comparison(data: dict[str, Any], other: dict[str, Any] | None) -> list[Any]:
+    return key_figures(data, other)
+
+
+@reports_required
+@require_GET
+def month_detail(request: HttpRequest, month: str) -> HttpResponse:
+    m = _month(month)
+    if m.is_future():
+        raise Http404(f"{m.label} has not started yet.")
+    report = selectors.report_latest(m)
+    if report is None:
+        if not m.is_complete():
+            raise Http404(f"{m.label} is not over yet: its report is made on the 1st of the next month.")
+        report = services.report_for_month(month=m)
+    data = report.data
+    previous = selectors.report_latest(m.previous())
+    last_year = selectors.report_latest(m.year_before())
+    breakdown = {
+        dim: [
+            {
+                **row,
+                "links": {
+                    pop: selectors.drill_url(m, pop, **{selectors.DIMENSION_PARAM[dim]: row["key"]})
+                    for pop in ("logged", "resolved", "closed", "backlog_end")
+                },
+            }
+            for row in rows
+        ]
+        for dim, rows in data["breakdown"].items()
+    }
+    chart_data = {
+        "priority": {
+            "labels": [r["label"] for r in data["breakdown"]["priority"]],
+            "logged": [r["logged"] for r in data["breakdown"]["priority"]],
+            "resolved": [r["resolved"] for r in data["breakdown"]["priority"]],
+        },
+        "sla": {
+            "labels": [r["label"] for r in data["sla_by_priority"]],
+            "resolution": [_percent(r["resolution_rate"]) for r in data["sla_by_priority"]],
+        },
+    }
+    return render(
+        request,
+        "reporting/month.html",
+        {
+            "month": m,
+            "report": report,
+            "data": data,
+            "breakdown": breakdown,
+            "versus_previous": _comparison(data, previous.data if previous else None),
+            "versus_last_year": _comparison(data, last_year.data if last_year else None),
+            "previous": previous,
+            "last_year": last_year,
+            "drill": {
+                pop: selectors.drill_url(m, pop)
+                for pop in ("logged", "resolved", "closed", "backlog_end", "first_contact", "reopened")
+            },
+            "chart_data": chart_data,
+            "times": [
+                ("Time to respond (business)", data["time_to_respond"]),
+                ("Time to respond (wall-clock)", data["time_to_respond_wall"]),
+                ("Time to resolve (business, pauses excluded)", data["time_to_resolve"]),
+                ("Time to resolve (wall-clock)", data["time_to_resolve_wall"]),
+            ],
+            "note_form": ReviewNoteForm(),
+            "action_form": ReviewActionForm(),
+            "status_choices": ReviewAction.Status.choices,
+            **selectors.month_reviews(m),
+        },
+    )
+
+
+def _report_or_404(month: str) -> Any:
+    m = _month(month)
+    report = selectors.report_latest(m)
+    if report is None:
+        raise Http404("This month has no report yet.")
+    return m, report
+
+
+@reports_required
+@require_GET
+def month_csv(request: HttpRequest, month: str) -> StreamingHttpResponse:
+    m, report = _report_or_404(month)
+    return exports.csv_response(f"report-{m}.csv", ["report", str(m)], exports.report_csv_rows(report.data))
+
+
+@reports_required
+@require_GET
+def month_pdf(request: HttpRequest, month: str) -> HttpResponse:
+    m, report = _report_or_404(month)
+    body = pdf.report_pdf(
+        report.data,
+        title=f"Incident report {m.label}",
+        charts=charts.report_charts(report.data),
+        version=report.code_version,
+    )
+    response = HttpResponse(body, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="report-{m}.pdf"'
+    return response
+
+
+@reports_required
+@require_GET
+@transaction.non_atomic_requests
+def month_incidents_csv(request: HttpRequest, month: str) -> StreamingHttpResponse:
+    """Every incident logged in the month, streamed from a server-side cursor."""
+    m = _month(month)
+    qs = (
+        Incident.objects.filter(created_at__gte=m.start, created_at__lt=m.end)
+        .order_by("created_at", "id")
+        .values_list(
+            "number",
+            "title",
+            "created_at",
+            "priority",
+            "status",
+            "channel",
+            "assignment_group__slug",
+            "category__slug",
+            "responded_at",
+            "resolved_at",
+            "closed_at",
+            "sla_state",
+            "max_tier_reached",
+            "reopen_count",
+        )
+    )
+    header = [
+        "number",
+        "title",
+        "created_at",
+        "priority",
+        "status",
+        "channel",
+        "group",
+        "category",
+        "responded_at",
+        "resolved_at",
+        "closed_at",
+        "sla_state",
+        "max_tier_reached",
+        "reopen_count",
+    ]
+    return exports.csv_response(f"incidents-{m}.csv", header, qs.iterator(chunk_size=2000))
+
+
+# --- review ----------------------------------------------------------------------------------------
+
+
+@reports_required
+@require_POST
+def review_note(request: HttpRequest, month: str) -> HttpResponse:
+    m = _month(month)
+    form = ReviewNoteForm(request.POST)
+    if form.is_valid():
+        try:
+            services.review_note_add(actor=request.user, month=m, body=form.cleaned_data["body"])
+            messages.success(request, "Review note added.")
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+    else:
+        messages.error(
+            request,
+            "The note was not saved: " + " ".join(str(e) for errs in form.errors.values() for e in errs),
+        )
+    return redirect(reverse("reporting:month", args=[str(m)]) + "#review")
+
+
+@reports_required
+@require_POST
+def review_action(request: HttpRequest, month: str) -> HttpResponse:
+    m = _month(month)
+    form = ReviewActionForm(request.POST)
+    if form.is_valid():
+        try:
+            services.review_action_add(actor=request.user, month=m, **form.cleaned_data)
+            messages.success(request, "Action recorded.")
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+    else:
+        messages.error(
+            request,
+            "The action was not saved: " + " ".join(str(e) for errs in form.errors.values() for e in errs),
+        )
+    return redirect(reverse("reporting:month", args=[str(m)]) + "#review")
+
+
+@reports_required
+@require_POST
+def review_action_status(request: HttpRequest, month: str, pk: int) -> HttpResponse:
+    m = _month(month)
+    action = get_object_or_404(ReviewAction, pk=pk, month=m.first_day)
+    form = ReviewStatusForm(request.POST)
+    if form.is_valid():
+        services.review_action_set_status(
+            actor=request.user, action=action, status=form.cleaned_data["status"]
+        )
+        messages.success(request, f"“{action.title}” is now {action.get_status_display().lower()}.")
+    else:
+        messages.error(request, "Choose open, done or dropped.")
+    return redirect(reverse("reporting:month", args=[str(m)]) + "#review")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-import markdown as markdown_lib  # type: ignore[import-untyped]
+import markdown as markdown_lib  # type: ignore[import-untyped,unused-ignore]
 import nh3
 from django import template
 from django.core.exceptions import FieldDoesNotExist

@@ -332,6 +332,7 @@ class IncidentEvent(models.Model):
         CONSULTATION_ANSWERED = "consultation_answered", "Consultation answered"
         SLA_THRESHOLD = "sla_threshold", "SLA threshold"
         SLA_ESCALATION = "sla_escalation", "Hierarchical escalation"
+        KNOWLEDGE_LINKED = "knowledge_linked", "Knowledge article linked"
 
     incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(max_length=24, choices=Kind.choices)

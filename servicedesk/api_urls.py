@@ -9,6 +9,7 @@ from django.urls import path, re_path
 
 from escalation import apis as escalation_apis
 from incidents import apis as incident_apis
+from knowledge import apis as knowledge_apis
 
 from .api_auth import TokenObtainApi, TokenRevokeAllApi, TokenRevokeApi
 
@@ -41,5 +42,11 @@ urlpatterns = [
     path("escalation-register/", escalation_apis.EscalationRegisterApi.as_view(), name="escalation-register"),
     path("sla-policies/", escalation_apis.SLAPolicyListApi.as_view(), name="sla-policy-list"),
     path("sla-policies/<str:slug>/", escalation_apis.SLAPolicyDetailApi.as_view(), name="sla-policy-detail"),
+    path("knowledge/articles/", knowledge_apis.ArticleListApi.as_view(), name="knowledge-article-list"),
+    path(
+        "knowledge/articles/<str:number>/",
+        knowledge_apis.ArticleDetailApi.as_view(),
+        name="knowledge-article-detail",
+    ),
     re_path(r"^(?P<rest>.*)$", endpoint_not_found, name="not-found"),
 ]

@@ -19,6 +19,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
             "nav_is_service_desk": False,
             "nav_has_portal": False,
             "nav_has_dashboard": False,
+            "nav_has_knowledge": False,
         }
     return {
         "nav_is_staff": roles.is_staff_member(user),
@@ -28,4 +29,5 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         # Links to pages whose app has not landed yet are not shown.
         "nav_has_portal": is_routed("/portal/"),
         "nav_has_dashboard": is_routed("/reporting/"),
+        "nav_has_knowledge": is_routed("/knowledge/"),
     }

@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "escalation",
     "incidents",
     "surveys",
+    "knowledge",
     "reporting",
     "servicedesk",
 ]
@@ -254,6 +255,14 @@ CELERY_BEAT_SCHEDULE = {
     "incidents-autoclose": {
         "task": "incidents.tasks.incidents_autoclose_task",
         "schedule": crontab(minute="*/15"),
+    },
+    "knowledge-stale-articles": {
+        "task": "knowledge.tasks.knowledge_stale_articles_task",
+        "schedule": crontab(minute=5),
+    },
+    "knowledge-quiz-reminders": {
+        "task": "knowledge.tasks.knowledge_quiz_reminders_task",
+        "schedule": crontab(minute=35),
     },
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")

@@ -127,7 +127,7 @@ def quiz_scores_by_person(quiz_id: int | None = None) -> QuerySet[Attempt]:
 
 def quiz_scores_by_group_month(quiz_id: int | None = None) -> list[dict[str, Any]]:
     """Average score per group and month: the team's readiness over time."""
-    from django.db.models import Avg, Sum
+    from django.db.models import Sum
     from django.db.models.functions import TruncMonth
 
     qs = Attempt.objects.filter(submitted_at__isnull=False, group__isnull=False)
@@ -136,10 +136,10 @@ def quiz_scores_by_group_month(quiz_id: int | None = None) -> list[dict[str, Any
     rows = (
         qs.annotate(month=TruncMonth("submitted_at"))
         .values("month", "group__name")
-        .annotate(attempts=Count("id"), score=Sum("score"), max_score=Sum("max_score"), avg=Avg("score"))
+        .annotate(attempts=Count("id"), total=Sum("score"), possible=Sum("max_score"))
         .order_by("-month", "group__name")
     )
-    return [{**r, "percent": round(100 * r["score"] / r["max_score"]) if r["max_score"] else 0} for r in rows]
+    return [{**r, "percent": round(100 * r["total"] / r["possible"]) if r["possible"] else 0} for r in rows]
 
 
 def staff_without_attempt(quiz_id: int) -> list[Any]:

@@ -193,7 +193,8 @@ ARTICLES: list[tuple[str, str, str, str, str, str, bool]] = [
         "ERP login fails: invalid session or credentials rejected",
         "A stale single sign-on token.",
         "Sign out of all sessions and sign in again.",
-        "Clear the ERP client cache and the SSO token; Server restarts the session broker if many users fail.",
+        "Clear the ERP client cache and the SSO token; Server restarts the session broker "
+        "if many users fail.",
         False,
     ),
     (

@@ -19,7 +19,6 @@ from knowledge.models import Article, ArticleVersion, Status
 from knowledge.selectors import article_counts_for_period, article_usage
 from knowledge.services.articles import (
     article_create,
-    article_link_incident,
     article_promote_from_incident,
     article_transition,
     article_update,

@@ -118,7 +118,7 @@ def test_the_generated_quiz_has_15_questions_and_follows_the_configuration(clien
 def test_the_incident_manager_sees_who_has_not_taken_the_current_quiz(
     client, agent, agent2, incident_manager, small_quiz
 ):
-    quiz, single, _ = small_quiz
+    quiz = small_quiz[0]
     quiz.is_current = True
     quiz.save()
     attempt = attempt_start(actor=agent, quiz=quiz)

@@ -111,7 +111,8 @@ def test_suggest_is_one_query_on_the_index(client, corpus, agent, django_assert_
     with connection.cursor() as cursor:
         cursor.execute("SET enable_seqscan = off")
         cursor.execute(
-            "EXPLAIN SELECT id FROM knowledge_article WHERE search_tsv @@ websearch_to_tsquery('english', 'printer')"
+            "EXPLAIN SELECT id FROM knowledge_article "
+            "WHERE search_tsv @@ websearch_to_tsquery('english', 'printer')"
         )
         plan = " ".join(row[0] for row in cursor.fetchall())
     assert "kb_article_search_tsv" in plan

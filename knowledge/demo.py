@@ -548,11 +548,12 @@ def load_knowledge_demo(*, seed: int = 20261128) -> dict[str, int]:
 def _link_incidents(rng: random.Random, articles: list[Article], now: Any) -> int:
     """Resolved demo incidents of an article's category link to it, with their timeline entry."""
     published = [a for a in articles if a.status == Status.PUBLISHED and a.category_id]
-    incidents = list(
-        Incident.objects.filter(resolved_at__isnull=False, category__isnull=False)
+    incidents: list[dict[str, Any]] = [
+        dict(row)
+        for row in Incident.objects.filter(resolved_at__isnull=False, category__isnull=False)
         .order_by("-resolved_at")
         .values("pk", "category_id", "resolved_at", "assigned_to_id")[:600]
-    )
+    ]
     by_category: dict[int, list[dict[str, Any]]] = {}
     for inc in incidents:
         by_category.setdefault(inc["category_id"], []).append(inc)
@@ -634,12 +635,68 @@ def _quizzes(rng: random.Random, now: Any) -> int:
             attempt = attempt_start(actor=user, quiz=generated, now=at, seed=made)
             answers = {}
             for question in Question.objects.filter(pk__in=attempt.question_ids).prefetch_related("choices"):
-                choices = list(question.choices.all())
-                right = [c.pk for c in choices if c.is_correct]
+                options = list(question.choices.all())
+                right = [c.pk for c in options if c.is_correct]
                 # People get better over time: more right answers in recent months.
                 answers[question.pk] = (
-                    right if rng.random() < 0.55 + 0.1 * (4 - months_ago) else [choices[0].pk]
+                    right if rng.random() < 0.55 + 0.1 * (4 - months_ago) else [options[0].pk]
                 )
             attempt_submit(actor=user, attempt=attempt, answers=answers, now=at + timedelta(minutes=9))
             made += 1
     return made
+
+
+def bench_articles(count: int, *, seed: int = 7) -> int:
+    """``count`` published articles made from the demo texts, for measuring suggestions at scale
+    (``make bench``): in bulk, numbered after the existing ones."""
+    rng = random.Random(seed)
+    author = get_user_model().objects.filter(memberships__isnull=False).first()
+    if author is None:
+        return 0
+    Counter.objects.get_or_create(name=COUNTER, defaults={"value": 0})
+    start = Counter.objects.get(name=COUNTER).value
+    syllables = [
+        "ka",
+        "lo",
+        "mi",
+        "ne",
+        "ru",
+        "sa",
+        "te",
+        "vo",
+        "zi",
+        "pa",
+        "den",
+        "gor",
+        "hul",
+        "bri",
+        "fen",
+    ]
+    vocabulary = ["".join(rng.choice(syllables) for _ in range(3)) for _ in range(5000)]
+    now = timezone.now()
+    batch: list[Article] = []
+    for i in range(count):
+        _, title, symptoms, cause, workaround, resolution, public = ARTICLES[i % len(ARTICLES)]
+        # A realistic spread: each article has a few words of its own beside the shared ones.
+        own = " ".join(rng.choice(vocabulary) for _ in range(5))
+        body = " ".join(rng.choice(vocabulary) for _ in range(60))
+        batch.append(
+            Article(
+                number=f"KB{start + i + 1:05d}",
+                title=f"{title} ({i})",
+                symptoms=f"{symptoms} {own}",
+                cause=cause,
+                workaround=workaround,
+                resolution=f"{resolution} {body}",
+                visibility=Visibility.PUBLIC if public else Visibility.INTERNAL,
+                status=Status.PUBLISHED,
+                author=author,
+                owner=author,
+                created_at=now,
+                updated_at=now,
+                published_at=now,
+            )
+        )
+    Article.objects.bulk_create(batch, batch_size=1000)
+    Counter.objects.filter(name=COUNTER).update(value=F("value") + count)
+    return count

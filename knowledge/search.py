@@ -24,8 +24,9 @@ from django.db.models.expressions import RawSQL
 from .models import Article
 
 QUERY_MAX_LENGTH = 500
-SUGGEST_MAX_WORDS = 12
+SUGGEST_MAX_WORDS = 10
 WEIGHTS = {"title": 1.0, "symptoms": 0.4, "workaround": 0.2, "resolution": 0.2, "cause": 0.1}
+SUGGEST_FIELDS = ("title", "symptoms")
 STOP_WORDS = frozenset(
     {
         "the",
@@ -137,16 +138,20 @@ def search(qs: QuerySet[Article], text: str) -> QuerySet[Article]:
 
 
 def search_any(qs: QuerySet[Article], words: list[str]) -> QuerySet[Article]:
-    """Articles matching any of ``words``, those matching more (and in the title) first."""
+    """Articles whose title or symptoms match any of ``words``, those matching more (and in the
+    title) first. Suggestions match what a caller would say, not the technician's body text, which
+    also keeps the set to rank small at 10,000 articles."""
     if not words:
         return qs.none()
     if connection.vendor == "postgresql":
-        return _pg(qs, SearchQuery(" or ".join(words), search_type="websearch", config="english"))
-    return _like(qs, ParsedQuery(groups=[list(words)]))
+        query = SearchQuery(" or ".join(words), search_type="websearch", config="english")
+        return _pg(qs, query, column="suggest_tsv")
+    return _like(qs, ParsedQuery(groups=[list(words)]), fields=SUGGEST_FIELDS)
 
 
-def _pg(qs: QuerySet[Article], query: SearchQuery) -> QuerySet[Article]:
-    vector = RawSQL("knowledge_article.search_tsv", [], output_field=SearchVectorField())
+def _pg(qs: QuerySet[Article], query: SearchQuery, *, column: str = "search_tsv") -> QuerySet[Article]:
+    # ``column`` is one of this module's two names, never user input.
+    vector = RawSQL(f"knowledge_article.{column}", [], output_field=SearchVectorField())  # noqa: S611
     return (
         qs.alias(kb_vector=vector)
         .filter(kb_vector=query)
@@ -155,25 +160,28 @@ def _pg(qs: QuerySet[Article], query: SearchQuery) -> QuerySet[Article]:
     )
 
 
-def _matches(term: str) -> Q:
+def _matches(term: str, fields: tuple[str, ...] = tuple(WEIGHTS)) -> Q:
     q = Q()
-    for name in WEIGHTS:
+    for name in fields:
         q |= Q(**{f"{name}__icontains": term})
     return q
 
 
-def _like(qs: QuerySet[Article], parsed: ParsedQuery) -> QuerySet[Article]:
+def _like(
+    qs: QuerySet[Article], parsed: ParsedQuery, *, fields: tuple[str, ...] = tuple(WEIGHTS)
+) -> QuerySet[Article]:
     for group in parsed.groups:
         alternatives = Q()
         for term in group:
-            alternatives |= _matches(term)
+            alternatives |= _matches(term, fields)
         qs = qs.filter(alternatives)
     for term in parsed.excluded:
         qs = qs.exclude(_matches(term))
     rank: Any = Value(0.0, output_field=FloatField())
     for group in parsed.groups:
         for term in group:
-            for name, weight in WEIGHTS.items():
+            for name in fields:
+                weight = WEIGHTS[name]
                 rank = rank + Case(
                     When(**{f"{name}__icontains": term}, then=Value(weight)),
                     default=Value(0.0),

@@ -55,7 +55,12 @@ def suggestions_for(*, user: Any, title: str = "", description: str = "", q: str
 
     Each query is one index look-up on PostgreSQL (the GIN index on ``search_tsv``), limited.
     """
-    qs = articles_visible_to(user).filter(status=Status.PUBLISHED)
+    qs = (
+        articles_visible_to(user)
+        .filter(status=Status.PUBLISHED)
+        .select_related(None)
+        .only("id", "number", "title", "symptoms", "visibility", "status")
+    )
     words = search.suggestion_words(search.clean(q), search.clean(title), search.clean(description))
     if not words:
         return []

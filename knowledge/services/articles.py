@@ -139,6 +139,14 @@ def article_update(
         raise ArticleTransitionNotAllowed(
             f"{locked.number} is {locked.get_status_display().lower()}: revise it before changing its text."
         )
+    if (
+        locked.status == Status.PUBLISHED
+        and fields.get("visibility", locked.visibility) != locked.visibility
+        and not can_publish(actor)
+    ):
+        raise PermissionDenied(
+            "Only the incident manager or a group lead changes who may read a published article."
+        )
     for key, value in fields.items():
         setattr(locked, key, value)
     if "review_on" in fields:

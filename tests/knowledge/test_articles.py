@@ -199,3 +199,10 @@ def test_link_and_promote_pages_refuse_end_users(client, agent, alice, incident_
     )
     assert client.get(reverse("knowledge:incident-panel", args=[incident.number])).status_code == 403
     assert client.get(reverse("knowledge:index")).status_code == 403
+
+
+def test_only_a_publisher_makes_a_published_article_public(agent, incident_manager):
+    article = publish(author=agent, publisher=incident_manager, title="Internal note", visibility="internal")
+    with pytest.raises(PermissionDenied):
+        article_update(actor=agent, article=article, data={"visibility": "public"})
+    assert article_update(actor=incident_manager, article=article, data={"visibility": "public"}).is_public

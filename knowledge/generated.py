@@ -191,6 +191,10 @@ def specs(config: dict | None = None) -> list[Spec]:
 
 @transaction.atomic
 def _rebuild(quiz: Quiz, config: dict, fingerprint: str) -> None:
+    # Two readers noticing the change at once: the second waits here, then finds nothing to do.
+    if Quiz.objects.select_for_update().get(pk=quiz.pk).config_fingerprint == fingerprint:
+        quiz.config_fingerprint = fingerprint
+        return
     keep: list[int] = []
     for spec in specs(config):
         question, _ = Question.objects.update_or_create(

@@ -359,6 +359,7 @@ class IncidentEvent(models.Model):
         SECURITY_STEP = "security_step", "Security procedure step"
         OLA_THRESHOLD = "ola_threshold", "OLA threshold"
         SLA_POLICY = "sla_policy", "SLA policy changed"
+        KNOWLEDGE_LINKED = "knowledge_linked", "Knowledge article linked"
 
     incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(max_length=24, choices=Kind.choices)

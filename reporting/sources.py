@@ -14,6 +14,7 @@ from django.db.models import Count, F, Q
 from django.db.models.functions import Coalesce
 
 from incidents.models import Handoff
+from knowledge.selectors import article_counts_for_period
 
 
 def satisfaction(start: datetime, end: datetime) -> dict[str, Any] | None:
@@ -24,7 +25,7 @@ def satisfaction(start: datetime, end: datetime) -> dict[str, Any] | None:
 def knowledge(start: datetime, end: datetime) -> dict[str, Any] | None:
     """``{"resolved_with_article": int, "self_solved": int}`` from
     ``knowledge.selectors.article_counts_for_period``."""
-    return None
+    return article_counts_for_period(start, end)
 
 
 def ola_compliance(start: datetime, end: datetime) -> list[dict[str, Any]] | None:

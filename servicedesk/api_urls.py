@@ -10,6 +10,7 @@ from django.urls import path, re_path
 from escalation import apis as escalation_apis
 from incidents import apis as incident_apis
 from incidents import sla_rule_apis
+from knowledge import apis as knowledge_apis
 from reporting import apis as reporting_apis
 
 from .api_auth import TokenObtainApi, TokenRevokeAllApi, TokenRevokeApi
@@ -50,5 +51,11 @@ urlpatterns = [
         name="sla-policy-rule-detail",
     ),
     path("reports/monthly/<str:month>/", reporting_apis.MonthlyReportApi.as_view(), name="report-monthly"),
+    path("knowledge/articles/", knowledge_apis.ArticleListApi.as_view(), name="knowledge-article-list"),
+    path(
+        "knowledge/articles/<str:number>/",
+        knowledge_apis.ArticleDetailApi.as_view(),
+        name="knowledge-article-detail",
+    ),
     re_path(r"^(?P<rest>.*)$", endpoint_not_found, name="not-found"),
 ]

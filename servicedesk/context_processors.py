@@ -20,6 +20,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
             "nav_has_portal": False,
             "nav_has_dashboard": False,
             "nav_may_review_mail": False,
+            "nav_has_knowledge": False,
         }
     return {
         "nav_is_staff": roles.is_staff_member(user),
@@ -30,4 +31,5 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         "nav_has_portal": is_routed("/portal/"),
         "nav_has_dashboard": is_routed("/reporting/"),
         "nav_may_review_mail": roles.is_service_desk(user) or roles.is_incident_manager(user),
+        "nav_has_knowledge": is_routed("/knowledge/"),
     }

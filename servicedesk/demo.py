@@ -29,6 +29,7 @@ from incidents.demo_major import load_major_and_security_demo
 from incidents.models import Category, Channel, HoldReason, Incident, IncidentEvent, ResolutionCode, Service
 from incidents.sweep import incident_sla_check, sla_fire_due
 from intake.demo import load_mail_demo
+from knowledge.demo import load_knowledge_demo
 from portal.demo import load_portal_demo
 from reporting import demo as reporting_demo
 
@@ -498,5 +499,6 @@ def load_demo(*, incidents: int = 1500, days: int = 182) -> dict[str, int]:
         made += load_portal_demo()
         load_mail_demo()
         load_major_and_security_demo(cast.by_name, password=DEMO_PASSWORD)
+        load_knowledge_demo()
     reporting_demo.load_demo()
     return {"incidents": made}

@@ -16,6 +16,7 @@ urlpatterns = [
     path("portal/", include("portal.urls", namespace="portal")),
     path("intake/", include("intake.urls", namespace="intake")),
     path("reporting/", include("reporting.urls", namespace="reporting")),
+    path("knowledge/", include("knowledge.urls", namespace="knowledge")),
     path("api/v1/", include("servicedesk.api_urls", namespace="api")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),

@@ -128,3 +128,27 @@ def incident_comment(
     if permissions.is_caller(actor, inc) and inc.hold_reason == HoldReason.AWAITING_CALLER:
         incident_resume(actor=None, incident=inc, expected_version=None, now=now)
     return event
+
+
+@transaction.atomic
+def incident_knowledge_linked(
+    *, actor: User, incident: Incident, reference: str, title: str, now: datetime | None = None
+) -> IncidentEvent:
+    """Log in the timeline that a knowledge article was linked (the link row is the knowledge app's).
+
+    Staff who may comment on the incident may link; the entry is internal, as the article may be.
+    """
+    now = now or timezone.now()
+    inc = lock_for_edit(incident, None)
+    authorise(actor, inc, "comment")
+    if not permissions.can_see_internal(actor):
+        raise PermissionDenied("Only staff link knowledge articles.")
+    save_versioned(inc, actor=actor, now=now, fields=[], bump=False)
+    return event_record(
+        incident=inc,
+        kind=IncidentEvent.Kind.KNOWLEDGE_LINKED,
+        actor=actor,
+        now=now,
+        body=check_text("title", title, max_length=500),
+        changes={"knowledge_article": {"old": None, "new": reference}},
+    )

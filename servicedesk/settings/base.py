@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "portal",
     "surveys",
     "intake",
+    "knowledge",
     "reporting",
     "servicedesk",
 ]
@@ -270,6 +271,14 @@ CELERY_BEAT_SCHEDULE = {
     "reporting-deliveries-flush": {
         "task": "reporting.tasks.report_deliveries_flush_task",
         "schedule": crontab(minute=40),
+    },
+    "knowledge-stale-articles": {
+        "task": "knowledge.tasks.knowledge_stale_articles_task",
+        "schedule": crontab(minute=5),
+    },
+    "knowledge-quiz-reminders": {
+        "task": "knowledge.tasks.knowledge_quiz_reminders_task",
+        "schedule": crontab(minute=35),
     },
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")

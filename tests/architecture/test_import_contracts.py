@@ -13,7 +13,17 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 LINT_IMPORTS = Path(sys.executable).with_name("lint-imports")
-PACKAGES = ["core", "escalation", "incidents", "surveys", "intake", "reporting", "portal", "servicedesk"]
+PACKAGES = [
+    "core",
+    "escalation",
+    "incidents",
+    "surveys",
+    "knowledge",
+    "intake",
+    "reporting",
+    "portal",
+    "servicedesk",
+]
 
 
 def _run(cwd: Path) -> subprocess.CompletedProcess[str]:
@@ -63,6 +73,9 @@ def test_a_stub_project_keeps_them_too(tmp_path: Path) -> None:
         ("core/bad.py", "import escalation\n"),  # the ground package imports an app
         ("escalation/bad.py", "def f():\n    import incidents\n"),  # hidden in a function: still counts
         ("incidents/bad.py", "import surveys\n"),
+        ("incidents/bad.py", "import knowledge\n"),
+        ("knowledge/bad.py", "import surveys\n"),  # siblings stay independent
+        ("knowledge/bad.py", "import reporting\n"),
         ("surveys/bad.py", "import reporting\n"),
         ("incidents/bad.py", "import intake\n"),
         ("intake/bad.py", "import surveys\n"),  # siblings stay independent

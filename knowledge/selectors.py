@@ -1,0 +1,162 @@
+"""Permission-checked reads of articles and quizzes.
+
+The visibility rule, once for every surface (workspace, portal pages, suggestions, API): staff see
+every article (drafts included, so that authors and reviewers can work); anyone else sees only
+published public articles. Suggestions offer published articles only.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from django.db.models import Count, QuerySet
+from django.http import Http404
+from django.utils import timezone
+
+from escalation.roles import is_incident_manager, is_staff_member
+
+from . import search
+from .models import Article, ArticleLink, Attempt, SelfSolvedReport, Status, Visibility
+
+SUGGESTION_LIMIT = 5
+LIST_RELATED = ("category", "service", "owner")
+
+
+def articles_visible_to(user: Any) -> QuerySet[Article]:
+    qs = Article.objects.select_related(*LIST_RELATED)
+    if not getattr(user, "is_authenticated", False):
+        return qs.none()
+    if is_staff_member(user):
+        return qs
+    return qs.filter(status=Status.PUBLISHED, visibility=Visibility.PUBLIC)
+
+
+def article_get_for_user(*, user: Any, number: str) -> Article:
+    """The article if ``user`` may read it; 404 otherwise, so that an internal article's existence
+    does not leak."""
+    try:
+        return (
+            articles_visible_to(user).select_related("author", "source_incident").get(number=str(number)[:12])
+        )
+    except Article.DoesNotExist:
+        raise Http404(f"No article {number}.") from None
+
+
+def articles_search(*, user: Any, q: str, status: str = "") -> QuerySet[Article]:
+    qs = articles_visible_to(user)
+    if status in Status.values:
+        qs = qs.filter(status=status)
+    return search.search(qs, q) if search.clean(q) else qs.order_by("-updated_at", "-id")
+
+
+def suggestions_for(*, user: Any, title: str = "", description: str = "", q: str = "") -> list[Article]:
+    """Published articles matching what is being typed, best first, at most ``SUGGESTION_LIMIT``.
+
+    Each query is one index look-up on PostgreSQL (the GIN index on ``search_tsv``), limited.
+    """
+    qs = (
+        articles_visible_to(user)
+        .filter(status=Status.PUBLISHED)
+        .select_related(None)
+        .only("id", "number", "title", "symptoms", "visibility", "status")
+    )
+    words = search.suggestion_words(search.clean(q), search.clean(title), search.clean(description))
+    if not words:
+        return []
+    return list(search.search_any(qs, words)[:SUGGESTION_LIMIT])
+
+
+def article_usage(article: Article) -> dict[str, int]:
+    """Incidents resolved with the article, and self-solved reports: shown on the article."""
+    resolved = ArticleLink.objects.filter(article=article, incident__resolved_at__isnull=False).count()
+    return {
+        "resolved_with_article": resolved,
+        "self_solved": SelfSolvedReport.objects.filter(article=article).count(),
+    }
+
+
+def article_counts_for_period(start: datetime, end: datetime) -> dict[str, int]:
+    """For the monthly report: incidents resolved in [start, end) with a linked article, and
+    self-solved reports made in that period."""
+    resolved = (
+        ArticleLink.objects.filter(incident__resolved_at__gte=start, incident__resolved_at__lt=end)
+        .values("incident_id")
+        .distinct()
+        .count()
+    )
+    self_solved = SelfSolvedReport.objects.filter(created_at__gte=start, created_at__lt=end).count()
+    return {"resolved_with_article": resolved, "self_solved": self_solved}
+
+
+def articles_linked_to(incident_id: int) -> QuerySet[ArticleLink]:
+    return ArticleLink.objects.filter(incident_id=incident_id).select_related("article", "linked_by")
+
+
+def stale_articles(*, today: date | None = None) -> QuerySet[Article]:
+    """Published articles past their review date, the most overdue first (the partial index)."""
+    today = today or timezone.localdate()
+    return (
+        Article.objects.filter(status=Status.PUBLISHED, review_on__lt=today)
+        .select_related("owner", "category")
+        .order_by("review_on", "id")
+    )
+
+
+def can_publish(user: Any) -> bool:
+    """The incident manager and group leads publish (SPEC §10)."""
+    if is_incident_manager(user):
+        return True
+    cached = getattr(user, "_kb_is_lead", None)
+    if cached is None:
+        from escalation.models import Membership
+
+        cached = (
+            bool(user.is_authenticated)
+            and Membership.objects.filter(user=user, is_lead=True, group__is_active=True).exists()
+        )
+        user._kb_is_lead = cached
+    return cached
+
+
+def can_edit(user: Any, article: Article) -> bool:
+    return is_staff_member(user) and (user.pk in (article.author_id, article.owner_id) or can_publish(user))
+
+
+def quiz_scores_by_person(quiz_id: int | None = None) -> QuerySet[Attempt]:
+    qs = Attempt.objects.filter(submitted_at__isnull=False)
+    if quiz_id:
+        qs = qs.filter(quiz_id=quiz_id)
+    return qs.select_related("user", "group", "quiz").order_by("-submitted_at", "-id")
+
+
+def quiz_scores_by_group_month(quiz_id: int | None = None) -> list[dict[str, Any]]:
+    """Average score per group and month: the team's readiness over time."""
+    from django.db.models import Sum
+    from django.db.models.functions import TruncMonth
+
+    qs = Attempt.objects.filter(submitted_at__isnull=False, group__isnull=False)
+    if quiz_id:
+        qs = qs.filter(quiz_id=quiz_id)
+    rows = (
+        qs.annotate(month=TruncMonth("submitted_at"))
+        .values("month", "group__name")
+        .annotate(attempts=Count("id"), total=Sum("score"), possible=Sum("max_score"))
+        .order_by("-month", "group__name")
+    )
+    return [{**r, "percent": round(100 * r["total"] / r["possible"]) if r["possible"] else 0} for r in rows]
+
+
+def staff_without_attempt(quiz_id: int) -> list[Any]:
+    """Members of active support groups who have not submitted an attempt at the quiz."""
+    from django.contrib.auth import get_user_model
+
+    done = Attempt.objects.filter(quiz_id=quiz_id, submitted_at__isnull=False).values("user_id")
+    return list(
+        get_user_model()
+        .objects.filter(is_active=True, memberships__group__is_active=True)
+        .exclude(pk__in=done)
+        .distinct()
+        .order_by("username")
+        .prefetch_related("memberships__group")
+    )

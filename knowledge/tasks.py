@@ -1,0 +1,19 @@
+"""Thin beat tasks; the sent-once guards live in the services they call."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+
+@shared_task
+def knowledge_stale_articles_task() -> int:
+    from .mail import stale_articles_notify
+
+    return stale_articles_notify()
+
+
+@shared_task
+def knowledge_quiz_reminders_task() -> int:
+    from .mail import quiz_reminders_send
+
+    return quiz_reminders_send()

@@ -1,0 +1,285 @@
+"""Knowledge pages: the staff workspace, the end-user article page, suggestions and incident links.
+
+Every read goes through ``knowledge.selectors`` (end users only ever get published public
+articles); every write through one service.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_POST
+
+from core.errors import DomainError
+from escalation.gates import staff_required
+from escalation.roles import is_incident_manager, is_staff_member
+from incidents.selectors import incident_get_for_user
+
+from . import forms, selectors
+from .models import TRANSITIONS, ArticleVersion, Status
+from .services import articles as article_services
+
+PAGE_SIZE = 50
+
+
+class AuthedRequest(HttpRequest):
+    """A request the gate let through: its user is signed in."""
+
+    user: Any
+
+
+def _error_text(error: ValidationError) -> str:
+    return " ".join(error.messages)
+
+
+@staff_required(message="The knowledge base workspace is for staff.")
+@require_GET
+def article_list(request: AuthedRequest) -> HttpResponse:
+    q = request.GET.get("q", "")[:500]
+    status = request.GET.get("status", "")
+    articles = list(selectors.articles_search(user=request.user, q=q, status=status)[:PAGE_SIZE])
+    return render(
+        request,
+        "knowledge/article_list.html",
+        {
+            "articles": articles,
+            "q": q,
+            "status": status,
+            "statuses": Status.choices,
+            "stale_count": selectors.stale_articles().count() if is_incident_manager(request.user) else None,
+            "page_size": PAGE_SIZE,
+        },
+    )
+
+
+@staff_required(message="Only staff write knowledge articles.")
+def article_create(request: AuthedRequest) -> HttpResponse:
+    form = forms.ArticleForm(
+        request.POST or None, initial={"owner": request.user.pk, "visibility": "internal"}
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            article = article_services.article_create(actor=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            form.add_error(None, _error_text(error))
+        else:
+            messages.success(request, f"{article.number} saved as a draft.")
+            return redirect("knowledge:article", number=article.number)
+    return render(
+        request,
+        "knowledge/article_form.html",
+        {"form": form, "article": None},
+        status=400 if form.errors else 200,
+    )
+
+
+@login_required
+@require_GET
+def article_detail(request: AuthedRequest, number: str) -> HttpResponse:
+    article = selectors.article_get_for_user(user=request.user, number=number)
+    if not is_staff_member(request.user):
+        return render(request, "knowledge/article_public.html", {"article": article})
+    versions = list(article.versions.select_related("published_by").order_by("-number"))
+    actions = [
+        (name, t.label)
+        for name, t in TRANSITIONS.items()
+        if article.status in t.sources
+        and (
+            selectors.can_publish(request.user)
+            if t.publisher_only
+            else selectors.can_edit(request.user, article)
+        )
+    ]
+    return render(
+        request,
+        "knowledge/article_detail.html",
+        {
+            "article": article,
+            "versions": versions,
+            "usage": selectors.article_usage(article),
+            "links": list(article.links.select_related("incident", "linked_by")[:20]),
+            "events": list(article.events.select_related("actor").order_by("-at", "-id")[:20]),
+            "actions": actions,
+            "can_edit": selectors.can_edit(request.user, article),
+        },
+    )
+
+
+@staff_required
+def article_edit(request: AuthedRequest, number: str) -> HttpResponse:
+    article = selectors.article_get_for_user(user=request.user, number=number)
+    if not selectors.can_edit(request.user, article):
+        raise PermissionDenied(
+            "Only the author, the owner, a group lead or the incident manager edit this article."
+        )
+    form = forms.ArticleForm(request.POST or None, initial=forms.article_initial(article))
+    if request.method == "POST" and form.is_valid():
+        try:
+            article_services.article_update(actor=request.user, article=article, data=form.cleaned_data)
+        except ValidationError as error:
+            form.add_error(None, _error_text(error))
+        except DomainError as error:
+            form.add_error(None, error.message)
+        else:
+            messages.success(request, f"{article.number} saved.")
+            return redirect("knowledge:article", number=article.number)
+    return render(
+        request,
+        "knowledge/article_form.html",
+        {"form": form, "article": article},
+        status=400 if form.errors else 200,
+    )
+
+
+@staff_required
+@require_POST
+def article_transition(request: AuthedRequest, number: str, action: str) -> HttpResponse:
+    article = selectors.article_get_for_user(user=request.user, number=number)
+    if action not in TRANSITIONS:
+        raise Http404("No such action.")
+    try:
+        article = article_services.article_transition(
+            actor=request.user,
+            article=article,
+            action=action,
+            note=request.POST.get("note", ""),
+        )
+    except DomainError as error:
+        messages.error(request, error.message)
+    except ValidationError as error:
+        messages.error(request, _error_text(error))
+    else:
+        messages.success(
+            request,
+            f"{article.number}: {TRANSITIONS[action].label.lower()} done "
+            f"({article.get_status_display().lower()}).",
+        )
+    return redirect("knowledge:article", number=article.number)
+
+
+@staff_required
+@require_GET
+def version_diff(request: AuthedRequest, number: str, version: int) -> HttpResponse:
+    article = selectors.article_get_for_user(user=request.user, number=number)
+    try:
+        current = article.versions.select_related("published_by").get(number=version)
+    except ArticleVersion.DoesNotExist:
+        raise Http404("No such version.") from None
+    previous, table = article_services.version_diff(current)
+    return render(
+        request,
+        "knowledge/version_diff.html",
+        {"article": article, "version": current, "previous": previous, "diff_table": table},
+    )
+
+
+@staff_required
+@require_GET
+def stale_list(request: AuthedRequest) -> HttpResponse:
+    if not is_incident_manager(request.user):
+        raise PermissionDenied("The list of stale articles is for the incident manager.")
+    return render(request, "knowledge/stale_list.html", {"articles": list(selectors.stale_articles()[:200])})
+
+
+# --- suggestions, self-solved reports, incident links -----------------------------------------------
+
+
+@login_required
+@require_GET
+def suggest(request: AuthedRequest) -> HttpResponse:
+    """An htmx fragment: published articles matching ``title``, ``description`` and/or ``q``.
+
+    End users get public articles only, each with a link to read it and a "This solved it" button.
+    """
+    articles = selectors.suggestions_for(
+        user=request.user,
+        title=request.GET.get("title", ""),
+        description=request.GET.get("description", ""),
+        q=request.GET.get("q", ""),
+    )
+    staff = is_staff_member(request.user)
+    return render(request, "knowledge/_suggestions.html", {"articles": articles, "staff": staff})
+
+
+@login_required
+@require_POST
+def self_solved(request: AuthedRequest, number: str) -> HttpResponse:
+    article = selectors.article_get_for_user(user=request.user, number=number)
+    try:
+        article_services.self_solved_report(user=request.user, article=article)
+    except PermissionDenied:
+        raise Http404("No such article.") from None
+    text = "Thank you: glad it is solved. No incident was logged."
+    if request.headers.get("HX-Request"):
+        return render(request, "knowledge/_self_solved.html", {"article": article, "text": text})
+    messages.success(request, text)
+    return redirect("knowledge:article", number=article.number)
+
+
+@staff_required
+@require_GET
+def incident_panel(request: AuthedRequest, number: str) -> HttpResponse:
+    incident = incident_get_for_user(user=request.user, number=number)
+    links = list(selectors.articles_linked_to(incident.pk))
+    linked = {link.article_id for link in links}
+    q = request.GET.get("q", "")
+    if q:
+        found = list(selectors.articles_search(user=request.user, q=q, status=Status.PUBLISHED)[:5])
+    else:
+        found = selectors.suggestions_for(
+            user=request.user, title=incident.title, description=incident.description
+        )
+    return render(
+        request,
+        "knowledge/_incident_panel.html",
+        {
+            "incident": incident,
+            "links": links,
+            "suggestions": [a for a in found if a.pk not in linked],
+            "q": q,
+            "can_promote": bool(incident.resolution_notes),
+        },
+    )
+
+
+@staff_required
+@require_POST
+def incident_link(request: AuthedRequest, number: str) -> HttpResponse:
+    incident = incident_get_for_user(user=request.user, number=number)
+    try:
+        article = selectors.article_get_for_user(user=request.user, number=request.POST.get("article", ""))
+    except Http404:
+        messages.error(request, "Choose an article to link.")
+        return redirect("incidents:detail", number=incident.number)
+    try:
+        article_services.article_link_incident(actor=request.user, article=article, incident=incident)
+    except ValidationError as error:
+        messages.error(request, _error_text(error))
+    except (PermissionDenied, DomainError) as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, f"{article.number} linked to {incident.number}.")
+    return redirect("incidents:detail", number=incident.number)
+
+
+@staff_required
+@require_POST
+def incident_promote(request: AuthedRequest, number: str) -> HttpResponse:
+    incident = incident_get_for_user(user=request.user, number=number)
+    try:
+        article = article_services.article_promote_from_incident(actor=request.user, incident=incident)
+    except ValidationError as error:
+        messages.error(request, _error_text(error))
+        return redirect("incidents:detail", number=incident.number)
+    except (PermissionDenied, DomainError) as error:
+        messages.error(request, str(error))
+        return redirect("incidents:detail", number=incident.number)
+    messages.success(
+        request, f"{article.number} drafted from {incident.number}: review it and submit it for review."
+    )
+    return redirect("knowledge:article-edit", number=article.number)

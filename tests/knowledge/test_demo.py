@@ -1,0 +1,55 @@
+"""The demo's knowledge: enough to show every page off."""
+
+from __future__ import annotations
+
+import pytest
+from django.utils import timezone
+
+from incidents.models import Category, IncidentEvent
+from incidents.services import incident_resolve
+from knowledge.demo import load_knowledge_demo
+from knowledge.models import Article, ArticleLink, ArticleVersion, Attempt, Quiz, Status, Visibility
+from servicedesk.demo import load_catalogue, load_people
+from tests.factories import make_incident
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_demo_loads_articles_versions_links_overdue_reviews_and_quiz_attempts():
+    # given the demo's people and catalogue, and two resolved incidents of a demo category
+    cast = load_people()
+    load_catalogue()
+    printers = Category.objects.get(name="Hardware")
+    agent = cast.by_name["agent"]
+    for _ in range(2):
+        incident = make_incident(actor=agent, caller=cast.by_name["alice"], category=printers)
+        incident_resolve(
+            actor=agent,
+            incident=incident,
+            expected_version=None,
+            resolution_code="workaround",
+            resolution_notes="Cleared.",
+        )
+    IncidentEvent.objects.filter(kind=IncidentEvent.Kind.KNOWLEDGE_LINKED).count()
+
+    load_knowledge_demo()
+    assert load_knowledge_demo() == {"articles": 0}
+
+    assert Article.objects.count() >= 40
+    assert Article.objects.filter(status=Status.PUBLISHED, visibility=Visibility.PUBLIC).count() >= 10
+    assert Article.objects.filter(status=Status.PUBLISHED, visibility=Visibility.INTERNAL).exists()
+    assert Article.objects.exclude(status=Status.PUBLISHED).exists()
+    assert ArticleVersion.objects.filter(number=2).exists()
+    assert ArticleLink.objects.exists()
+    assert (
+        IncidentEvent.objects.filter(kind=IncidentEvent.Kind.KNOWLEDGE_LINKED).count()
+        == ArticleLink.objects.count()
+    )
+    assert Article.objects.filter(status=Status.PUBLISHED, review_on__lt=timezone.localdate()).count() >= 2
+    assert len({a.category_id for a in Article.objects.all()}) >= 5
+    current = Quiz.objects.get(is_current=True)
+    assert current.is_generated and current.questions.count() >= 15
+    assert Attempt.objects.filter(quiz=current, submitted_at__isnull=False).count() >= 5
+    assert not IncidentEvent.objects.filter(
+        kind=IncidentEvent.Kind.KNOWLEDGE_LINKED, notified_at__isnull=True
+    ).exists()

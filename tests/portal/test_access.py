@@ -26,7 +26,12 @@ END_USER_PREFIXES = (
     "api/schema/",
     "api/docs/",
     "incidents/attachments/",  # permission-checked per file, for callers too
+    # Published public articles only, for callers too (the visibility rule: tests/knowledge).
+    "knowledge/suggest/",
+    "api/v1/knowledge/articles/",
 )
+# A public article's page and its "This solved it" (not the editing pages under the same prefix).
+END_USER_PATTERNS = (re.compile(r"^/knowledge/articles/[^/]+/(solved/)?$"),)
 
 
 def _walk(patterns, prefix: str = ""):
@@ -50,7 +55,7 @@ def _concrete(route: str, number: str) -> str:
 
 
 def _is_end_user_url(path: str) -> bool:
-    if path == "/":
+    if path == "/" or any(p.match(path) for p in END_USER_PATTERNS):
         return True
     return any(prefix and path.startswith("/" + prefix) for prefix in END_USER_PREFIXES)
 

@@ -5,7 +5,7 @@ is a JSON 404 like any other unknown incident.
 """
 
 from django.http import HttpRequest, JsonResponse
-from django.urls import path, re_path
+from django.urls import include, path, re_path
 
 from escalation import apis as escalation_apis
 from incidents import apis as incident_apis
@@ -41,5 +41,6 @@ urlpatterns = [
     path("escalation-register/", escalation_apis.EscalationRegisterApi.as_view(), name="escalation-register"),
     path("sla-policies/", escalation_apis.SLAPolicyListApi.as_view(), name="sla-policy-list"),
     path("sla-policies/<str:slug>/", escalation_apis.SLAPolicyDetailApi.as_view(), name="sla-policy-detail"),
+    path("surveys/", include("surveys.api_urls")),
     re_path(r"^(?P<rest>.*)$", endpoint_not_found, name="not-found"),
 ]

@@ -15,6 +15,7 @@ urlpatterns = [
     path("incidents/", include("incidents.urls", namespace="incidents")),
     path("notifications/", incident_views.notification_list, name="notifications"),
     path("escalation/", include("escalation.urls", namespace="escalation")),
+    path("surveys/", include("surveys.urls", namespace="surveys")),
     path("api/v1/", include("servicedesk.api_urls", namespace="api")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),

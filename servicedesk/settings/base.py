@@ -255,6 +255,14 @@ CELERY_BEAT_SCHEDULE = {
         "task": "incidents.tasks.incidents_autoclose_task",
         "schedule": crontab(minute="*/15"),
     },
+    "surveys-housekeeping": {
+        "task": "surveys.tasks.surveys_housekeeping_task",
+        "schedule": crontab(minute="*/15"),
+    },
+    "surveys-perception": {
+        "task": "surveys.tasks.surveys_perception_task",
+        "schedule": crontab(minute=5),
+    },
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # SLA warnings at these fractions of each target; the breach at 100 % always fires (SPEC §6).
@@ -266,6 +274,10 @@ EVENT_DELIVERY_MAX_ATTEMPTS = env.int("EVENT_DELIVERY_MAX_ATTEMPTS", default=8)
 # EMAIL_TIMEOUT, so that only a dead worker's claim runs out.
 NOTIFICATION_EMAIL_CLAIM_SECONDS = env.int("NOTIFICATION_EMAIL_CLAIM_SECONDS", default=300)
 NOTIFICATION_EMAIL_MAX_ATTEMPTS = env.int("NOTIFICATION_EMAIL_MAX_ATTEMPTS", default=8)
+
+# Satisfaction surveys (surveys/): the seed of the sampling draw, and how often one person may be asked.
+SURVEY_SAMPLING_SEED = env.str("SURVEY_SAMPLING_SEED", default="servicedesk-surveys")
+SURVEY_USER_LIMIT_DAYS = env.int("SURVEY_USER_LIMIT_DAYS", default=30)
 
 SERVICEDESK = {
     # Business days a resolved incident waits for the caller before it closes itself.

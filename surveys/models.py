@@ -198,7 +198,7 @@ class InvitationToken(models.Model):
     """One link's token, kept only as its SHA-256: each mail (invitation, reminder) carries a fresh one.
 
     The raw token exists only in the mail being sent; all of an invitation's tokens answer the one
-    invitation, and none works once it is answered or expired.
+    invitation. Once it is answered a token still finds it, to say so kindly; expiry deletes them.
     """
 
     invitation = models.ForeignKey(Invitation, on_delete=models.CASCADE, related_name="tokens")

@@ -327,7 +327,6 @@ def response_submit(
             row.text = value
         rows.append(row)
     Answer.objects.bulk_create(rows)
-    InvitationToken.objects.filter(invitation=invitation).delete()  # the links are spent
     return response
 
 

@@ -27,6 +27,7 @@ from escalation.models import ContactPerson, EscalationPoint, Membership, Suppor
 from incidents import services
 from incidents.models import Category, Channel, HoldReason, Incident, IncidentEvent, ResolutionCode, Service
 from incidents.sweep import incident_sla_check, sla_fire_due
+from surveys.demo import load_surveys_demo
 
 User = get_user_model()
 DEMO_PASSWORD = "demo-password"  # noqa: S105 - the documented demo login, never for production
@@ -490,4 +491,5 @@ def load_demo(*, incidents: int = 1500, days: int = 182) -> dict[str, int]:
         cast = load_people()
         load_register(cast)
         made = load_history(cast, incidents=incidents, days=days)
+        load_surveys_demo()
     return {"incidents": made}

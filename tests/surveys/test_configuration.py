@@ -5,7 +5,6 @@ from django.urls import reverse
 
 from surveys.models import Programme, SurveyTemplate
 
-
 pytestmark = pytest.mark.django_db
 
 

@@ -159,3 +159,28 @@ def test_the_api_serves_results_and_actions_to_managers_only_and_is_in_the_schem
     assert actions[0]["title"] == "Shorter forms" and actions[0]["owner"] == incident_manager.username
     schema = client.get("/api/schema/").content.decode()
     assert "/api/v1/surveys/results/" in schema and "/api/v1/surveys/actions/" in schema
+
+
+def test_the_demo_has_two_programmes_answered_open_and_expired_invitations_and_actions(agent):
+    from incidents.models import Incident
+    from surveys.demo import load_surveys_demo
+    from surveys.models import Invitation, Programme
+
+    from .conftest import resolve
+
+    # given the demo's managers and a history of resolved incidents over five months
+    make_user("incidentmgr", roles=["Incident manager"])
+    make_user("manager", roles=["Manager"])
+    callers = [make_user(f"demo-caller{i}") for i in range(6)]
+    for i in range(12):
+        inc = resolve(agent, callers[i % 6])
+        Incident.objects.filter(pk=inc.pk).update(resolved_at=timezone.now() - timedelta(days=12 * i))
+    # when the surveys demo loads
+    counts = load_surveys_demo()
+    # then it shows off every state
+    assert Programme.objects.count() == 2 and counts["responses"] > 0
+    assert Invitation.objects.filter(answered_at__isnull=False).exists()
+    assert Invitation.objects.filter(expired_at__isnull=False).exists()
+    assert Invitation.objects.filter(answered_at__isnull=True, expired_at__isnull=True).exists()
+    assert Answer.objects.exclude(text="").exists()
+    assert set(ImprovementAction.objects.values_list("status", flat=True)) >= {"done", "open"}

@@ -16,7 +16,9 @@ from . import selectors, services
 from .forms import ActionForm, ProgrammeForm, QuestionFormSet, TemplateForm, question_initial
 from .models import Answer, ImprovementAction, Invitation, Programme, Question, SurveyTemplate
 
-NO_REFERRER = {"Referrer-Policy": "no-referrer", "Cache-Control": "no-store"}
+# same-origin, not no-referrer: with no-referrer Chromium posts the form with `Origin: null`, which
+# CSRF refuses; same-origin still keeps the token out of Referer headers to other sites.
+NO_REFERRER = {"Referrer-Policy": "same-origin", "Cache-Control": "no-store"}
 
 
 def _private(response: HttpResponse) -> HttpResponse:

@@ -16,7 +16,7 @@ class SurveyTemplateAdmin(admin.ModelAdmin):
 
     list_display = ["name", "created_at"]
 
-    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+    def has_change_permission(self, request, obj=None):
         return False
 
 

@@ -7,8 +7,8 @@ Called by ``servicedesk.demo.load_demo`` after the incident history, inside its 
 from __future__ import annotations
 
 import random
-from datetime import timedelta
-from typing import Any
+from datetime import datetime, timedelta
+from typing import Any, cast
 
 from django.contrib.auth import get_user_model
 from django.db.models import Q
@@ -129,7 +129,8 @@ def load_surveys_demo(*, seed: int = 20261128) -> dict[str, int]:
         .values_list("pk", "caller_id", "resolved_at", "sla_state")
     )
     breached: dict[int, bool] = {}
-    for pk, caller_id, resolved_at, sla_state in resolved:
+    for pk, caller_id, resolved_on, sla_state in resolved:
+        resolved_at = cast(datetime, resolved_on)  # not null: filtered above
         if not sampled(programme_id=transactional.pk, incident_id=pk, percent=40, seed=str(seed)):
             continue
         if caller_id in last_invited and resolved_at - last_invited[caller_id] < timedelta(days=7):
@@ -174,7 +175,7 @@ def load_surveys_demo(*, seed: int = 20261128) -> dict[str, int]:
 
     answered = [inv for inv in invitations if inv.answered_at]
     responses = Response.objects.bulk_create(
-        [Response(invitation=inv, submitted_at=inv.answered_at) for inv in answered]
+        [Response(invitation=inv, submitted_at=cast(datetime, inv.answered_at)) for inv in answered]
     )
     questions = {v.pk: list(Question.objects.filter(version=v).order_by("position")) for v in (v1, v2, vq)}
     answers: list[Answer] = []

@@ -23,6 +23,7 @@ from incidents import permissions
 from incidents import services as incident_services
 from incidents.errors import IncidentError
 from incidents.models import Incident, Status
+from surveys.selectors import open_invitation_for
 
 from . import selectors, wording
 from .forms import CommentForm, ReopenForm, ReportForm, WatcherForm
@@ -129,6 +130,9 @@ def _detail_context(request: HttpRequest, incident: Incident, **extra: Any) -> d
         "is_staff": is_staff_member(user),
         "comment_form": extra.pop("comment_form", None) or CommentForm(),
         "watcher_form": extra.pop("watcher_form", None) or WatcherForm(),
+        # The caller's open satisfaction survey about this incident, answered from here too.
+        "survey_url": open_invitation_for(user, incident) if caller else None,
+        "portal_incident_extras": ["surveys/_portal_prompt.html"],
         **extra,
     }
 

@@ -15,11 +15,12 @@ from django.db.models.functions import Coalesce
 
 from incidents.models import Handoff
 from knowledge.selectors import article_counts_for_period
+from surveys.selectors import satisfaction_for_period
 
 
 def satisfaction(start: datetime, end: datetime) -> dict[str, Any] | None:
     """``{"mean": float | None, "responses": int}`` from ``surveys.selectors.satisfaction_for_period``."""
-    return None
+    return satisfaction_for_period(start, end)
 
 
 def knowledge(start: datetime, end: datetime) -> dict[str, Any] | None:

@@ -5,7 +5,7 @@ is a JSON 404 like any other unknown incident.
 """
 
 from django.http import HttpRequest, JsonResponse
-from django.urls import path, re_path
+from django.urls import include, path, re_path
 
 from escalation import apis as escalation_apis
 from incidents import apis as incident_apis
@@ -57,5 +57,6 @@ urlpatterns = [
         knowledge_apis.ArticleDetailApi.as_view(),
         name="knowledge-article-detail",
     ),
+    path("surveys/", include("surveys.api_urls")),
     re_path(r"^(?P<rest>.*)$", endpoint_not_found, name="not-found"),
 ]

@@ -32,6 +32,7 @@ from intake.demo import load_mail_demo
 from knowledge.demo import load_knowledge_demo
 from portal.demo import load_portal_demo
 from reporting import demo as reporting_demo
+from surveys.demo import load_surveys_demo
 
 User = get_user_model()
 DEMO_PASSWORD = "demo-password"  # noqa: S105 - the documented demo login, never for production
@@ -500,5 +501,6 @@ def load_demo(*, incidents: int = 1500, days: int = 182) -> dict[str, int]:
         load_mail_demo()
         load_major_and_security_demo(cast.by_name, password=DEMO_PASSWORD)
         load_knowledge_demo()
+        load_surveys_demo()
     reporting_demo.load_demo()
     return {"incidents": made}

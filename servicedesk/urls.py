@@ -17,6 +17,7 @@ urlpatterns = [
     path("intake/", include("intake.urls", namespace="intake")),
     path("reporting/", include("reporting.urls", namespace="reporting")),
     path("knowledge/", include("knowledge.urls", namespace="knowledge")),
+    path("surveys/", include("surveys.urls", namespace="surveys")),
     path("api/v1/", include("servicedesk.api_urls", namespace="api")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),

@@ -280,6 +280,14 @@ CELERY_BEAT_SCHEDULE = {
         "task": "knowledge.tasks.knowledge_quiz_reminders_task",
         "schedule": crontab(minute=35),
     },
+    "surveys-housekeeping": {
+        "task": "surveys.tasks.surveys_housekeeping_task",
+        "schedule": crontab(minute="*/15"),
+    },
+    "surveys-perception": {
+        "task": "surveys.tasks.surveys_perception_task",
+        "schedule": crontab(minute=5),
+    },
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # SLA warnings at these fractions of each target; the breach at 100 % always fires (SPEC §6).
@@ -310,6 +318,9 @@ REPORTING_TARGETS = {
     "sla_response_compliance": env.float("REPORTING_TARGET_RESPONSE_SLA", default=0.95),
     "first_contact_resolution_rate": env.float("REPORTING_TARGET_FCR", default=0.6),
 }
+# Satisfaction surveys (surveys/): the seed of the sampling draw, and how often one person may be asked.
+SURVEY_SAMPLING_SEED = env.str("SURVEY_SAMPLING_SEED", default="servicedesk-surveys")
+SURVEY_USER_LIMIT_DAYS = env.int("SURVEY_USER_LIMIT_DAYS", default=30)
 
 SERVICEDESK = {
     # Business days a resolved incident waits for the caller before it closes itself.

@@ -29,6 +29,12 @@ END_USER_PREFIXES = (
     # Published public articles only, for callers too (the visibility rule: tests/knowledge).
     "knowledge/suggest/",
     "api/v1/knowledge/articles/",
+    # Satisfaction surveys: the published results (every signed-in user), the answering pages
+    # (one-time link, or the caller's own invitation by id: tests/surveys) and the thank-you page.
+    "surveys/published/",
+    "surveys/answer/",
+    "surveys/mine/",
+    "surveys/thanks/",
 )
 # A public article's page and its "This solved it" (not the editing pages under the same prefix).
 END_USER_PATTERNS = (re.compile(r"^/knowledge/articles/[^/]+/(solved/)?$"),)

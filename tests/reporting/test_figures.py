@@ -102,7 +102,7 @@ def test_every_figure_of_a_month_matches_the_hand_worked_numbers_and_regenerates
     ]
     assert data["top_categories"] == [] and data["top_services"] == []
     # Not wired yet: the page and the snapshot say "not yet available".
-    assert data["satisfaction"] is None
+    assert data["satisfaction"] == {"mean": None, "responses": 0}
     assert data["knowledge"] == {"resolved_with_article": 0, "self_solved": 0}
     assert isinstance(data["ola_compliance"], list)
 

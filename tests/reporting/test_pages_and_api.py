@@ -96,7 +96,10 @@ def test_month_page_compares_and_records_review_notes_and_actions(
     assert b"April 2026" in archive.content and b"March 2026" in archive.content
     page = client.get("/reporting/months/2026-04/")
     assert page.context["previous"] is not None and page.context["last_year"] is None
-    assert "not yet available" in page.content.decode()
+    html = page.content.decode()
+    # the figures other apps provide are wired: satisfaction, knowledge counts, OLA per tier
+    assert "not yet available" not in html
+    assert "Satisfaction:" in html and "self-solved" in html and "OLA compliance per tier:" in html
 
     response = client.post(
         "/reporting/months/2026-04/notes/", {"body": "<script>x</script> P3 slipped."}, follow=True

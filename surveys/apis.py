@@ -37,16 +37,16 @@ class MonthSerializer(serializers.Serializer):
     responses = serializers.IntegerField()
 
 
-class BreakdownRowSerializer(serializers.Serializer):
+class SurveyBreakdownRowSerializer(serializers.Serializer):
     value = serializers.CharField(source="label")
     mean = serializers.FloatField()
     responses = serializers.IntegerField()
 
 
-class BreakdownSerializer(serializers.Serializer):
+class SurveyBreakdownSerializer(serializers.Serializer):
     key = serializers.ChoiceField(choices=list(selectors.BREAKDOWNS))
     title = serializers.CharField(source="label")
-    rows = BreakdownRowSerializer(many=True)
+    rows = SurveyBreakdownRowSerializer(many=True)
 
 
 class ProgrammeResultsSerializer(serializers.Serializer):
@@ -63,7 +63,7 @@ class ProgrammeResultsSerializer(serializers.Serializer):
     mean = serializers.FloatField(allow_null=True, help_text="Mean of every 1–5 rating answer.")
     distribution = BucketSerializer(many=True)
     monthly = MonthSerializer(many=True)
-    breakdowns = BreakdownSerializer(many=True)
+    breakdowns = SurveyBreakdownSerializer(many=True)
 
 
 class ActionSerializer(serializers.ModelSerializer):

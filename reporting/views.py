@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
@@ -149,7 +150,18 @@ def _comparison(data: dict[str, Any], other: dict[str, Any] | None) -> list[Any]
 @reports_required
 @require_GET
 def month_detail(request: HttpRequest, month: str) -> HttpResponse:
-    m = _month(month)
+    return _month_page(request, _month(month))
+
+
+def _month_page(
+    request: HttpRequest,
+    m: Month,
+    *,
+    note_form: ReviewNoteForm | None = None,
+    action_form: ReviewActionForm | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    """The month's report page; the review forms come back bound, with their errors, after a bad post."""
     if m.is_future():
         raise Http404(f"{m.label} has not started yet.")
     report = selectors.report_latest(m)
@@ -207,11 +219,12 @@ def month_detail(request: HttpRequest, month: str) -> HttpResponse:
                 ("Time to resolve (business, pauses excluded)", data["time_to_resolve"]),
                 ("Time to resolve (wall-clock)", data["time_to_resolve_wall"]),
             ],
-            "note_form": ReviewNoteForm(),
-            "action_form": ReviewActionForm(),
+            "note_form": note_form or ReviewNoteForm(),
+            "action_form": action_form or ReviewActionForm(),
             "status_choices": ReviewAction.Status.choices,
             **selectors.month_reviews(m),
         },
+        status=status,
     )
 
 
@@ -298,18 +311,14 @@ def month_incidents_csv(request: HttpRequest, month: str) -> StreamingHttpRespon
 def review_note(request: HttpRequest, month: str) -> HttpResponse:
     m = _month(month)
     form = ReviewNoteForm(request.POST)
-    if form.is_valid():
-        try:
-            services.review_note_add(actor=request.user, month=m, body=form.cleaned_data["body"])
-            messages.success(request, "Review note added.")
-        except ValidationError as error:
-            messages.error(request, " ".join(error.messages))
-    else:
-        messages.error(
-            request,
-            "The note was not saved: " + " ".join(str(e) for errs in form.errors.values() for e in errs),
-        )
-    return redirect(reverse("reporting:month", args=[str(m)]) + "#review")
+    return _review_post(
+        request,
+        m,
+        form,
+        save=lambda data: services.review_note_add(actor=request.user, month=m, body=data["body"]),
+        saved="Review note added.",
+        form_key="note_form",
+    )
 
 
 @reports_required
@@ -317,18 +326,36 @@ def review_note(request: HttpRequest, month: str) -> HttpResponse:
 def review_action(request: HttpRequest, month: str) -> HttpResponse:
     m = _month(month)
     form = ReviewActionForm(request.POST)
+    return _review_post(
+        request,
+        m,
+        form,
+        save=lambda data: services.review_action_add(actor=request.user, month=m, **data),
+        saved="Action recorded.",
+        form_key="action_form",
+    )
+
+
+def _review_post(
+    request: HttpRequest,
+    m: Month,
+    form: ReviewNoteForm | ReviewActionForm,
+    *,
+    save: Callable[[dict[str, Any]], object],
+    saved: str,
+    form_key: str,
+) -> HttpResponse:
+    """Save a review form, or show the month page again with what was typed and why it was refused (400)."""
     if form.is_valid():
         try:
-            services.review_action_add(actor=request.user, month=m, **form.cleaned_data)
-            messages.success(request, "Action recorded.")
+            save(form.cleaned_data)
         except ValidationError as error:
-            messages.error(request, " ".join(error.messages))
-    else:
-        messages.error(
-            request,
-            "The action was not saved: " + " ".join(str(e) for errs in form.errors.values() for e in errs),
-        )
-    return redirect(reverse("reporting:month", args=[str(m)]) + "#review")
+            form.add_error(None, error)
+        else:
+            messages.success(request, saved)
+            return redirect(reverse("reporting:month", args=[str(m)]) + "#review")
+    messages.error(request, "Not saved: " + " ".join(e for errs in form.errors.values() for e in errs))
+    return _month_page(request, m, status=400, **{form_key: form})
 
 
 @reports_required

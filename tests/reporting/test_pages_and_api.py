@@ -117,8 +117,15 @@ def test_month_page_compares_and_records_review_notes_and_actions(
     client.post(f"/reporting/months/2026-04/actions/{action.pk}/", {"status": "done"})
     action.refresh_from_db()
     assert action.status == "done"
-    assert client.post("/reporting/months/2026-04/actions/", {"title": ""}, follow=True).status_code == 200
+    # bad input: the month page again, 400, with what was typed and why; nothing saved or lost
+    refused = client.post("/reporting/months/2026-04/actions/", {"title": "Fix P3", "due_date": "someday"})
+    assert refused.status_code == 400
+    html = refused.content.decode()
+    assert 'value="Fix P3"' in html and "Enter a valid date." in html and "This field is required." in html
     assert ReviewAction.objects.count() == 1
+    refused = client.post("/reporting/months/2026-04/notes/", {"body": "  "})
+    assert refused.status_code == 400 and "This field is required." in refused.content.decode()
+    assert len(client.get("/reporting/months/2026-04/").context["notes"]) == 1
 
 
 def test_bad_and_future_months_are_404s_with_a_reason(client, manager):

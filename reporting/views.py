@@ -317,7 +317,6 @@ def review_note(request: HttpRequest, month: str) -> HttpResponse:
         form,
         save=lambda data: services.review_note_add(actor=request.user, month=m, body=data["body"]),
         saved="Review note added.",
-        form_key="note_form",
     )
 
 
@@ -332,7 +331,6 @@ def review_action(request: HttpRequest, month: str) -> HttpResponse:
         form,
         save=lambda data: services.review_action_add(actor=request.user, month=m, **data),
         saved="Action recorded.",
-        form_key="action_form",
     )
 
 
@@ -343,7 +341,6 @@ def _review_post(
     *,
     save: Callable[[dict[str, Any]], object],
     saved: str,
-    form_key: str,
 ) -> HttpResponse:
     """Save a review form, or show the month page again with what was typed and why it was refused (400)."""
     if form.is_valid():
@@ -354,8 +351,10 @@ def _review_post(
         else:
             messages.success(request, saved)
             return redirect(reverse("reporting:month", args=[str(m)]) + "#review")
-    messages.error(request, "Not saved: " + " ".join(e for errs in form.errors.values() for e in errs))
-    return _month_page(request, m, status=400, **{form_key: form})
+    messages.error(request, "Not saved: " + " ".join(str(e) for errs in form.errors.values() for e in errs))
+    note_form = form if isinstance(form, ReviewNoteForm) else None
+    action_form = form if isinstance(form, ReviewActionForm) else None
+    return _month_page(request, m, note_form=note_form, action_form=action_form, status=400)
 
 
 @reports_required

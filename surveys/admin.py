@@ -1,13 +1,6 @@
 from django.contrib import admin
 
-from .models import CallerDepartment, ImprovementAction, Programme, SurveyTemplate
-
-
-@admin.register(CallerDepartment)
-class CallerDepartmentAdmin(admin.ModelAdmin):
-    list_display = ["user", "name"]
-    search_fields = ["user__username", "name"]
-    autocomplete_fields = ["user"]
+from .models import ImprovementAction, Programme, SurveyTemplate
 
 
 @admin.register(SurveyTemplate)

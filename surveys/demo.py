@@ -14,11 +14,11 @@ from django.contrib.auth import get_user_model
 from django.db.models import Q
 from django.utils import timezone
 
+from escalation.models import CallerProfile
 from incidents.models import Incident
 
 from .models import (
     Answer,
-    CallerDepartment,
     ImprovementAction,
     Invitation,
     Programme,
@@ -29,7 +29,7 @@ from .services import QuestionSpec, sampled, template_save
 
 User = get_user_model()
 
-DEPARTMENTS = ["Finance", "Sales", "Operations", "Human resources", "Marketing"]
+DEPARTMENTS = ["Finance", "Sales", "Operations", "Human Resources", "Marketing"]
 COMMENTS = {
     "good": [
         "Fixed within the hour, thank you!",
@@ -80,8 +80,9 @@ def load_surveys_demo(*, seed: int = 20261128) -> dict[str, int]:
     staff = Q(groups__isnull=False) | Q(memberships__isnull=False) | Q(is_staff=True) | Q(is_superuser=True)
     staff_ids = set(User.objects.filter(staff).values_list("pk", flat=True))
     callers = list(User.objects.exclude(pk__in=staff_ids).order_by("username"))
-    CallerDepartment.objects.bulk_create(
-        [CallerDepartment(user=u, name=DEPARTMENTS[i % len(DEPARTMENTS)]) for i, u in enumerate(callers)],
+    # Callers' departments come from their escalation.CallerProfile (the SLA demo gives every caller one).
+    CallerProfile.objects.bulk_create(
+        [CallerProfile(user=u, department=DEPARTMENTS[i % len(DEPARTMENTS)]) for i, u in enumerate(callers)],
         ignore_conflicts=True,
     )
 

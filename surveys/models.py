@@ -110,7 +110,9 @@ class Programme(models.Model):
     categories = models.ManyToManyField(Category, blank=True, related_name="+")
     services = models.ManyToManyField(Service, blank=True, related_name="+")
     priorities = models.JSONField(default=list, blank=True)  # list of escalation.choices.Priority values
-    departments = models.JSONField(default=list, blank=True)  # caller departments (CallerDepartment.name)
+    departments = models.JSONField(
+        default=list, blank=True
+    )  # caller departments (escalation.CallerProfile.department)
     # Perception: an audience list sent every period between two dates.
     audience = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="+")
     period_days = models.PositiveSmallIntegerField(default=91)
@@ -133,16 +135,6 @@ class Programme(models.Model):
 
     def priority_labels(self) -> list[str]:
         return [Priority(p).label for p in self.priorities]
-
-
-class CallerDepartment(models.Model):
-    """The caller's department, as audience filters read it, until a user directory provides one."""
-
-    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
-    name = models.CharField(max_length=100, db_index=True)
-
-    def __str__(self) -> str:
-        return self.name
 
 
 class Invitation(models.Model):

@@ -30,12 +30,12 @@ from django.utils import timezone
 from core.errors import DomainError
 from core.mail import render_email
 from core.queueing import enqueue_on_commit
+from escalation.models import CallerProfile
 from escalation.roles import is_staff_member
 from incidents.models import Incident, IncidentEvent
 
 from .models import (
     Answer,
-    CallerDepartment,
     ImprovementAction,
     Invitation,
     InvitationToken,
@@ -215,7 +215,10 @@ def on_incident_event(event: IncidentEvent) -> list[Invitation]:
     )
     if not programmes or caller is None or not caller.is_active or worked_on(caller, incident):
         return []
-    department = CallerDepartment.objects.filter(user=caller).values_list("name", flat=True).first()
+    # The one notion of a caller's department: the profile the SLA policy rules read too.
+    department = (
+        CallerProfile.objects.filter(user=caller).values_list("department", flat=True).first() or None
+    )
     made: list[Invitation] = []
     for programme in programmes:
         if Invitation.objects.filter(programme=programme, incident=incident).exists():

@@ -9,9 +9,10 @@ import time_machine
 from django.core import mail
 from django.utils import timezone
 
+from escalation.models import CallerProfile
 from incidents import services as incident_services
 from incidents.models import IncidentEvent
-from surveys.models import CallerDepartment, Invitation, InvitationToken, Programme
+from surveys.models import Invitation, InvitationToken, Programme
 from surveys.services import on_incident_event, sampled, token_hash
 from tests.factories import group, make_incident, make_user
 
@@ -93,11 +94,11 @@ def test_audience_filters_on_group_priority_category_service_and_department(agen
     programme.departments = ["Finance"]
     programme.save()
     finance = make_user("fin")
-    CallerDepartment.objects.create(user=finance, name="Finance")
+    CallerProfile.objects.create(user=finance, department="Finance")
     sales = make_user("sales")
-    CallerDepartment.objects.create(user=sales, name="Sales")
+    CallerProfile.objects.create(user=sales, department="Sales")
     fin2 = make_user("fin2")
-    CallerDepartment.objects.create(user=fin2, name="Finance")
+    CallerProfile.objects.create(user=fin2, department="Finance")
     # when three incidents are resolved: one matching, one of another department, one of another priority
     match = resolve(agent, finance, impact=2, urgency=2)
     resolve(agent, sales, impact=2, urgency=2)

@@ -31,6 +31,7 @@ def test_a_user_signs_in_sees_the_home_page_and_signs_out(live_server, page: Pag
     assert page.evaluate("typeof window.bootstrap") == "object"
 
     # and signing out (a POST) ends the session and returns to the login page
+    page.get_by_test_id("signed-in-user").click()  # the user menu
     page.get_by_role("button", name="Sign out").click()
     expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
     page.goto(f"{live_server.url}/")

@@ -43,6 +43,7 @@ def test_a_user_revokes_an_api_token_from_the_user_menu(live_server, browser: Br
     _, token = AuthToken.objects.create(user=alice)
     page = browser.new_context().new_page()
     attempt(page, live_server, "alice", PASSWORD)
+    page.get_by_test_id("signed-in-user").click()  # the user menu
     page.get_by_role("link", name="API tokens").click()
     expect(page.get_by_role("heading", name="API tokens")).to_be_visible()
     row = page.get_by_test_id("api-token")

@@ -35,6 +35,12 @@ def test_a_manager_lands_on_the_dashboard_sees_charts_and_drills_down(live_serve
     trend = page.locator('canvas[data-chart="trend"]')
     expect(trend).to_have_attribute("data-rendered", "true")
     assert trend.evaluate(PAINTED) > 500
+    # the counts sit on their own axis, not clipped on the 0-100 % one
+    axes = trend.evaluate(
+        "c => ({count: c.chart.scales.y.max, pct: c.chart.scales.pct.max,"
+        " logged: c.chart.getDatasetMeta(0).yAxisID})"
+    )
+    assert axes["logged"] == "y" and axes["pct"] == 100 and axes["count"] >= 3
     assert page.locator('canvas[data-chart="sla_priority"]').evaluate(PAINTED) > 0
 
     logged = page.get_by_test_id("drill-logged")

@@ -14,9 +14,15 @@
   var builders = {
     trend: function (d) {
       return { type: "bar", data: { labels: d.labels, datasets: [
-        dataset("Logged", d.logged, 0), dataset("Resolved", d.resolved, 1),
+        // Counts on the left axis, the percentage on its own right axis: each dataset names its axis,
+        // or Chart.js puts the counts on the 0-100 % scale and clips them.
+        dataset("Logged", d.logged, 0, { yAxisID: "y" }), dataset("Resolved", d.resolved, 1, { yAxisID: "y" }),
         dataset("Resolution SLA met (%)", d.compliance, 2, { type: "line", yAxisID: "pct" })
-      ] }, options: { scales: { pct: { position: "right", min: 0, max: 100 } } } };
+      ] }, options: { scales: {
+        y: { type: "linear", position: "left", beginAtZero: true, title: { display: true, text: "Incidents" } },
+        pct: { type: "linear", position: "right", min: 0, max: 100, grid: { drawOnChartArea: false },
+               title: { display: true, text: "SLA met (%)" } }
+      } } };
     },
     sla_priority: function (d) {
       return { type: "bar", data: { labels: d.labels, datasets: [

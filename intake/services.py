@@ -72,7 +72,9 @@ def inbound_receive(
             record.detail = "; ".join(exc.messages)
             transaction.on_commit(lambda: notify.refusal_send(record.pk, parsed.message_id))
         record.save()
-    log.info("mail intake: %s from %s: %s %s", source, record.sender, record.outcome, record.detail)
+    number = record.incident.number if record.incident is not None else ""
+    outcome = f"{record.outcome} {number} {record.detail}".strip()
+    log.info("mail intake: %s from %s: %s", source, record.sender, outcome)
     return record
 
 

@@ -94,7 +94,7 @@ def load_surveys_demo(*, seed: int = 20261128) -> dict[str, int]:
         actor=manager,
         template=after,
         name="After an incident",
-        intro="Three quick questions about your incident.",
+        intro="Four quick questions about your incident: under a minute.",
         questions=TRANSACTIONAL_V2,
     )
     v2 = after.current_version()

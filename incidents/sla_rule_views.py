@@ -12,12 +12,12 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from escalation.gates import staff_required
-from escalation.models import RegisterChange
+from escalation.models import RegisterChange, SLAPolicy
 from escalation.policies import policy_default
 from escalation.roles import is_incident_manager
 
 from . import queues
-from .models import SLAPolicyRule
+from .models import Category, Service, SLAPolicyRule
 from .services import priority_for
 from .services.sla_rules import sla_policy_rule_create, sla_policy_rule_delete, sla_policy_rule_update
 from .sla_rule_forms import PolicyTesterForm, SLAPolicyRuleForm
@@ -72,14 +72,41 @@ def sla_rule_list(request: HttpRequest) -> HttpResponse:
     rules = SLAPolicyRule.objects.select_related("policy", "service", "category__parent").order_by(
         "position", "id"
     )
-    audit = RegisterChange.objects.filter(model=SLAPolicyRule._meta.model_name).select_related("actor")[
-        :AUDIT_ROWS
-    ]
+    audit = list(
+        RegisterChange.objects.filter(model=SLAPolicyRule._meta.model_name).select_related("actor")[
+            :AUDIT_ROWS
+        ]
+    )
     return render(
         request,
         "incidents/sla_rules.html",
-        {"rules": list(rules), "tester": tester, "result": _tester_result(tester), "audit": list(audit)},
+        {"rules": list(rules), "tester": tester, "result": _tester_result(tester), "audit": _named(audit)},
     )
+
+
+# The audit keeps the rule's foreign keys as ids (they outlive renames); the page shows today's names.
+AUDIT_NAMED_FIELDS: dict[str, Any] = {"policy": SLAPolicy, "service": Service, "category": Category}
+
+
+def _named(audit: list[RegisterChange]) -> list[RegisterChange]:
+    """Swap the ids of policies, services and categories in the audit rows for their names: one query each."""
+    wanted: dict[str, set[int]] = {field: set() for field in AUDIT_NAMED_FIELDS}
+    for change in audit:
+        for field, value in change.changes.items():
+            if field in wanted:
+                wanted[field] |= {v for v in (value.get("old"), value.get("new")) if isinstance(v, int)}
+    names = {
+        field: {pk: str(obj) for pk, obj in AUDIT_NAMED_FIELDS[field].objects.in_bulk(ids).items()}
+        for field, ids in wanted.items()
+        if ids
+    }
+    for change in audit:
+        for field, value in change.changes.items():
+            if field in names:
+                for side in ("old", "new"):
+                    if isinstance(value.get(side), int):
+                        value[side] = names[field].get(value[side], f"#{value[side]} (deleted)")
+    return audit
 
 
 @staff_required

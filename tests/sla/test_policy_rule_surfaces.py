@@ -63,6 +63,8 @@ def test_the_incident_manager_adds_a_rule_tests_it_and_reads_the_audit(incident_
     assert 'data-testid="rule-audit"' in page and "created “10. VIPs" in page.replace("&lt;", "<").replace(
         "&gt;", ">"
     )
+    # the audit names the policy a rule points at, not its database id
+    assert f"policy — → {vip_policy}" in page and f"policy — → {vip_policy.pk};" not in page
 
     tested = client.get(
         "/incidents/sla-rules/", {"caller": "alice1", "channel": "phone", "impact": 2, "urgency": 2}

@@ -40,6 +40,29 @@ def browser_type_launch_args(browser_type_launch_args):
     }
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--serial-phase",
+        choices=("include", "exclude", "only"),
+        default="include",
+        help="tests marked `serial` need the machine to themselves: scripts/test.sh runs the others under "
+        "pytest-xdist with `exclude`, then these alone with `only` (default: include, one process)",
+    )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    mode = config.getoption("--serial-phase")
+    if mode == "include":
+        return
+    keep, drop = [], []
+    for item in items:
+        serial = item.get_closest_marker("serial") is not None
+        (keep if serial == (mode == "only") else drop).append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item, call):
     outcome = yield

@@ -26,7 +26,8 @@ import pytest
 
 from tests.embedded import EmbeddedStack, csrf_token, embedded_stack
 
-pytestmark = pytest.mark.slow
+# serial: its 8 people must get their pace from the machine, not share it with other tests.
+pytestmark = [pytest.mark.slow, pytest.mark.serial]
 
 PASSWORD = "demo-password"
 LOAD_SECONDS = 30

@@ -1,4 +1,5 @@
 """Tests: PostgreSQL and Redis from the environment (``make test`` starts them)."""
+
 import os
 
 os.environ.setdefault("SECRET_KEY", "test-only-not-secret-" + "x" * 40)
@@ -16,9 +17,12 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
-MEDIA_ROOT = BASE_DIR / "var" / "test-media"
+# pytest-xdist names its processes gw0, gw1, ... (and the Celery workers they start inherit it): each keeps
+# its own files.
+_XDIST = "-" + os.environ["PYTEST_XDIST_WORKER"] if os.environ.get("PYTEST_XDIST_WORKER") else ""
+MEDIA_ROOT = BASE_DIR / "var" / f"test-media{_XDIST}"
 # Not the repository's var/inbox: the demo writes messages there. A worker test passes its own.
-INBOUND_MAILDIR = os.environ.get("INBOUND_MAILDIR") or str(BASE_DIR / "var" / "test-inbox")
+INBOUND_MAILDIR = os.environ.get("INBOUND_MAILDIR") or str(BASE_DIR / "var" / f"test-inbox{_XDIST}")
 DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405
 REST_FRAMEWORK = {**REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {"token": "1000/min", "writes": "10000/min"}}
 # Several suites may run at once on one PostgreSQL server (developers, helpers, CI):

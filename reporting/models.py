@@ -1,4 +1,4 @@
-"""Reporting's own tables: monthly snapshots, per-incident clock facts, circulation and reviews.
+"""Reporting's own tables: monthly snapshots, circulation and reviews.
 
 Reporting reads every app below it and writes only these.
 """
@@ -48,22 +48,6 @@ class MonthlyReport(models.Model):
     @property
     def label(self) -> str:
         return f"{self.month:%B %Y}"
-
-
-class IncidentClock(models.Model):
-    """Time to respond and to resolve of one incident, wall-clock and business, as the SLA clocks count
-    them. Refreshed whenever the incident's response or resolution time differs from what is stored."""
-
-    incident = models.OneToOneField("incidents.Incident", on_delete=models.CASCADE, primary_key=True)
-    responded_at = models.DateTimeField(null=True)
-    resolved_at = models.DateTimeField(null=True)
-    response_wall_s = models.BigIntegerField(null=True)
-    response_business_s = models.BigIntegerField(null=True)
-    resolve_wall_s = models.BigIntegerField(null=True)
-    resolve_business_s = models.BigIntegerField(null=True)
-
-    def __str__(self) -> str:
-        return f"clock of {self.incident_id}"
 
 
 class Subscriber(models.Model):

@@ -16,6 +16,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from core.queueing import enqueue_on_commit
+from core.replica import replica_reads
 from escalation import roles
 from escalation.choices import Role
 
@@ -50,7 +51,8 @@ def code_version() -> str:
 
 
 def report_figures(month: Month) -> dict[str, Any]:
-    data = metrics.month_figures(month.start, month.end)
+    with replica_reads():  # a finished month: the replica's lag cannot change it
+        data = metrics.month_figures(month.start, month.end)
     return {
         "month": str(month),
         "period_start": month.start.isoformat(),

@@ -5,7 +5,10 @@ Reporting reads every app below it and writes only these.
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -48,6 +51,24 @@ class MonthlyReport(models.Model):
     @property
     def label(self) -> str:
         return f"{self.month:%B %Y}"
+
+
+class DashboardSnapshot(models.Model):
+    """The dashboard's month-to-date figures (``selectors.dashboard_figures``), one row, replaced by
+    ``tasks.dashboard_refresh_task`` every few minutes and by a page that found it stale: at a million
+    incidents they scan the month and the open incidents, too slow for every page view."""
+
+    CURRENT = "current"
+
+    key = models.CharField(max_length=20, unique=True, default=CURRENT)
+    computed_at = models.DateTimeField()
+    data = models.JSONField(encoder=DjangoJSONEncoder)
+
+    def __str__(self) -> str:
+        return f"dashboard figures as of {self.computed_at:%Y-%m-%d %H:%M}"
+
+    def is_fresh(self, *, month: str, now: datetime, max_age: timedelta) -> bool:
+        return self.data.get("month") == month and now - max_age <= self.computed_at <= now
 
 
 class Subscriber(models.Model):

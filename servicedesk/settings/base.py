@@ -275,6 +275,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "reporting.tasks.monthly_report_task",
         "schedule": crontab(minute=15, hour=2, day_of_month=1),
     },
+    "reporting-dashboard-refresh": {
+        "task": "reporting.tasks.dashboard_refresh_task",
+        "schedule": 300.0,
+    },
     "reporting-deliveries-flush": {
         "task": "reporting.tasks.report_deliveries_flush_task",
         "schedule": crontab(minute=40),

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVectorField
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import Case, F, FloatField, Q, QuerySet, Value, When
 from django.db.models.expressions import RawSQL
 
@@ -147,6 +147,28 @@ def search_any(qs: QuerySet[Article], words: list[str]) -> QuerySet[Article]:
         query = SearchQuery(" or ".join(words), search_type="websearch", config="english")
         return _pg(qs, query, column="suggest_tsv")
     return _like(qs, ParsedQuery(groups=[list(words)]), fields=SUGGEST_FIELDS)
+
+
+def suggest(qs: QuerySet[Article], words: list[str], limit: int) -> list[Article]:
+    """The best ``limit`` articles of ``search_any``, found through the suggestion index on PostgreSQL.
+
+    An any-word query over a few thousand articles matches one in ten, scattered over every page:
+    the planner then costs the index's bitmap scan at about the sequential scan (it reads every
+    page either way) but not the tsvector match it runs on each of the 10,000 rows, which is what
+    takes the time (measured at 10,000 articles: 32 ms scanning, 11 ms on the index). So the
+    sequential scan is switched off for this one query, in its transaction only
+    (``set_config(..., true)``), and switched back right after it.
+    """
+    found = search_any(qs, words)[:limit]
+    if connection.vendor != "postgresql" or not words:
+        return list(found)
+    with transaction.atomic(savepoint=False), connection.cursor() as cursor:
+        cursor.execute("SELECT current_setting('enable_seqscan'), set_config('enable_seqscan', 'off', true)")
+        before = cursor.fetchone()[0]
+        try:
+            return list(found)
+        finally:
+            cursor.execute("SELECT set_config('enable_seqscan', %s, true)", [before])
 
 
 def _pg(qs: QuerySet[Article], query: SearchQuery, *, column: str = "search_tsv") -> QuerySet[Article]:

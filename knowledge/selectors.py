@@ -53,7 +53,7 @@ def articles_search(*, user: Any, q: str, status: str = "") -> QuerySet[Article]
 def suggestions_for(*, user: Any, title: str = "", description: str = "", q: str = "") -> list[Article]:
     """Published articles matching what is being typed, best first, at most ``SUGGESTION_LIMIT``.
 
-    Each query is one index look-up on PostgreSQL (the GIN index on ``search_tsv``), limited.
+    One index look-up on PostgreSQL (the partial GIN index on ``suggest_tsv``), limited.
     """
     qs = (
         articles_visible_to(user)
@@ -64,7 +64,7 @@ def suggestions_for(*, user: Any, title: str = "", description: str = "", q: str
     words = search.suggestion_words(search.clean(q), search.clean(title), search.clean(description))
     if not words:
         return []
-    return list(search.search_any(qs, words)[:SUGGESTION_LIMIT])
+    return search.suggest(qs, words, SUGGESTION_LIMIT)
 
 
 def article_usage(article: Article) -> dict[str, int]:

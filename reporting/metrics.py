@@ -20,14 +20,13 @@ from datetime import datetime
 from typing import Any
 
 from django.db import connection
-from django.db.models import Avg, Count, F, Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet
 
 from escalation.choices import Priority
 from incidents.models import Channel, Incident
 
 from . import clocks, sources
-from .models import IncidentClock
-from .sql import PercentileCont
+from .sql import percentile_cont
 
 DIMENSIONS = {
     "priority": "priority",
@@ -77,57 +76,61 @@ def _labels() -> dict[str, dict[Any, str]]:
     }
 
 
+def _key_order(key: Any) -> tuple[bool, Any]:
+    return (key is None, key)  # as PostgreSQL orders: NULL last
+
+
 def counts(qs: QuerySet[Incident], start: datetime, end: datetime) -> dict[str, Any]:
+    """The four populations, in all and by every dimension: one grouped scan, summed here."""
     pops = populations(start, end)
-    touching = qs.filter(_touching(start, end))
-    totals = touching.aggregate(**{name: Count("pk", filter=q) for name, q in pops.items()})
+    rows = (
+        qs.filter(_touching(start, end))
+        .values(**{f"d_{dim}": F(field) for dim, field in DIMENSIONS.items()})
+        .annotate(**{name: Count("pk", filter=q) for name, q in pops.items()})
+        .order_by()
+    )
+    totals = dict.fromkeys(pops, 0)
+    sums: dict[str, dict[Any, dict[str, int]]] = {dim: {} for dim in DIMENSIONS}
+    for r in rows:
+        for n in pops:
+            totals[n] += r[n]
+        for dim in DIMENSIONS:
+            into = sums[dim].setdefault(r[f"d_{dim}"], dict.fromkeys(pops, 0))
+            for n in pops:
+                into[n] += r[n]
     labels = _labels()
-    breakdown: dict[str, list[dict[str, Any]]] = {}
-    for dim, field in DIMENSIONS.items():
-        rows = (
-            touching.values(key=F(field))
-            .annotate(**{name: Count("pk", filter=q) for name, q in pops.items()})
-            .order_by("key")
-        )
-        breakdown[dim] = [
-            {
-                "key": r["key"],
-                "label": labels[dim].get(r["key"], r["key"] or "None"),
-                **{n: r[n] for n in pops},
-            }
-            for r in rows
+    breakdown = {
+        dim: [
+            {"key": key, "label": labels[dim].get(key, key or "None"), **by_key[key]}
+            for key in sorted(by_key, key=_key_order)
         ]
+        for dim, by_key in sums.items()
+    }
     return {**totals, "breakdown": breakdown}
 
 
-def _stats(qs: QuerySet[IncidentClock], column: str) -> dict[str, Any]:
-    values = qs.filter(**{f"{column}__isnull": False}).aggregate(
-        count=Count(column),
-        mean=Avg(column),
-        median=PercentileCont(column, 0.5),
-        p90=PercentileCont(column, 0.9),
-    )
+def _stats(values: list[int]) -> dict[str, Any]:
+    """Count, mean, median and 90th percentile as PostgreSQL's ``avg`` and ``percentile_cont`` give them."""
 
     def r(v: float | None) -> float | None:
         return None if v is None else round(float(v), 1)
 
     return {
-        "count": values["count"],
-        "mean_s": r(values["mean"]),
-        "median_s": r(values["median"]),
-        "p90_s": r(values["p90"]),
+        "count": len(values),
+        "mean_s": r(sum(values) / len(values)) if values else None,
+        "median_s": r(percentile_cont(values, 0.5)),
+        "p90_s": r(percentile_cont(values, 0.9)),
     }
 
 
 def times(start: datetime, end: datetime) -> dict[str, Any]:
-    clocks.clocks_refresh(start=start, end=end)
-    responded = IncidentClock.objects.filter(responded_at__gte=start, responded_at__lt=end)
-    resolved = IncidentClock.objects.filter(resolved_at__gte=start, resolved_at__lt=end)
+    """Times to respond (incidents responded to in the period) and to resolve (resolved in it)."""
+    t = clocks.times_for_period(start, end)
     return {
-        "time_to_respond": _stats(responded, "response_business_s"),
-        "time_to_respond_wall": _stats(responded, "response_wall_s"),
-        "time_to_resolve": _stats(resolved, "resolve_business_s"),
-        "time_to_resolve_wall": _stats(resolved, "resolve_wall_s"),
+        "time_to_respond": _stats(t.respond_business),
+        "time_to_respond_wall": _stats(t.respond_wall),
+        "time_to_resolve": _stats(t.resolve_business),
+        "time_to_resolve_wall": _stats(t.resolve_wall),
     }
 
 

@@ -1,11 +1,14 @@
-"""Reporting's own tables: monthly snapshots, per-incident clock facts, circulation and reviews.
+"""Reporting's own tables: monthly snapshots, circulation and reviews.
 
 Reporting reads every app below it and writes only these.
 """
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -50,20 +53,22 @@ class MonthlyReport(models.Model):
         return f"{self.month:%B %Y}"
 
 
-class IncidentClock(models.Model):
-    """Time to respond and to resolve of one incident, wall-clock and business, as the SLA clocks count
-    them. Refreshed whenever the incident's response or resolution time differs from what is stored."""
+class DashboardSnapshot(models.Model):
+    """The dashboard's month-to-date figures (``selectors.dashboard_figures``), one row, replaced by
+    ``tasks.dashboard_refresh_task`` every few minutes and by a page that found it stale: at a million
+    incidents they scan the month and the open incidents, too slow for every page view."""
 
-    incident = models.OneToOneField("incidents.Incident", on_delete=models.CASCADE, primary_key=True)
-    responded_at = models.DateTimeField(null=True)
-    resolved_at = models.DateTimeField(null=True)
-    response_wall_s = models.BigIntegerField(null=True)
-    response_business_s = models.BigIntegerField(null=True)
-    resolve_wall_s = models.BigIntegerField(null=True)
-    resolve_business_s = models.BigIntegerField(null=True)
+    CURRENT = "current"
+
+    key = models.CharField(max_length=20, unique=True, default=CURRENT)
+    computed_at = models.DateTimeField()
+    data = models.JSONField(encoder=DjangoJSONEncoder)
 
     def __str__(self) -> str:
-        return f"clock of {self.incident_id}"
+        return f"dashboard figures as of {self.computed_at:%Y-%m-%d %H:%M}"
+
+    def is_fresh(self, *, month: str, now: datetime, max_age: timedelta) -> bool:
+        return self.data.get("month") == month and now - max_age <= self.computed_at <= now
 
 
 class Subscriber(models.Model):

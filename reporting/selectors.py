@@ -11,6 +11,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Count, F, Q
 from django.utils import timezone
 
+from core.replica import replica_reads
 from escalation import business_time as bt
 from escalation import roles
 from escalation.choices import Role
@@ -18,7 +19,7 @@ from escalation.policies import calendar_default
 from incidents.models import OPEN_STATUSES, Incident, SlaState
 
 from . import metrics
-from .models import MonthlyReport, ReviewAction, ReviewNote
+from .models import DashboardSnapshot, MonthlyReport, ReviewAction, ReviewNote
 from .periods import Month
 
 ABOUT_TO_BREACH_SECONDS = 4 * 3600  # business time
@@ -103,8 +104,44 @@ DIMENSION_PARAM = {
 # --- the live dashboard ---------------------------------------------------------------------------
 
 
+FIGURES_MAX_AGE = timedelta(minutes=15)  # beat refreshes every 5 minutes (dashboard_refresh_task)
+
+
 def dashboard(*, now: datetime | None = None) -> dict[str, Any]:
+    """The dashboard: month-to-date figures from the stored snapshot when it is fresh (computed here
+    otherwise, with ``computed`` set so that the caller stores them), the breached and
+    about-to-breach lists live; read from the replica if there is one."""
     now = now or timezone.now()
+    month = Month.of(timezone.localdate(now))
+    with replica_reads():
+        snapshot = DashboardSnapshot.objects.filter(key=DashboardSnapshot.CURRENT).first()
+        computed = snapshot is None or not snapshot.is_fresh(
+            month=str(month), now=now, max_age=FIGURES_MAX_AGE
+        )
+        if computed:
+            figures, as_of = dashboard_figures(now=now), now
+        else:
+            assert snapshot is not None
+            figures, as_of = snapshot.data, snapshot.computed_at
+        lists = dashboard_lists(now=now)
+    mtd = figures["mtd"]
+    return {
+        "now": now,
+        "as_of": as_of,
+        "computed": computed,
+        "figures": figures,
+        "month": month,
+        "mtd": mtd,
+        "targets": targets(),
+        **lists,
+        "by_group": figures["by_group"],
+        "backlog": figures["backlog"],
+        "trend": trend(month, mtd),
+    }
+
+
+def dashboard_figures(*, now: datetime) -> dict[str, Any]:
+    """The month-to-date figures: scans of the month's incidents and of the open ones."""
     month = Month.of(timezone.localdate(now))
     start = month.start
     qs = Incident.objects.all()
@@ -112,24 +149,7 @@ def dashboard(*, now: datetime | None = None) -> dict[str, Any]:
     mtd.update(metrics.counts(qs, start, now))
     mtd.update(metrics.sla(qs, start, now))
     mtd.update(metrics.escalation(qs, start, now))
-
     open_qs = Incident.objects.filter(status__in=OPEN_STATUSES)
-    breached = list(
-        open_qs.filter(sla_state=SlaState.BREACHED)
-        .select_related("assignment_group")
-        .order_by("resolution_due_at", "id")[:LIST_LIMIT]
-    )
-    horizon = bt.add(calendar_default(), now, ABOUT_TO_BREACH_SECONDS)
-    at_risk = list(
-        Incident.objects.filter(
-            status__in=["new", "assigned", "in_progress"],
-            resolution_due_at__gt=now,
-            resolution_due_at__lte=horizon,
-        )
-        .exclude(sla_state=SlaState.BREACHED)
-        .select_related("assignment_group")
-        .order_by("resolution_due_at", "id")[:LIST_LIMIT]
-    )
     by_group = list(
         qs.filter(resolved_at__gte=start, resolved_at__lt=now)
         .values(slug=F("assignment_group__slug"), name=F("assignment_group__name"))
@@ -159,17 +179,29 @@ def dashboard(*, now: datetime | None = None) -> dict[str, Any]:
         .annotate(total=Count("pk"), **ageing_counts)
         .order_by("tier", "name")
     )
-    return {
-        "now": now,
-        "month": month,
-        "mtd": mtd,
-        "targets": targets(),
-        "breached": breached,
-        "at_risk": at_risk,
-        "by_group": by_group,
-        "backlog": backlog,
-        "trend": trend(month, mtd),
-    }
+    return {"month": str(month), "mtd": mtd, "by_group": by_group, "backlog": backlog}
+
+
+def dashboard_lists(*, now: datetime) -> dict[str, list[Incident]]:
+    """Breached and about to breach, live: index look-ups (``inc_sla_state_status``,
+    ``inc_open_resolution_due``), at most ``LIST_LIMIT`` each."""
+    breached = list(
+        Incident.objects.filter(status__in=OPEN_STATUSES, sla_state=SlaState.BREACHED)
+        .select_related("assignment_group")
+        .order_by("resolution_due_at", "id")[:LIST_LIMIT]
+    )
+    horizon = bt.add(calendar_default(), now, ABOUT_TO_BREACH_SECONDS)
+    at_risk = list(
+        Incident.objects.filter(
+            status__in=["new", "assigned", "in_progress"],
+            resolution_due_at__gt=now,
+            resolution_due_at__lte=horizon,
+        )
+        .exclude(sla_state=SlaState.BREACHED)
+        .select_related("assignment_group")
+        .order_by("resolution_due_at", "id")[:LIST_LIMIT]
+    )
+    return {"breached": breached, "at_risk": at_risk}
 
 
 def targets() -> dict[str, float]:

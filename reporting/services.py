@@ -16,11 +16,12 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from core.queueing import enqueue_on_commit
+from core.replica import replica_reads
 from escalation import roles
 from escalation.choices import Role
 
 from . import metrics
-from .models import MonthlyReport, ReportDelivery, ReviewAction, ReviewNote, Subscriber
+from .models import DashboardSnapshot, MonthlyReport, ReportDelivery, ReviewAction, ReviewNote, Subscriber
 from .periods import Month
 
 User = get_user_model()
@@ -50,7 +51,8 @@ def code_version() -> str:
 
 
 def report_figures(month: Month) -> dict[str, Any]:
-    data = metrics.month_figures(month.start, month.end)
+    with replica_reads():  # a finished month: the replica's lag cannot change it
+        data = metrics.month_figures(month.start, month.end)
     return {
         "month": str(month),
         "period_start": month.start.isoformat(),
@@ -93,6 +95,30 @@ def report_for_month(*, month: Month) -> MonthlyReport:
         return existing
     made = report_generate(month=month, automatic=True)
     return made or MonthlyReport.objects.filter(month=month.first_day).first()  # type: ignore[return-value]
+
+
+# --- the dashboard's stored figures ---------------------------------------------------------------
+
+
+def dashboard_snapshot_store(*, figures: dict[str, Any], computed_at: Any) -> None:
+    """Replace the dashboard's stored figures: one upsert of the single row, so that two refreshes
+    at once, or a page and the beat, leave one row with one of their (equally fresh) results."""
+    DashboardSnapshot.objects.bulk_create(
+        [DashboardSnapshot(key=DashboardSnapshot.CURRENT, computed_at=computed_at, data=figures)],
+        update_conflicts=True,
+        unique_fields=["key"],
+        update_fields=["computed_at", "data"],
+    )
+
+
+def dashboard_refresh(*, now: Any = None) -> None:
+    """Compute the month-to-date figures now and store them (beat, every five minutes)."""
+    from .selectors import dashboard_figures
+
+    now = now or timezone.now()
+    with replica_reads():
+        figures = dashboard_figures(now=now)
+    dashboard_snapshot_store(figures=figures, computed_at=now)
 
 
 # --- circulation ---------------------------------------------------------------------------------

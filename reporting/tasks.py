@@ -25,6 +25,14 @@ def monthly_report_task() -> str:
 
 
 @shared_task(acks_late=True)
+def dashboard_refresh_task() -> None:
+    """Beat, every five minutes: the dashboard's month-to-date figures (the ``reports`` queue)."""
+    from .services import dashboard_refresh
+
+    dashboard_refresh()
+
+
+@shared_task(acks_late=True)
 def report_delivery_send_task(delivery_id: int) -> bool:
     """Send one subscriber's mail. Network I/O outside any transaction; a failure keeps the row for
     ``report_deliveries_flush_task``."""

@@ -50,11 +50,18 @@ def _percent(value: Any) -> Any:
 # --- dashboard ----------------------------------------------------------------------------------
 
 
+def _dashboard() -> dict[str, Any]:
+    data = selectors.dashboard()
+    if data["computed"]:
+        services.dashboard_snapshot_store(figures=data["figures"], computed_at=data["as_of"])
+    return data
+
+
 @reports_required
 @require_GET
 @transaction.non_atomic_requests
 def dashboard(request: HttpRequest) -> HttpResponse:
-    data = selectors.dashboard()
+    data = _dashboard()
     mtd = data["mtd"]
     month = data["month"]
     chart_data = {
@@ -107,7 +114,7 @@ DASHBOARD_TABLES = (
 def dashboard_export(request: HttpRequest, table: str) -> StreamingHttpResponse:
     if table not in DASHBOARD_TABLES:
         raise Http404("There is no such table.")
-    data = selectors.dashboard()
+    data = _dashboard()
     header: list[str]
     rows: Any
     if table == "trend":

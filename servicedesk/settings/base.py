@@ -86,6 +86,13 @@ DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'd
 DATABASES["default"]["ATOMIC_REQUESTS"] = True
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# An optional read replica: reporting's figures and the dashboard read from it (servicedesk/db_router.py).
+if env.str("DATABASE_REPLICA_URL", default=""):
+    DATABASES["replica"] = env.db("DATABASE_REPLICA_URL")
+    DATABASES["replica"]["CONN_MAX_AGE"] = DATABASES["default"]["CONN_MAX_AGE"]
+    DATABASES["replica"]["CONN_HEALTH_CHECKS"] = True
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+DATABASE_ROUTERS = ["servicedesk.db_router.ReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -267,6 +274,10 @@ CELERY_BEAT_SCHEDULE = {
     "reporting-monthly": {
         "task": "reporting.tasks.monthly_report_task",
         "schedule": crontab(minute=15, hour=2, day_of_month=1),
+    },
+    "reporting-dashboard-refresh": {
+        "task": "reporting.tasks.dashboard_refresh_task",
+        "schedule": 300.0,
     },
     "reporting-deliveries-flush": {
         "task": "reporting.tasks.report_deliveries_flush_task",

@@ -4,7 +4,8 @@ Runs inside Django (production settings pointed at the bench database). Nothing 
 the services: a million service calls would take hours. The rows are what the services would have
 written, with these simplifications (README, "The benchmark"): no hand-off rows (so no OLA
 clocks on the bulk rows), no threshold-fire rows for thresholds that passed before the load, and
-the due times of closed incidents computed from a 10-minute bucket of their creation time.
+the due times of closed incidents computed from the hour of their creation time (one business-time
+sum per hour, plus the minutes past it).
 """
 
 from __future__ import annotations
@@ -186,6 +187,7 @@ def load_incidents(
     cache = batch_cache()
     targets = {p: targets_for(priority=p, cache=cache) for p in cells}
     pcts = percents()
+    codes = list(ResolutionCode.values)
     bucket_due: dict[tuple[int, str, datetime], datetime] = {}
 
     def due(priority: int, which: str, start: datetime, exact: bool) -> datetime:
@@ -193,9 +195,7 @@ def load_incidents(
         minutes = t.response_minutes if which == "response" else t.resolution_minutes
         if exact:
             return bt.add(t.calendar, start, minutes * 60)
-        floor = start - timedelta(
-            minutes=start.minute % 10, seconds=start.second, microseconds=start.microsecond
-        )
+        floor = start - timedelta(minutes=start.minute, seconds=start.second, microseconds=start.microsecond)
         key = (priority, which, floor)
         if key not in bucket_due:
             bucket_due[key] = bt.add(t.calendar, floor, minutes * 60)
@@ -339,7 +339,7 @@ def load_incidents(
                     evs.append(("cancelled", resolved, agent, True))
                 else:
                     row["resolved_at"] = resolved
-                    row["resolution_code"] = rng.choice(ResolutionCode.values)
+                    row["resolution_code"] = rng.choice(codes)
                     row["resolution_notes"] = "Fixed and confirmed with the caller."
                     row["closed_at"] = min(resolved + timedelta(days=3), now - timedelta(minutes=1))
                     evs.append(("resolved", resolved, assignee or agent, True))

@@ -1,6 +1,13 @@
 #!/usr/bin/env bash
-# The load benchmark of SPEC §13 is not written yet. Failing loudly keeps anyone (or CI) from
-# mistaking a missing benchmark for a passing one.
+# The load benchmark of SPEC §13 (`make bench`): starts PostgreSQL and Redis as `make test` does, loads
+# BENCH_INCIDENTS incidents (default 1,000,000) into a bench database of its own, serves it with gunicorn
+# and measures it from a separate process. Prints a table and writes JSON under var/bench/.
+#
+#   BENCH_INCIDENTS=100000 make bench              quick run
+#   scripts/bench.sh --compare var/bench/old.json   this run against an earlier one
+#   scripts/bench.sh --reload                      load the bench database again
+#   scripts/bench.sh --help                        every option
 set -euo pipefail
-echo "bench: NOT IMPLEMENTED YET - there is no benchmark to run (SPEC section 13)." >&2
-exit 2
+cd "$(dirname "$0")/.."
+. scripts/services.sh
+exec .venv/bin/python -m bench "$@"

@@ -1,0 +1,99 @@
+"""The load generator's HTTP side: stdlib http.client, one keep-alive connection per client.
+
+It reads the server's ``Server-Timing`` header (``servicedesk.profiling``, ``BENCH_PROFILE=1``) for the
+server time, the SQL time and the SQL query count of every request.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import re
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+_METRIC = re.compile(r'(\w+);dur=([0-9.]+)(?:;desc="(\d+)")?')
+
+
+@dataclass
+class Sample:
+    status: int
+    client_ms: float
+    server_ms: float | None
+    sql_ms: float | None
+    sql_queries: int | None
+    body: bytes = b""
+
+
+@dataclass
+class Identity:
+    """How one role signs its requests: a session cookie (pages) or an API token."""
+
+    name: str
+    cookie: str = ""
+    token: str = ""
+    headers: dict[str, str] = field(default_factory=dict)
+
+    def as_headers(self) -> dict[str, str]:
+        out = dict(self.headers)
+        if self.cookie:
+            out["Cookie"] = self.cookie
+        if self.token:
+            out["Authorization"] = f"Token {self.token}"
+        return out
+
+
+def parse_server_timing(value: str | None) -> tuple[float | None, float | None, int | None]:
+    if not value:
+        return None, None, None
+    app = sql = None
+    count = None
+    for name, dur, desc in _METRIC.findall(value):
+        if name == "app":
+            app = float(dur)
+        elif name == "sql":
+            sql = float(dur)
+            count = int(desc) if desc else None
+    return app, sql, count
+
+
+class Client:
+    def __init__(self, host: str, port: int, identity: Identity, timeout: float = 120.0) -> None:
+        self.host, self.port, self.identity, self.timeout = host, port, identity, timeout
+        self.conn: http.client.HTTPConnection | None = None
+
+    def _connection(self) -> http.client.HTTPConnection:
+        if self.conn is None:
+            self.conn = http.client.HTTPConnection(self.host, self.port, timeout=self.timeout)
+        return self.conn
+
+    def request(self, method: str, path: str, body: Any = None) -> Sample:
+        headers = {"Host": "127.0.0.1", **self.identity.as_headers()}
+        data = None
+        if body is not None:
+            data = json.dumps(body).encode()
+            headers["Content-Type"] = "application/json"
+        for attempt in (0, 1):
+            conn = self._connection()
+            start = time.perf_counter()
+            try:
+                conn.request(method, path, body=data, headers=headers)
+                response = conn.getresponse()
+                payload = response.read()
+            except (http.client.HTTPException, ConnectionError):
+                self.close()
+                if attempt:
+                    raise
+                continue
+            client_ms = (time.perf_counter() - start) * 1000
+            app, sql, count = parse_server_timing(response.getheader("Server-Timing"))
+            if response.getheader("Connection", "").lower() == "close":
+                self.close()
+            return Sample(response.status, client_ms, app, sql, count, payload)
+        raise AssertionError("unreachable")
+
+    def close(self) -> None:
+        if self.conn is not None:
+            self.conn.close()
+            self.conn = None

@@ -1,0 +1,212 @@
+"""SPEC §13 targets, each beside the figure that answers it, and the table and comparison printed."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+# page name -> (max server p95 ms or None, max SQL queries or None)
+PAGE_TARGETS: dict[str, tuple[float | None, int | None]] = {
+    "queue_my_groups": (25, 10),
+    "queue_all_open": (25, 10),
+    "queue_search": (25, 10),
+    "incident_page": (25, 10),
+    "api_list_page_1": (25, 10),
+    "api_list_cursor_page_21": (25, 10),
+    "api_create": (None, 15),
+    "dashboard": (300, None),
+    "knowledge_suggestions": (100, None),
+}
+SWEEP_IDLE_DB_MS = 5.0
+CATCH_UP_S = 60.0
+CATCH_UP_THRESHOLDS = 20_000
+MONTHLY_REPORT_S = 5.0
+MONTHLY_REPORT_INCIDENTS = 100_000
+
+
+def _verdict(value: float | None, limit: float) -> bool | None:
+    return None if value is None else value <= limit
+
+
+def evaluate(result: dict[str, Any]) -> list[dict[str, Any]]:
+    """The list of targets with the measured figure and ``met`` (None when it could not be measured)."""
+    rows: list[dict[str, Any]] = []
+    for page, (ms, queries) in PAGE_TARGETS.items():
+        p = result["pages"].get(page)
+        if p is None:
+            continue
+        if ms is not None:
+            rows.append(
+                {
+                    "what": f"{page} server p95",
+                    "target": f"<= {ms:g} ms",
+                    "figure": p["server_p95_ms"],
+                    "unit": "ms",
+                    "met": _verdict(p["server_p95_ms"], ms) if not p["errors"] else False,
+                }
+            )
+        if queries is not None:
+            rows.append(
+                {
+                    "what": f"{page} SQL queries",
+                    "target": f"<= {queries}",
+                    "figure": p["sql_queries_max"],
+                    "unit": "queries",
+                    "met": _verdict(p["sql_queries_max"], queries),
+                }
+            )
+    sla = result.get("sla", {})
+    if "nothing_due_db_ms_p95" in sla:
+        rows.append(
+            {
+                "what": "SLA sweep, nothing due: DB time p95",
+                "target": f"<= {SWEEP_IDLE_DB_MS:g} ms",
+                "figure": sla["nothing_due_db_ms_p95"],
+                "unit": "ms",
+                "met": _verdict(sla["nothing_due_db_ms_p95"], SWEEP_IDLE_DB_MS),
+            }
+        )
+    catch = sla.get("catch_up")
+    if catch:
+        note = "" if catch["thresholds_due"] >= CATCH_UP_THRESHOLDS else f" ({catch['thresholds_due']:,} due)"
+        rows.append(
+            {
+                "what": f"SLA catch-up of {CATCH_UP_THRESHOLDS:,} thresholds{note}",
+                "target": f"<= {CATCH_UP_S:g} s",
+                "figure": catch["seconds"],
+                "unit": "s",
+                "met": catch["complete"] and _verdict(catch["seconds"], CATCH_UP_S),
+            }
+        )
+    report = result.get("report")
+    if report:
+        note = (
+            ""
+            if report["month_incidents"] >= MONTHLY_REPORT_INCIDENTS
+            else f" ({report['month_incidents']:,})"
+        )
+        rows.append(
+            {
+                "what": f"monthly report of a {MONTHLY_REPORT_INCIDENTS:,}-incident month{note}",
+                "target": f"<= {MONTHLY_REPORT_S:g} s",
+                "figure": report["generate_s"],
+                "unit": "s",
+                "met": _verdict(report["generate_s"], MONTHLY_REPORT_S),
+            }
+        )
+    return rows
+
+
+def _fmt(value: Any, digits: int = 1) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return f"{value:.{digits}f}"
+    return str(value)
+
+
+def table(result: dict[str, Any]) -> str:
+    lines = []
+    data, machine = result["data"], result["machine"]
+    lines.append(
+        f"make bench: {data['incidents']:,} incidents, {data['events']:,} events, {data['open']:,} open, "
+        f"{data['articles']:,} articles; {machine['cpu_count']} CPUs, PostgreSQL {machine['postgresql']}, "
+        f"gunicorn {machine['gunicorn_workers']} sync worker(s)"
+    )
+    head = (
+        f"{'page':<26} {'n':>4} {'p50':>7} {'p95':>7} {'p99':>7} {'srv p95':>8} {'rps':>6} "
+        f"{'mix rps':>7} {'SQL q':>6} {'SQL ms':>7}  target"
+    )
+    lines += ["", head, "-" * len(head)]
+    for name, p in result["pages"].items():
+        ms, queries = PAGE_TARGETS.get(name, (None, None))
+        verdicts = []
+        if ms is not None:
+            verdicts.append(f"p95<={ms:g}ms " + ("met" if (p["server_p95_ms"] or 1e9) <= ms else "MISSED"))
+        if queries is not None:
+            verdicts.append(
+                f"q<={queries} " + ("met" if (p["sql_queries_max"] or 1e9) <= queries else "MISSED")
+            )
+        if p["errors"]:
+            verdicts.append(f"{p['errors']} ERRORS (HTTP {p['error_status']})")
+        mix = result.get("throughput", {}).get("per_page", {}).get(name, {}).get("rps")
+        lines.append(
+            f"{name:<26} {p['n']:>4} {_fmt(p['p50_ms']):>7} {_fmt(p['p95_ms']):>7} {_fmt(p['p99_ms']):>7} "
+            f"{_fmt(p['server_p95_ms']):>8} {_fmt(p['throughput_rps']):>6} {_fmt(mix):>7} "
+            f"{_fmt(p['sql_queries_max']):>6} {_fmt(p['sql_ms']):>7}  {'; '.join(verdicts)}"
+        )
+    tp = result.get("throughput")
+    if tp:
+        lines.append("")
+        lines.append(
+            f"throughput: {tp['clients']} clients for {tp['seconds']:.0f} s: {tp['requests']:,} requests, "
+            f"{tp['rps']:.1f} req/s ({tp['writes']:,} writes), p95 {tp['p95_ms']:.0f} ms, "
+            f"{tp['errors']} errors"
+        )
+    lines.append("")
+    lines.append("SPEC §13 targets:")
+    for row in result["targets"]:
+        verdict = "met" if row["met"] else ("not measured" if row["met"] is None else "MISSED")
+        lines.append(
+            f"  {row['what']:<58} {row['target']:>10}  {_fmt(row['figure'], 2):>9} {row['unit']:<7} {verdict}"
+        )
+    sla = result.get("sla", {})
+    if sla.get("catch_up"):
+        c = sla["catch_up"]
+        lines.append(
+            f"SLA catch-up: {c['thresholds_due']:,} due on {c['incidents']:,} incidents, "
+            f"{c['fired']:,} fired, "
+            f"{c['seconds']:.1f} s with {c['worker_concurrency']} worker processes"
+            + ("" if c["complete"] else " (INCOMPLETE at timeout)")
+        )
+    if result.get("report"):
+        r = result["report"]
+        lines.append(
+            f"monthly report {r['month']}: {r['month_incidents']:,} incidents, "
+            f"generated in {r['generate_s']:.2f} s"
+        )
+    return "\n".join(lines)
+
+
+def compare(new: dict[str, Any], old: dict[str, Any]) -> str:
+    """The change of every page and target between an earlier run (``old``) and this one."""
+
+    def delta(a: Any, b: Any) -> str:
+        if a is None or b is None:
+            return "-"
+        if not b:
+            return f"{a - b:+.1f}"
+        return f"{(a - b) / b * 100:+.0f}%"
+
+    lines = [
+        f"compared with {old.get('started_at', '?')} ({old['data']['incidents']:,} incidents)",
+        f"{'page':<26} {'p95 old':>8} {'p95 new':>8} {'change':>7} {'srv p95 old':>11} {'new':>7} "
+        f"{'q old':>6} {'q new':>6}",
+    ]
+    for name, p in new["pages"].items():
+        o = old["pages"].get(name)
+        if o is None:
+            lines.append(f"{name:<26} (new page)")
+            continue
+        lines.append(
+            f"{name:<26} {_fmt(o['p95_ms']):>8} {_fmt(p['p95_ms']):>8} {delta(p['p95_ms'], o['p95_ms']):>7} "
+            f"{_fmt(o['server_p95_ms']):>11} {_fmt(p['server_p95_ms']):>7} "
+            f"{_fmt(o['sql_queries_max']):>6} {_fmt(p['sql_queries_max']):>6}"
+        )
+    old_targets = {r["what"]: r for r in old.get("targets", [])}
+    lines.append("targets:")
+    for row in new["targets"]:
+        o = old_targets.get(row["what"])
+        before = _fmt(o["figure"], 2) if o else "-"
+        change = delta(row["figure"], o["figure"]) if o else "-"
+        was = ("met" if o["met"] else "missed") if o else "-"
+        now = "met" if row["met"] else "missed"
+        lines.append(
+            f"  {row['what']:<58} {before:>9} -> {_fmt(row['figure'], 2):>9} {change:>7}  {was} -> {now}"
+        )
+    return "\n".join(lines)
+
+
+def load(path: str | Path) -> dict[str, Any]:
+    return json.loads(Path(path).read_text())

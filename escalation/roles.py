@@ -6,7 +6,7 @@ permission check asks them.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from .choices import Role
 
@@ -26,37 +26,33 @@ def user_roles(user: Any) -> frozenset[str]:
     return cached
 
 
+def _load_memberships(user: Any) -> None:
+    """The user's active groups and their tiers, in one query for both caches (every staff page
+    asks for both)."""
+    from .models import Membership
+
+    rows = list(
+        Membership.objects.filter(user=user, group__is_active=True).values_list("group_id", "group__tier")
+    )
+    user._sd_group_ids = frozenset(group_id for group_id, _ in rows)
+    user._sd_tiers = frozenset(tier for _, tier in rows if tier is not None)
+
+
 def user_support_group_ids(user: Any) -> frozenset[int]:
     """Ids of the active support and consulted groups the user belongs to."""
     if not getattr(user, "is_authenticated", False):
         return frozenset()
-    cached = getattr(user, "_sd_group_ids", None)
-    if cached is None:
-        from .models import Membership
-
-        cached = frozenset(
-            Membership.objects.filter(user=user, group__is_active=True).values_list("group_id", flat=True)
-        )
-        user._sd_group_ids = cached
-    return cached
+    if getattr(user, "_sd_group_ids", None) is None:
+        _load_memberships(user)
+    return cast("frozenset[int]", user._sd_group_ids)
 
 
 def user_tiers(user: Any) -> frozenset[int]:
     if not getattr(user, "is_authenticated", False):
         return frozenset()
-    cached = getattr(user, "_sd_tiers", None)
-    if cached is None:
-        from .models import SupportGroup
-
-        cached = frozenset(
-            t
-            for t in SupportGroup.objects.filter(pk__in=user_support_group_ids(user)).values_list(
-                "tier", flat=True
-            )
-            if t is not None
-        )
-        user._sd_tiers = cached
-    return cached
+    if getattr(user, "_sd_tiers", None) is None:
+        _load_memberships(user)
+    return cast("frozenset[int]", user._sd_tiers)
 
 
 def user_tier(user: Any) -> int | None:

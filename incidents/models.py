@@ -174,8 +174,10 @@ class Incident(models.Model):
     number = models.CharField(max_length=NUMBER_MAX_LENGTH, unique=True, editable=False)
     title = models.CharField(max_length=TITLE_MAX_LENGTH)
     description = models.TextField(blank=True, validators=[MaxLengthValidator(DESCRIPTION_MAX_LENGTH)])
+    # No index of its own on caller, assigned_to and assignment_group: the queue indexes of
+    # ``Meta`` begin with them and serve every look-up by them (issue 14, migration 0013).
     caller = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="incidents_called"
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="incidents_called", db_index=False
     )
     reported_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="incidents_reported"
@@ -200,13 +202,16 @@ class Incident(models.Model):
     resolution_notes = models.TextField(blank=True)
     close_notes = models.TextField(blank=True)
 
-    assignment_group = models.ForeignKey(SupportGroup, on_delete=models.PROTECT, related_name="incidents")
+    assignment_group = models.ForeignKey(
+        SupportGroup, on_delete=models.PROTECT, related_name="incidents", db_index=False
+    )
     assigned_to = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
         blank=True,
         on_delete=models.PROTECT,
         related_name="incidents_assigned",
+        db_index=False,
     )
     # The highest tier that has owned the incident: first-contact resolution is "resolved
     # while this is still 1", and reports aggregate on it without joining the hand-offs.
@@ -223,7 +228,8 @@ class Incident(models.Model):
         related_name="incidents",
         verbose_name="SLA policy",
     )
-    sla_policy_slug = models.SlugField("SLA policy slug", max_length=60, blank=True)
+    # Read with its row, never searched by: no index (issue 14).
+    sla_policy_slug = models.SlugField("SLA policy slug", max_length=60, blank=True, db_index=False)
     response_due_at = models.DateTimeField(null=True, blank=True)
     resolution_due_at = models.DateTimeField(null=True, blank=True)
     responded_at = models.DateTimeField(null=True, blank=True)
@@ -275,6 +281,12 @@ class Incident(models.Model):
             models.Index(fields=["caller", "-created_at"], name="inc_caller_created"),
             models.Index(fields=["status", "-created_at"], name="inc_status_created"),
             models.Index(fields=["status", "priority", "-created_at"], name="inc_status_priority_created"),
+            # The open queues in priority order: without it, every open row was read and sorted.
+            models.Index(
+                fields=["priority", "-created_at", "-id"],
+                name="inc_open_priority_created",
+                condition=Q(status__in=["new", "assigned", "in_progress", "on_hold"]),
+            ),
             models.Index(fields=["sla_state", "status"], name="inc_sla_state_status"),
             models.Index(fields=["-created_at", "-id"], name="inc_created_id"),
             models.Index(fields=["-updated_at", "-id"], name="inc_updated_id"),
@@ -640,6 +652,8 @@ class NotificationPreference(models.Model):
 
     def __str__(self) -> str:
         return f"preferences of {self.user_id}"
+
+
 # --- major and security incidents (issue 13) ----------------------------------------------------
 
 # A top-level category of this slug routes to the restricted security group (escalation.defaults).
@@ -748,6 +762,8 @@ class SecurityStep(models.Model):
 
     def __str__(self) -> str:
         return f"{self.incident_id} {self.step}"
+
+
 class OlaThresholdFire(models.Model):
     """One OLA threshold of one hand-off passed, recorded once (the sibling of ``SlaThresholdFire``).
 

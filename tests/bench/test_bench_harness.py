@@ -78,6 +78,9 @@ def _bench(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     )
 
 
+# transactional: an earlier transactional test in this process flushed the reference data (support
+# groups, roles, calendars); this restores it before the database is copied as the bench's template.
+@pytest.mark.django_db(transaction=True)
 def test_a_tiny_bench_measures_every_page_and_marks_every_target(bench_database, tmp_path):
     url, name = bench_database
     env = {

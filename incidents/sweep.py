@@ -20,7 +20,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from escalation.models import EscalationPoint
+from escalation.policies import escalation_level
 
 from . import sla
 from .errors import TransitionNotAllowed
@@ -113,12 +113,9 @@ def sla_fire_due(incident: Incident, *, until: datetime, cache: dict[Any, Any] |
 
 
 def _fire(incident: Incident, threshold: sla.Threshold, t: Any, *, now: datetime) -> int:
-    points = list(
-        EscalationPoint.objects.filter(
-            group_id=incident.assignment_group_id, target=threshold.target, percent=threshold.percent
-        )
+    level = escalation_level(
+        group_id=incident.assignment_group_id, target=threshold.target, percent=threshold.percent
     )
-    level = max((p.level for p in points), default=0)
     try:
         with transaction.atomic():
             fire = SlaThresholdFire.objects.create(

@@ -22,7 +22,8 @@ incident and by every sweep. Each process keeps what it read under a *version*: 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any, TypeVar
 
 from django.db import connection
@@ -102,6 +103,23 @@ def unit_begin(**_: Any) -> None:
 
 def unit_end(**_: Any) -> None:
     _unit.active, _unit.version = False, None
+
+
+@contextmanager
+def unit() -> Iterator[None]:
+    """One unit of work outside a request or task (a batch of the sweep): the version is read once.
+
+    Inside a request or task already, it reads the version afresh and leaves the unit open.
+    """
+    outer = getattr(_unit, "active", False)
+    unit_begin()
+    try:
+        yield
+    finally:
+        if outer:
+            _unit.version = None
+        else:
+            unit_end()
 
 
 def watch(*models: type[Model]) -> None:

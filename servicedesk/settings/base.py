@@ -297,7 +297,6 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_ROUTES = {
     "incidents.tasks.sla_sweep_task": {"queue": "sweep"},
-    "incidents.tasks.sla_sweep_chunk_task": {"queue": "sweep"},
     "incidents.tasks.incidents_autoclose_task": {"queue": "sweep"},
     "incidents.tasks.event_publish_task": {"queue": "notifications"},
     "incidents.tasks.notification_email_task": {"queue": "notifications"},
@@ -308,6 +307,8 @@ CELERY_TASK_ROUTES = {
     "knowledge.tasks.*": {"queue": "reports"},
 }
 TASK_QUEUES = ("sweep", "notifications", "intake", "reports", "default")
+# How many sweep tasks share a backlog of due thresholds (the beat's sweep queues the others).
+SLA_SWEEP_PARALLEL = env.int("SLA_SWEEP_PARALLEL", default=4)
 # SLA warnings at these fractions of each target; the breach at 100 % always fires (SPEC §6).
 SLA_WARNING_FRACTIONS = tuple(env.list("SLA_WARNING_FRACTIONS", cast=float, default=[0.75, 0.9]))
 

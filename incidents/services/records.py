@@ -85,7 +85,7 @@ def _priority_matrix_load() -> dict[tuple[int, int], int]:
 def group_by_slug(slug: str) -> SupportGroup:
     """A support group of the configuration (the service desk, say), a fresh instance from the cache."""
     values = config_cache.cached(("group", slug), lambda: SupportGroup.objects.values().get(slug=slug))
-    return SupportGroup(**values)
+    return SupportGroup.from_db("default", list(values), list(values.values()))  # a saved row, not a new one
 
 
 def _next_number() -> str:

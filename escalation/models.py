@@ -336,3 +336,16 @@ class RegisterChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.action} {self.model} {self.object_repr}"
+
+
+class ConfigVersion(models.Model):
+    """One row whose token every change of the SLA configuration rewrites (``escalation.config_cache``).
+
+    A fresh random token, not a counter: a change rolled back restores the old token with the old
+    configuration, so a token always names one committed state, in every process.
+    """
+
+    token = models.CharField(max_length=32)
+
+    def __str__(self) -> str:
+        return self.token

@@ -1,7 +1,8 @@
 """Selectors of the SLA configuration: the calendar and targets that apply to a priority.
 
-They turn the configuration tables into ``business_time.Calendar`` values. Pass one ``cache``
-dict through a batch (the sweep, a recompute) so that the tables are read once per batch.
+They turn the configuration tables into ``business_time.Calendar`` values. The tables are read
+once per process while the configuration is unchanged (``escalation.config_cache``); a ``cache``
+dict passed through a batch (the sweep, a recompute) saves the lookups on top of that.
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ from typing import Any
 
 from . import business_time as bt
 from .business_time import minutes
-from .models import BusinessCalendar, EscalationRule, SLAPolicy
+from .config_cache import cached
+from .models import BusinessCalendar, EscalationPoint, EscalationRule, SLAPolicy
 
 _scope = threading.local()
 
@@ -70,69 +72,101 @@ def calendar_value(calendar: BusinessCalendar) -> bt.Calendar:
     )
 
 
+def _policies_load() -> dict[str, SLAPolicy]:
+    """Every policy with its targets, OLA targets and calendars, by slug; "" is the default policy."""
+    calendar_rel = ("calendar__working_hours", "calendar__holidays")
+    policies = list(
+        SLAPolicy.objects.select_related("calendar")
+        .prefetch_related(
+            *calendar_rel, "targets__calendar__working_hours", "targets__calendar__holidays", "ola_targets"
+        )
+        .order_by("pk")
+    )
+    by_slug = {p.slug: p for p in policies}
+    default = next((p for p in policies if p.is_default), policies[0] if policies else None)
+    if default is not None:
+        by_slug[""] = default
+    return by_slug
+
+
+def _policies() -> dict[str, SLAPolicy]:
+    return cached("policies", _policies_load)
+
+
 def policy_default() -> SLAPolicy:
-    policy = SLAPolicy.objects.filter(is_default=True).first() or SLAPolicy.objects.order_by("pk").first()
+    policy = _policies().get("")
     if policy is None:
         raise SLAPolicy.DoesNotExist("No SLA policy is configured: run the migrations.")
     return policy
 
 
 def _policy(slug: str) -> SLAPolicy:
-    calendar_rel = ("calendar__working_hours", "calendar__holidays")
-    qs = SLAPolicy.objects.select_related("calendar").prefetch_related(
-        *calendar_rel, "targets__calendar__working_hours", "targets__calendar__holidays", "ola_targets"
-    )
-    found = qs.filter(slug=slug).first() if slug else None
-    return found or qs.get(pk=policy_default().pk)
+    return _policies().get(slug) or policy_default()
+
+
+def _calendar(calendar: BusinessCalendar) -> bt.Calendar:
+    return cached(("calendar", calendar.pk), lambda: calendar_value(calendar))
 
 
 def targets_for(*, priority: int, policy_slug: str = "", cache: dict[Any, Any] | None = None) -> Targets:
     """The targets of ``priority`` under the named policy (the default policy if it is gone)."""
     cache = _scope_cache() if cache is None else cache
     key = ("targets", policy_slug, priority)
-    if key in cache:
-        return cache[key]
-    policy_key = ("policy", policy_slug)
-    if policy_key not in cache:
-        cache[policy_key] = _policy(policy_slug)
-    policy: SLAPolicy = cache[policy_key]
+    if key not in cache:
+        cache[key] = cached(key, lambda: _targets_load(priority=priority, policy_slug=policy_slug))
+    return cache[key]
+
+
+def _targets_load(*, priority: int, policy_slug: str) -> Targets:
+    policy = _policy(policy_slug)
     target = next((t for t in policy.targets.all() if t.priority == priority), None)
     if target is None:  # a row deleted by hand: the policy's lowest priority target, or a day
         target = max(policy.targets.all(), key=lambda t: t.priority, default=None)
     calendar = (target.calendar if target is not None and target.calendar_id else None) or policy.calendar
-    cal_key = ("calendar", calendar.pk)
-    if cal_key not in cache:
-        cache[cal_key] = calendar_value(calendar)
-    result = Targets(
+    return Targets(
         policy_slug=policy.slug,
         priority=priority,
         response_minutes=target.response_minutes if target else 60,
         resolution_minutes=target.resolution_minutes if target else 24 * 60,
-        calendar=cache[cal_key],
+        calendar=_calendar(calendar),
         ola_minutes={o.tier: o.minutes for o in policy.ola_targets.all()},
-        ola_accept_minutes={
-            o.tier: o.accept_minutes for o in policy.ola_targets.all() if o.accept_minutes
-        },
+        ola_accept_minutes={o.tier: o.accept_minutes for o in policy.ola_targets.all() if o.accept_minutes},
         policy_id=policy.pk,
     )
-    cache[key] = result
-    return result
 
 
 def calendar_default(*, cache: dict[Any, Any] | None = None) -> bt.Calendar:
     """The default policy's calendar: business days for auto-close and reports."""
     cache = _scope_cache() if cache is None else cache
     if "default-calendar" not in cache:
-        policy = _policy("")
-        cache["default-calendar"] = calendar_value(policy.calendar)
+        cache["default-calendar"] = _calendar(policy_default().calendar)
     return cache["default-calendar"]
 
 
 def escalation_rules_active(*, cache: dict[Any, Any] | None = None) -> list[EscalationRule]:
     cache = _scope_cache() if cache is None else cache
     if "rules" not in cache:
-        cache["rules"] = list(EscalationRule.objects.filter(is_active=True).select_related("to_group"))
+        cache["rules"] = cached(
+            "escalation-rules",
+            lambda: list(EscalationRule.objects.filter(is_active=True).select_related("to_group")),
+        )
     return cache["rules"]
+
+
+def escalation_level(*, group_id: int | None, target: str, percent: int) -> int:
+    """The highest escalation level a group's points reach at a threshold (0: none)."""
+    levels = cached("escalation-levels", _escalation_levels_load)
+    return levels.get((group_id, target, percent), 0)
+
+
+def _escalation_levels_load() -> dict[tuple[int | None, str, int], int]:
+    levels: dict[tuple[int | None, str, int], int] = {}
+    for group_id, target, percent, level in EscalationPoint.objects.values_list(
+        "group_id", "target", "percent", "level"
+    ):
+        key = (group_id, target, percent)
+        levels[key] = max(levels.get(key, 0), level)
+    return levels
 
 
 def major_policy_slug(*, cache: dict[Any, Any] | None = None) -> str:
@@ -145,6 +179,5 @@ def major_policy_slug(*, cache: dict[Any, Any] | None = None) -> str:
 
     cache = _scope_cache() if cache is None else cache
     if "major-policy" not in cache:
-        found = SLAPolicy.objects.filter(slug=MAJOR_POLICY_SLUG).exists()
-        cache["major-policy"] = MAJOR_POLICY_SLUG if found else ""
+        cache["major-policy"] = MAJOR_POLICY_SLUG if MAJOR_POLICY_SLUG in _policies() else ""
     return cache["major-policy"]

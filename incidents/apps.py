@@ -7,7 +7,12 @@ class IncidentsConfig(AppConfig):
 
     def ready(self) -> None:
         # The subscribers of the event hook (incidents.hooks), in the order they run for one event.
-        from . import hooks, major_notifications, notifications, outbox, sla_notifications
+        from escalation import config_cache
+
+        from . import hooks, major_notifications, models, notifications, outbox, sla_notifications
+
+        # The rules choose the policy and the matrix the priority: cached with the SLA configuration.
+        config_cache.watch(models.SLAPolicyRule, models.PriorityMatrixEntry)
 
         hooks.set_publisher(outbox.publish_on_commit)
         hooks.subscribe(

@@ -137,13 +137,29 @@ def thresholds(incident: Incident, t: Targets) -> list[Threshold]:
 
 
 def fired(incident: Incident) -> set[tuple[str, int]]:
+    """The thresholds of the current cycle fired already (remembered on the instance by the sweep,
+    which holds the row lock and records each fire it makes with ``fired_add``)."""
     if incident.pk is None:
         return set()
-    return set(
-        SlaThresholdFire.objects.filter(incident=incident, cycle=incident.sla_cycle).values_list(
-            "target", "percent"
-        )
-    )
+    known = getattr(incident, "_fired", None)
+    if known is not None and known[0] == incident.sla_cycle:
+        return set(known[1])
+    rows = SlaThresholdFire.objects.filter(incident=incident, cycle=incident.sla_cycle)
+    return set(rows.values_list("target", "percent"))
+
+
+def fired_remember(incident: Incident) -> None:
+    """Read the fired thresholds once for the rest of this instance's check (call with the row locked)."""
+    incident._fired = (incident.sla_cycle, fired(incident))  # type: ignore[attr-defined]
+    handoff = current_handoff(incident)
+    if handoff is not None:
+        handoff._fired = ola_fired(handoff)  # type: ignore[attr-defined]
+
+
+def fired_add(incident: Incident, target: str, percent: int) -> None:
+    known = getattr(incident, "_fired", None)
+    if known is not None and known[0] == incident.sla_cycle:
+        known[1].add((target, percent))
 
 
 def pending_thresholds(incident: Incident, t: Targets) -> list[Threshold]:
@@ -222,10 +238,22 @@ def ola_thresholds(clock: OlaClock, t: Targets) -> list[Threshold]:
     return sorted(out, key=lambda th: (th.at, th.target == OlaThresholdFire.HANDBACK, th.percent))
 
 
+def ola_fired(handoff: Handoff) -> set[tuple[str, int]]:
+    """The hand-off's OLA thresholds fired already (remembered by the sweep, see ``fired_remember``)."""
+    known = getattr(handoff, "_fired", None)
+    if known is not None:
+        return set(known)
+    return set(OlaThresholdFire.objects.filter(handoff=handoff).values_list("target", "percent"))
+
+
+def ola_fired_add(handoff: Handoff, target: str, percent: int) -> None:
+    known = getattr(handoff, "_fired", None)
+    if known is not None:
+        known.add((target, percent))
+
+
 def ola_pending(clock: OlaClock, t: Targets) -> list[Threshold]:
-    done: set[tuple[str, int]] = set()
-    if clock.handoff is not None:
-        done = set(OlaThresholdFire.objects.filter(handoff=clock.handoff).values_list("target", "percent"))
+    done = ola_fired(clock.handoff) if clock.handoff is not None else set()
     return [th for th in ola_thresholds(clock, t) if (th.target, th.percent) not in done]
 
 

@@ -4,25 +4,23 @@ A rule (``SLAPolicyRule``) may name a service, a category (matching the incident
 subcategory), the caller (a VIP, or of a department, from ``escalation.CallerProfile``), a channel
 and a priority; every condition it names must hold. No rule matching: the default policy.
 
-The rules are read once per process and kept until the configuration changes. Whether it changed
-is one query per selection: the rules' own counter (bumped by every rule change, under its row
-lock, so writers are ordered) and the newest row of the configuration audit
-(``escalation.RegisterChange``: policies deleted in the admin, say). The caller's profile is read
-only when a rule about the caller is reached before a match.
+The rules are read once per process and kept until the configuration changes
+(``escalation.config_cache``: every rule write gives the configuration a new version, in its own
+transaction, and so does any change of the policies). The rules' own counter still orders the
+writers (its row lock). The caller's profile is read only when a rule about the caller is reached
+before a match.
 """
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Protocol
 
-from django.db import connection
+from escalation import config_cache
+from escalation.models import CallerProfile
 
-from escalation.models import CallerProfile, RegisterChange
-
-from .models import Counter, SLAPolicyRule
+from .models import SLAPolicyRule
 
 VERSION_COUNTER = "sla-policy-rules"
 
@@ -123,21 +121,7 @@ def caller_facts(user_id: int | None) -> Caller:
     return Caller(is_vip=row[0], department=row[1]) if row else Caller()
 
 
-# --- the per-process cache ---------------------------------------------------------------------
-
-_lock = threading.Lock()
-_cached: dict[str, Any] = {"version": None, "rules": ()}
-
-
-def _version() -> tuple[Any, ...]:
-    with connection.cursor() as cursor:
-        sql = (  # the table names come from the models, never from input
-            f"SELECT (SELECT value FROM {Counter._meta.db_table} WHERE name = %s), "  # noqa: S608
-            f"(SELECT MAX(id) FROM {RegisterChange._meta.db_table})"
-        )
-        cursor.execute(sql, [VERSION_COUNTER])
-        row = cursor.fetchone()
-    return tuple(row) if row else ()
+# --- the per-process cache (escalation.config_cache) -------------------------------------------
 
 
 def rules_load() -> tuple[Rule, ...]:
@@ -162,18 +146,11 @@ def rules_load() -> tuple[Rule, ...]:
 
 def rules_active() -> tuple[Rule, ...]:
     """The active rules in order, from this process's cache while the configuration is unchanged."""
-    version = _version()
-    if _cached["version"] != version:
-        rules = rules_load()
-        with _lock:
-            _cached["version"], _cached["rules"] = version, rules
-        return rules
-    return _cached["rules"]
+    return config_cache.cached("sla-policy-rules", rules_load)
 
 
 def cache_clear() -> None:
-    with _lock:
-        _cached["version"], _cached["rules"] = None, ()
+    config_cache.cache_clear()
 
 
 def rule_for(incident: IncidentFacts) -> Rule | None:

@@ -12,6 +12,7 @@ before commit records nothing. Notifications leave through the event outbox afte
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -20,7 +21,8 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from escalation.models import EscalationPoint
+from escalation import config_cache
+from escalation.policies import escalation_level
 
 from . import sla
 from .errors import TransitionNotAllowed
@@ -40,13 +42,23 @@ class SweepResult:
     ola_fired: int = 0
 
 
-def sla_sweep(*, now: datetime | None = None, batch_size: int = 100, max_batches: int = 50) -> SweepResult:
-    """Process every incident with a due check, one committed batch at a time."""
+def sla_sweep(
+    *,
+    now: datetime | None = None,
+    batch_size: int = 100,
+    max_batches: int = 50,
+    on_backlog: Callable[[], None] | None = None,
+) -> SweepResult:
+    """Process every incident with a due check, one committed batch at a time.
+
+    ``on_backlog`` is called once, after the first batch, when it was full: more is due than one
+    batch, so the caller may start helpers (``sla_sweep_task`` queues copies of itself).
+    """
     now = now or timezone.now()
     result = SweepResult()
     cache: dict[Any, Any] = {}
     for _ in range(max_batches):
-        with transaction.atomic():
+        with config_cache.unit(), transaction.atomic():
             batch = list(
                 Incident.objects.select_for_update(skip_locked=True, of=("self",))
                 .select_related("assignment_group")
@@ -58,6 +70,9 @@ def sla_sweep(*, now: datetime | None = None, batch_size: int = 100, max_batches
         result.incidents += len(batch)
         if len(batch) < batch_size:
             break
+        if on_backlog is not None:
+            on_backlog()
+            on_backlog = None
     return result
 
 
@@ -73,6 +88,7 @@ def incident_sla_check(
     Call inside a transaction with the incident row locked.
     """
     result = result if result is not None else SweepResult()
+    sla.fired_remember(incident)
     if incident.is_open and incident.on_hold_since is None:
         t = sla.targets(incident, cache=cache)
         for threshold in sla.pending_thresholds(incident, t):
@@ -80,9 +96,13 @@ def incident_sla_check(
                 break
             result.fired += _fire(incident, threshold, t, now=now)
         result.ola_fired += _fire_ola_due(incident, t, until=now, now=now)
-        incident.save(update_fields=[*sla.SLA_FIELDS, "escalation_level"])
-        for rule, due in sla.rules_due(incident, t, now=now, cache=cache):
-            if due <= now and _escalate_by_rule(incident, rule, now=now):
+        due_rules = [
+            (rule, due) for rule, due in sla.rules_due(incident, t, now=now, cache=cache) if due <= now
+        ]
+        if due_rules:  # the escalation reads the row: it must hold what fired
+            incident.save(update_fields=[*sla.SLA_FIELDS, "escalation_level"])
+        for rule, _due in due_rules:
+            if _escalate_by_rule(incident, rule, now=now):
                 result.escalated += 1
                 incident = Incident.objects.select_related("assignment_group").get(pk=incident.pk)
                 break
@@ -113,31 +133,14 @@ def sla_fire_due(incident: Incident, *, until: datetime, cache: dict[Any, Any] |
 
 
 def _fire(incident: Incident, threshold: sla.Threshold, t: Any, *, now: datetime) -> int:
-    points = list(
-        EscalationPoint.objects.filter(
-            group_id=incident.assignment_group_id, target=threshold.target, percent=threshold.percent
-        )
+    level = escalation_level(
+        group_id=incident.assignment_group_id, target=threshold.target, percent=threshold.percent
     )
-    level = max((p.level for p in points), default=0)
-    try:
-        with transaction.atomic():
-            fire = SlaThresholdFire.objects.create(
-                incident=incident,
-                cycle=incident.sla_cycle,
-                target=threshold.target,
-                percent=threshold.percent,
-                level=level,
-                group_id=incident.assignment_group_id,
-                fired_at=now,
-                due_at=threshold.at,
-            )
-    except IntegrityError:
-        return 0  # fired already: the unique key is the last line of defence
     old_state, old_level = incident.sla_state, incident.escalation_level
-    incident.sla_state = (
-        SlaState.BREACHED if threshold.is_breach or old_state == SlaState.BREACHED else (SlaState.WARNING)
+    new_state = (
+        SlaState.BREACHED if threshold.is_breach or old_state == SlaState.BREACHED else SlaState.WARNING
     )
-    incident.escalation_level = max(old_level, level)
+    incident.sla_state, incident.escalation_level = new_state, max(old_level, level)
     changes: dict[str, dict[str, Any]] = {
         "sla_threshold": {"old": None, "new": f"{threshold.target} {threshold.percent}%"}
     }
@@ -149,15 +152,31 @@ def _fire(incident: Incident, threshold: sla.Threshold, t: Any, *, now: datetime
     body = f"The {threshold.target} target {what} (due {timezone.localtime(threshold.at):%Y-%m-%d %H:%M})."
     if level:
         body += f" Escalated to level {level} of {incident.assignment_group.name}."
-    event = event_record(
-        incident=incident,
-        kind=IncidentEvent.Kind.SLA_ESCALATION if level else IncidentEvent.Kind.SLA_THRESHOLD,
-        actor=None,
-        now=now,
-        body=body,
-        changes=changes,
-    )
-    SlaThresholdFire.objects.filter(pk=fire.pk).update(event=event)
+    sla.fired_add(incident, threshold.target, threshold.percent)
+    try:
+        with transaction.atomic():  # the event and the fire together, or neither
+            event = event_record(
+                incident=incident,
+                kind=IncidentEvent.Kind.SLA_ESCALATION if level else IncidentEvent.Kind.SLA_THRESHOLD,
+                actor=None,
+                now=now,
+                body=body,
+                changes=changes,
+            )
+            SlaThresholdFire.objects.create(
+                incident=incident,
+                cycle=incident.sla_cycle,
+                target=threshold.target,
+                percent=threshold.percent,
+                level=level,
+                group_id=incident.assignment_group_id,
+                fired_at=now,
+                due_at=threshold.at,
+                event=event,
+            )
+    except IntegrityError:  # fired already: the unique key is the last line of defence
+        incident.sla_state, incident.escalation_level = old_state, old_level
+        return 0
     return 1
 
 
@@ -181,20 +200,6 @@ def _fire_ola_due(incident: Incident, t: Any, *, until: datetime, now: datetime 
 def _fire_ola(incident: Incident, clock: sla.OlaClock, threshold: sla.Threshold, *, now: datetime) -> int:
     handoff = clock.handoff
     assert handoff is not None
-    try:
-        with transaction.atomic():
-            fire = OlaThresholdFire.objects.create(
-                handoff=handoff,
-                incident=incident,
-                target=threshold.target,
-                percent=threshold.percent,
-                group_id=handoff.group_id,
-                tier=handoff.tier,
-                fired_at=now,
-                due_at=threshold.at,
-            )
-    except IntegrityError:
-        return 0
     old_state = incident.ola_state
     incident.ola_state = (
         SlaState.BREACHED if threshold.is_breach or old_state == SlaState.BREACHED else SlaState.WARNING
@@ -207,16 +212,32 @@ def _fire_ola(incident: Incident, clock: sla.OlaClock, threshold: sla.Threshold,
     }
     if incident.ola_state != old_state:
         changes["ola_state"] = {"old": old_state, "new": incident.ola_state}
-    event = event_record(
-        incident=incident,
-        kind=IncidentEvent.Kind.OLA_THRESHOLD,
-        actor=None,
-        now=now,
-        body=f"{group_name}'s time {what} {reached} (OLA of tier {handoff.tier}, due "
-        f"{timezone.localtime(threshold.at):%Y-%m-%d %H:%M}).",
-        changes=changes,
-    )
-    OlaThresholdFire.objects.filter(pk=fire.pk).update(event=event)
+    sla.ola_fired_add(handoff, threshold.target, threshold.percent)
+    try:
+        with transaction.atomic():  # the event and the fire together, or neither
+            event = event_record(
+                incident=incident,
+                kind=IncidentEvent.Kind.OLA_THRESHOLD,
+                actor=None,
+                now=now,
+                body=f"{group_name}'s time {what} {reached} (OLA of tier {handoff.tier}, due "
+                f"{timezone.localtime(threshold.at):%Y-%m-%d %H:%M}).",
+                changes=changes,
+            )
+            OlaThresholdFire.objects.create(
+                handoff=handoff,
+                incident=incident,
+                target=threshold.target,
+                percent=threshold.percent,
+                group_id=handoff.group_id,
+                tier=handoff.tier,
+                fired_at=now,
+                due_at=threshold.at,
+                event=event,
+            )
+    except IntegrityError:  # fired already
+        incident.ola_state = old_state
+        return 0
     return 1
 
 

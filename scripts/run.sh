@@ -57,7 +57,9 @@ trap stop_children EXIT
 web_pid=$!
 echo "$web_pid" >"$RUN_DIR/web.pid"
 
-.venv/bin/celery -A servicedesk worker -B --without-mingle --without-gossip -l info --concurrency 2 &
+# Every queue of CELERY_TASK_ROUTES (servicedesk/settings/base.py: TASK_QUEUES): one worker serves them all.
+.venv/bin/celery -A servicedesk worker -B -Q sweep,notifications,intake,reports,default --without-mingle \
+  --without-gossip -l info --concurrency 2 &
 worker_pid=$!
 echo "$worker_pid" >"$RUN_DIR/worker.pid"
 

@@ -166,6 +166,18 @@ def django_db_setup(django_db_setup):
             type(conn)._test_serialized_contents = contents
 
 
+@pytest.fixture(autouse=True)
+def _sla_config_cache_fresh() -> Iterator[None]:
+    """Each test reads the SLA configuration afresh (escalation.config_cache keeps it per process)."""
+    from escalation import config_cache
+
+    config_cache.cache_clear()
+    config_cache.unit_end()
+    yield
+    config_cache.cache_clear()
+    config_cache.unit_end()
+
+
 # People in the default groups, for the domain, view and API tests.
 
 

@@ -22,7 +22,7 @@ def _argv(service: dict) -> list[str]:
 def test_it_describes_the_production_stack():
     assert COMPOSE["services"]["db"]["image"].startswith("postgres:15")
     assert COMPOSE["services"]["redis"]["image"].startswith("redis:7")
-    assert {"web", "worker", "beat"} <= set(APP_SERVICES)
+    assert {"web", "worker-sweep", "worker-notifications", "beat"} <= set(APP_SERVICES)
     for service in APP_SERVICES.values():
         assert service["environment"]["DJANGO_SETTINGS_MODULE"] == "servicedesk.settings.production"
 
@@ -53,3 +53,50 @@ def test_the_discovery_of_settings_variables_finds_the_core_ones(settings_env_va
     # If the discovery found nothing, the test above would pass for the wrong reason.
     core = {"SECRET_KEY", "ALLOWED_HOSTS", "DATABASE_URL", "CELERY_BROKER_URL", "EMAIL_URL", "SITE_URL"}
     assert core <= settings_env_vars
+
+
+def _queues_of(argv: list[str]) -> set[str]:
+    flag = next(f for f in ("--queues", "-Q") if f in argv)
+    return set(argv[argv.index(flag) + 1].split(","))
+
+
+def _routed_tasks() -> dict[str, str]:
+    """Every task of the project registered in the app, with the queue the router sends it to."""
+    from servicedesk.celery import app
+
+    app.loader.import_default_modules()
+    return {
+        name: app.amqp.router.route({}, name)["queue"].name
+        for name in app.tasks
+        if not name.startswith("celery.")
+    }
+
+
+def test_every_task_is_routed_to_a_queue_a_compose_worker_consumes():
+    workers = {n: s for n, s in APP_SERVICES.items() if _argv(s)[3:4] == ["worker"]}
+    consumed = set().union(*(_queues_of(_argv(s)) for s in workers.values()))
+    routed = _routed_tasks()
+    assert "incidents.tasks.sla_sweep_task" in routed
+    stranded = {name: queue for name, queue in routed.items() if queue not in consumed}
+    assert not stranded, f"no worker in docker-compose.yml consumes these tasks' queues: {stranded}"
+    # split by kind: the sweep, mail delivery, mail intake and reports each have their own queue
+    assert routed["incidents.tasks.sla_sweep_task"] == "sweep"
+    assert routed["incidents.tasks.notification_email_task"] == "notifications"
+    assert routed["intake.tasks.mailbox_poll_task"] == "intake"
+    assert routed["reporting.tasks.monthly_report_task"] == "reports"
+    assert len(set(routed.values())) >= 4
+    assert all(len(_queues_of(_argv(s))) <= 2 for s in workers.values()), "one worker per kind of queue"
+
+
+def test_the_run_and_test_workers_consume_every_queue(tmp_path):
+    from django.conf import settings
+
+    from tests.workers import CeleryWorker
+
+    run_sh = (REPO_ROOT / "scripts" / "run.sh").read_text().replace("\\\n", " ")
+    line = next(line for line in run_sh.splitlines() if "celery -A servicedesk worker" in line)
+    routed = set(_routed_tasks().values()) | {settings.CELERY_TASK_DEFAULT_QUEUE}
+    assert routed <= _queues_of(shlex.split(line.rstrip("& "))), "make run's worker strands a queue"
+    test_worker = CeleryWorker(database_url="sqlite://", broker_url="redis://localhost/15", work_dir=tmp_path)
+    assert routed <= _queues_of(test_worker.command()), "the tests' worker strands a queue"
+    assert set(settings.TASK_QUEUES) == routed

@@ -161,6 +161,8 @@ class CeleryWorker:
             "--without-gossip",
             "--concurrency",
             str(self.concurrency),
+            "--queues",
+            ",".join(settings.TASK_QUEUES),  # every queue, as `make run`'s worker
             "--hostname",
             self.hostname,
         ]

@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
 
+from escalation import config_cache
 from escalation.choices import Level
 from escalation.defaults import SECURITY_GROUP_SLUG, SERVICE_DESK_SLUG
 from escalation.models import SupportGroup
@@ -65,13 +66,26 @@ UPDATABLE_FIELDS = (
 
 
 def priority_for(*, impact: int, urgency: int) -> int:
-    entry = PriorityMatrixEntry.objects.filter(impact=impact, urgency=urgency).values_list(
-        "priority", flat=True
-    )
-    found = entry.first()
+    matrix = config_cache.cached("priority-matrix", _priority_matrix_load)
+    found = matrix.get((impact, urgency))
     if found is None:  # a cell deleted by hand: fall back on SPEC §3's rule
         return min(5, impact + urgency - 1)
     return found
+
+
+def _priority_matrix_load() -> dict[tuple[int, int], int]:
+    return {
+        (impact, urgency): priority
+        for impact, urgency, priority in PriorityMatrixEntry.objects.values_list(
+            "impact", "urgency", "priority"
+        )
+    }
+
+
+def group_by_slug(slug: str) -> SupportGroup:
+    """A support group of the configuration (the service desk, say), a fresh instance from the cache."""
+    values = config_cache.cached(("group", slug), lambda: SupportGroup.objects.values().get(slug=slug))
+    return SupportGroup.from_db("default", list(values), list(values.values()))  # a saved row, not a new one
 
 
 def _next_number() -> str:
@@ -129,7 +143,7 @@ def incident_create(
     check_categories(category, subcategory)
     if not getattr(caller, "is_active", True):
         raise ValidationError({"caller": f"{caller.get_username()} is not an active user."})
-    group = assignment_group or routed_group(category) or SupportGroup.objects.get(slug=SERVICE_DESK_SLUG)
+    group = assignment_group or routed_group(category) or group_by_slug(SERVICE_DESK_SLUG)
     check_support_group("assignment_group", group)
     check_member("assigned_to", assigned_to, group)
     if parent is not None and not parent.is_open:
@@ -161,8 +175,19 @@ def incident_create(
         sla.acknowledge(incident, now=now)
     sla.policy_select(incident)
     sla.refresh(incident, now=now)
+    # The foreign keys were given as rows and the check constraints (impact and urgency levels, no
+    # hold on a new incident) were checked above; the database enforces them again on insert.
     incident.full_clean(
-        exclude=["number", "priority", "caller", "reported_by", "assignment_group", "sla_policy"]
+        exclude=[
+            "number",
+            "priority",
+            "caller",
+            "reported_by",
+            "assignment_group",
+            "sla_policy",
+            "updated_by",
+        ],
+        validate_constraints=False,
     )
     incident.save()
     Handoff.objects.create(

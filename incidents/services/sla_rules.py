@@ -13,6 +13,7 @@ from django.db import transaction
 from django.db.models import F
 
 from escalation.choices import Priority
+from escalation.config_cache import config_changed
 from escalation.models import CallerProfile, SLAPolicy
 from escalation.roles import is_incident_manager
 from escalation.services import register_delete, register_save
@@ -43,6 +44,7 @@ def rules_version_bump() -> None:
     """Take the counter's row lock until commit: rule writers are ordered, readers see the change."""
     if not Counter.objects.filter(name=VERSION_COUNTER).update(value=F("value") + 1):
         Counter.objects.get_or_create(name=VERSION_COUNTER, defaults={"value": 1})
+    config_changed()
 
 
 def _check(values: dict[str, Any]) -> dict[str, Any]:

@@ -305,6 +305,25 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+# Queues by kind, so that each scales out on its own (README "SLA engine and queues"): the
+# sweep's timers, mail delivery (the event outbox and notifications), mail intake, and reports
+# with the other periodic mail (reporting, surveys, knowledge). A worker of `make run` and of the
+# tests consumes them all; docker-compose.yml runs one worker service per queue.
+CELERY_TASK_DEFAULT_QUEUE = "default"
+CELERY_TASK_ROUTES = {
+    "incidents.tasks.sla_sweep_task": {"queue": "sweep"},
+    "incidents.tasks.incidents_autoclose_task": {"queue": "sweep"},
+    "incidents.tasks.event_publish_task": {"queue": "notifications"},
+    "incidents.tasks.notification_email_task": {"queue": "notifications"},
+    "incidents.tasks.notifications_flush_task": {"queue": "notifications"},
+    "intake.tasks.*": {"queue": "intake"},
+    "reporting.tasks.*": {"queue": "reports"},
+    "surveys.tasks.*": {"queue": "reports"},
+    "knowledge.tasks.*": {"queue": "reports"},
+}
+TASK_QUEUES = ("sweep", "notifications", "intake", "reports", "default")
+# How many sweep tasks share a backlog of due thresholds (the beat's sweep queues the others).
+SLA_SWEEP_PARALLEL = env.int("SLA_SWEEP_PARALLEL", default=4)
 # SLA warnings at these fractions of each target; the breach at 100 % always fires (SPEC §6).
 SLA_WARNING_FRACTIONS = tuple(env.list("SLA_WARNING_FRACTIONS", cast=float, default=[0.75, 0.9]))
 

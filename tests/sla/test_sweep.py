@@ -183,3 +183,35 @@ def test_a_rolled_back_transaction_sends_nothing(own_broker):
     deliver()
     assert Notification.objects.count() == 0
     assert mail.outbox == []
+
+
+@pytest.mark.django_db
+def test_a_backlog_asks_once_for_helpers_and_a_small_sweep_does_not(agent, netops, alice):
+    for _ in range(3):
+        p2_for_network(agent, alice, assigned_to=netops)
+    calls: list[int] = []
+
+    small = sla_sweep(now=EVENING, batch_size=4, on_backlog=lambda: calls.append(1))
+    assert (small.incidents, calls) == (3, [])  # one batch held it all: no backlog
+
+    for _ in range(5):
+        p2_for_network(agent, alice, assigned_to=netops)
+    backlog = sla_sweep(now=EVENING, batch_size=2, on_backlog=lambda: calls.append(1))
+    assert backlog.incidents >= 5
+    assert calls == [1]  # asked once, after the first full batch
+    assert backlog.fired == 5 * 3
+
+
+@pytest.mark.django_db
+def test_a_sweep_reads_the_fired_thresholds_once_per_incident(
+    agent, netops, alice, django_assert_max_num_queries
+):
+    for _ in range(4):
+        p2_for_network(agent, alice, assigned_to=netops)
+    sla_sweep(
+        now=london(2026, 3, 23, 9, 0)
+    )  # warm the configuration cache; nothing of the resolution due yet
+    # 4 incidents × 3 thresholds: per incident the fired sets and the hand-off once, one save, and per
+    # threshold one savepoint with the event and the fire; plus the claim, the version and the savepoints
+    with django_assert_max_num_queries(1 + 1 + 2 + 4 * (4 + 3 * 4) + 2):
+        assert sla_sweep(now=EVENING).fired == 12

@@ -16,7 +16,7 @@ def drop(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("incidents", "0012_event_kinds_of_the_second_wave"),
+        ("incidents", "0013_read_path_indexes"),
         ("escalation", "0007_config_version"),
     ]
 

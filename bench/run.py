@@ -233,6 +233,8 @@ def server_start(env: dict[str, str], port: int, workers: int, logdir: Path) -> 
 
 
 def worker_start(env: dict[str, str], concurrency: int, logdir: Path) -> subprocess.Popen[bytes]:
+    from django.conf import settings
+
     cmd = [
         str(REPO / ".venv" / "bin" / "celery"),
         "-A",
@@ -247,6 +249,10 @@ def worker_start(env: dict[str, str], concurrency: int, logdir: Path) -> subproc
         "--without-gossip",
         "--without-mingle",
         "--without-heartbeat",
+        # every queue of CELERY_TASK_ROUTES, as `make run`'s worker: the sweep runs on `sweep`, its mail on
+        # `notifications`, and a worker on the default queue alone would leave the catch-up waiting forever
+        "--queues",
+        ",".join(settings.TASK_QUEUES),
     ]
     out = open(logdir / "worker.log", "ab")  # noqa: SIM115 - closed with the process
     return subprocess.Popen(

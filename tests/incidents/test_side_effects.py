@@ -4,6 +4,7 @@ import time
 
 import pytest
 import redis
+from django.conf import settings
 
 from incidents.models import Incident, IncidentEvent, Notification
 from servicedesk import celery_app
@@ -12,7 +13,9 @@ from tests.workers import app_broker, dedicated_broker_url
 
 
 def _queued_messages(broker_url: str) -> int:
-    return redis.Redis.from_url(broker_url).llen("celery")
+    """Messages waiting on every queue of CELERY_TASK_ROUTES (tasks are routed by kind)."""
+    client = redis.Redis.from_url(broker_url)
+    return sum(client.llen(queue) for queue in (*settings.TASK_QUEUES, "celery"))
 
 
 @pytest.mark.django_db(transaction=True)

@@ -475,20 +475,6 @@ def report_generate(month: str) -> dict[str, Any]:
     return {"month": month, "month_incidents": count, "generate_s": round(elapsed, 3)}
 
 
-class _SqlTimer:
-    def __init__(self) -> None:
-        self.seconds = 0.0
-        self.count = 0
-
-    def __call__(self, execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
-        start = time.perf_counter()
-        try:
-            return execute(sql, params, many, context)
-        finally:
-            self.seconds += time.perf_counter() - start
-            self.count += 1
-
-
 def sweep_idle(runs: int) -> dict[str, Any]:
     """DB time of a sweep with nothing due (after one sweep that catches up whatever is due now)."""
     from django.db import connection
@@ -501,7 +487,9 @@ def sweep_idle(runs: int) -> dict[str, Any]:
     log(f"sweep before measuring: {caught.incidents} incidents were due")
     db_ms, queries = [], []
     for _ in range(runs):
-        timer = _SqlTimer()
+        from servicedesk.profiling import QueryTimer
+
+        timer = QueryTimer()
         with connection.execute_wrapper(timer):
             result = sla_sweep(now=now)
         db_ms.append(timer.seconds * 1000)

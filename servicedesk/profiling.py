@@ -20,7 +20,9 @@ from django.db import connections
 from django.http import HttpRequest, HttpResponse
 
 
-class _QueryTimer:
+class QueryTimer:
+    """A database execute wrapper that counts the queries it sees and adds up their time."""
+
     def __init__(self) -> None:
         self.count = 0
         self.seconds = 0.0
@@ -39,7 +41,7 @@ class ProfileMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        timer = _QueryTimer()
+        timer = QueryTimer()
         start = time.perf_counter()
         with connections["default"].execute_wrapper(timer):
             response = self.get_response(request)

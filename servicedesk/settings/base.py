@@ -86,6 +86,9 @@ TEMPLATES = [
     },
 ]
 
+# Django's form renderer, with the common widgets built in Python (core/form_renderer.py, SPEC §13).
+FORM_RENDERER = "core.form_renderer.FormRenderer"
+
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}")}
 DATABASES["default"]["ATOMIC_REQUESTS"] = True
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
@@ -314,6 +317,7 @@ CELERY_TASK_ROUTES = {
     "incidents.tasks.sla_sweep_task": {"queue": "sweep"},
     "incidents.tasks.incidents_autoclose_task": {"queue": "sweep"},
     "incidents.tasks.event_publish_task": {"queue": "notifications"},
+    "incidents.tasks.events_publish_task": {"queue": "notifications"},
     "incidents.tasks.notification_email_task": {"queue": "notifications"},
     "incidents.tasks.notifications_flush_task": {"queue": "notifications"},
     "intake.tasks.*": {"queue": "intake"},

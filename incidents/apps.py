@@ -12,7 +12,7 @@ class IncidentsConfig(AppConfig):
         from . import hooks, major_notifications, models, notifications, outbox, sla_notifications
 
         # The rules choose the policy and the matrix the priority: cached with the SLA configuration.
-        config_cache.watch(models.SLAPolicyRule, models.PriorityMatrixEntry)
+        config_cache.watch(models.SLAPolicyRule, models.PriorityMatrixEntry, models.Category, models.Service)
 
         hooks.set_publisher(outbox.publish_on_commit)
         hooks.subscribe(

@@ -123,7 +123,10 @@ def from_queue_form(cleaned: dict[str, Any]) -> dict[str, str]:
 
 def filter_queue(qs: QuerySet[Incident], cleaned: dict[str, Any]) -> QuerySet[Incident]:
     """Narrow a queue with the page's cleaned filters. Unknown slugs and names match nothing."""
-    filterset = IncidentFilter(from_queue_form(cleaned), queryset=qs)
+    data = from_queue_form(cleaned)
+    if not data:  # the usual queue page: no filter, and no filter set to build
+        return qs
+    filterset = IncidentFilter(data, queryset=qs)
     if not filterset.is_valid():  # the form has checked the values already
         return qs.none()
     return filterset.qs

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import markdown as markdown_lib  # type: ignore[import-untyped,unused-ignore]
 import nh3
 from django import template
 from django.core.exceptions import FieldDoesNotExist
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 
 register = template.Library()
@@ -96,3 +99,180 @@ def sla_class(state: str | None) -> str:
     return {"breached": "danger", "warning": "warning", "met": "success", "paused": "secondary"}.get(
         state or "", "primary"
     )
+
+
+@register.simple_tag
+def timestamp(value: datetime | None, countdown: bool = False) -> str:
+    """``<time datetime="…">YYYY-MM-DD HH:MM</time>`` in the current time zone, or ``""``.
+
+    The markup of ``|date:'c'`` and ``|date:"Y-m-d H:i"`` in one call: a queue page shows three per
+    row, and the ``date`` filter parses its format at every use.
+    """
+    if value is None:
+        return ""
+    local = timezone.localtime(value)
+    return format_html(
+        '<time datetime="{}"{}>{}</time>',
+        local.isoformat(),
+        mark_safe(" data-countdown") if countdown else "",
+        local.strftime("%Y-%m-%d %H:%M"),
+    )
+
+
+# --- the incident page's action forms ------------------------------------------------------------
+
+_WIDGET_CSS = {"select": "form-select", "selectmultiple": "form-select", "checkbox": "form-check-input"}
+
+
+@register.simple_tag
+def form_fields(form: Any) -> SafeString:
+    """A form's fields in Bootstrap 5 markup, the layout of crispy's bootstrap5 pack, built in Python.
+
+    The incident page offers up to a dozen action forms; through crispy's templates they took a
+    third of its server time (SPEC §13: 25 ms). Labels with the required mark, help text, errors
+    with ``is-invalid`` and ``aria-describedby``, check boxes with their label after them.
+    """
+    parts: list[str] = [str(field) for field in form.hidden_fields()]
+    problems = list(form.non_field_errors())
+    for field in form.hidden_fields():
+        problems.extend(field.errors)
+    if problems:
+        parts.append(
+            format_html(
+                '<div class="alert alert-danger" role="alert">{}</div>',
+                format_html_join("", "<div>{}</div>", ((p,) for p in problems)),
+            )
+        )
+    for field in form.visible_fields():
+        parts.append(_form_field(field))
+    return mark_safe("".join(parts))  # noqa: S308 - every piece is built with format_html or escaped
+
+
+def _form_field(field: Any) -> str:
+    kind = field.widget_type
+    css = (field.field.widget.attrs.get("class") or "").split()
+    wanted = _WIDGET_CSS.get(kind, "form-control")
+    if wanted not in css:
+        css.append(wanted)
+    attrs: dict[str, Any] = {}
+    described = []
+    if field.errors:
+        css.append("is-invalid")
+        attrs["aria-invalid"] = "true"
+        described.append(f"{field.auto_id}_error")
+    if field.help_text:
+        described.append(f"{field.auto_id}_helptext")
+    if described:
+        attrs["aria-describedby"] = " ".join(described)
+    attrs["class"] = " ".join(css)
+    widget = field.as_widget(attrs=attrs)
+    extras = ""
+    if field.errors:
+        extras += format_html(
+            '<div id="{}_error" class="invalid-feedback d-block">{}</div>',
+            field.auto_id,
+            format_html_join("", "<p><strong>{}</strong></p>", ((e,) for e in field.errors)),
+        )
+    if field.help_text:
+        extras += format_html(
+            '<div id="{}_helptext" class="form-text">{}</div>', field.auto_id, field.help_text
+        )
+    if kind == "checkbox":
+        return format_html(
+            '<div class="mb-3"><div id="div_{}" class="form-check">{} '
+            '<label for="{}" class="form-check-label">{}</label>{}</div></div>',
+            field.auto_id,
+            widget,
+            field.id_for_label,
+            field.label,
+            mark_safe(extras),  # noqa: S308 - built with format_html above
+        )
+    required = mark_safe('<span class="asteriskField">*</span>') if field.field.required else ""
+    return format_html(
+        '<div id="div_{}" class="mb-3"><label for="{}" class="form-label{}">{}{}</label>{}{}</div>',
+        field.auto_id,
+        field.id_for_label,
+        " requiredField" if field.field.required else "",
+        field.label,
+        required,
+        widget,
+        mark_safe(extras),  # noqa: S308 - built with format_html above
+    )
+
+
+# --- the queue page's rows -----------------------------------------------------------------------
+
+
+@register.simple_tag
+def queue_row(i: Any) -> SafeString:
+    """One row of a queue (templates/incidents/incident_list.html), built in Python.
+
+    A queue page shows 25 rows of ten cells; through the template engine they were half of its
+    server time (SPEC §13: 25 ms), about a third of a millisecond a row. Every value is escaped by
+    ``format_html``; the columns a row may read are ``incidents.queues.ROW_FIELDS``.
+    """
+    major = mark_safe(' <span class="badge text-bg-danger">Major</span>') if i.major_incident else ""
+    hold = (
+        format_html(' <small class="text-body-secondary">({})</small>', i.get_hold_reason_display())
+        if i.hold_reason
+        else ""
+    )
+    assignee = i.assigned_to.get_username() if i.assigned_to_id else "—"
+    caller = i.caller.get_full_name() or i.caller.get_username()
+    due: str
+    ola: str
+    if i.resolution_due_at:
+        due = format_html(
+            '{} <span class="badge text-bg-{}">{}</span>',
+            timestamp(i.resolution_due_at, countdown=True),
+            sla_class(i.sla_state),
+            i.get_sla_state_display(),
+        )
+    else:
+        due = "—"
+    if i.ola_due_at:
+        ola = format_html(
+            '<br><small class="text-body-secondary">OLA {}</small> '
+            '<span class="badge text-bg-{}" data-testid="ola-state">OLA {}</span>',
+            timestamp(i.ola_due_at),
+            sla_class(i.ola_state),
+            str(i.get_ola_state_display()).lower(),
+        )
+    else:
+        ola = ""
+    return format_html(
+        '<tr data-number="{number}">'
+        '<td data-label="Select"><input class="form-check-input" type="checkbox" name="selected" '
+        'value="{number}:{version}" aria-label="Select {number}"></td>'
+        '<td data-label="Number"><a href="{url}" class="fw-semibold">{number}</a>{major}</td>'
+        '<td data-label="Title" class="text-break">{title}</td>'
+        '<td data-label="Priority"><span class="badge text-bg-{priority_class}">{priority}</span></td>'
+        '<td data-label="Status">{status}{hold}</td>'
+        '<td data-label="Group">{group}</td>'
+        '<td data-label="Assignee">{assignee}</td>'
+        '<td data-label="Caller">{caller}</td>'
+        '<td data-label="Resolve by"><div>{due}{ola}</div></td>'
+        '<td data-label="Logged">{logged}</td>'
+        "</tr>",
+        number=i.number,
+        version=i.version,
+        url=_detail_url(i.number),
+        major=major,
+        title=i.title,
+        priority_class=priority_class(i.priority),
+        priority=i.get_priority_display(),
+        status=i.get_status_display(),
+        hold=hold,
+        group=i.assignment_group.name,
+        assignee=assignee,
+        caller=caller,
+        due=due,
+        ola=ola,
+        logged=timestamp(i.created_at),
+    )
+
+
+def _detail_url(number: str) -> str:
+    from django.urls import reverse
+
+    return reverse("incidents:detail", args=[number])

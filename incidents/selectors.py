@@ -14,11 +14,12 @@ from django.db.models import ForeignKey, Model, OuterRef, Q, QuerySet, Subquery
 from django.http import Http404
 from django.urls import reverse
 
+from escalation import config_cache
 from escalation.models import SupportGroup
 from escalation.roles import is_staff_member
 
 from . import permissions
-from .models import Attachment, Incident, IncidentEvent, Watcher
+from .models import Attachment, Category, Incident, IncidentEvent, Service, Watcher
 
 # Joined into the incident query itself. PostgreSQL searches the join orders of a query before
 # it runs it, and that search grows with every joined table (issue 14, on 150,000 incidents:
@@ -28,11 +29,12 @@ from .models import Attachment, Incident, IncidentEvent, Watcher
 LIST_RELATED = ("caller", "assigned_to", "assignment_group")
 # What the API shows beyond ``LIST_RELATED`` (attached in batches).
 API_RELATED = ("reported_by", "category", "subcategory", "service", "parent", "duplicate_of")
-# A single incident (its page, the API detail, every write): four joins to tables of one row
-# each, and the people (one query), categories (one) and linked incidents (one, when linked)
-# attached, so that the incident page stays within ten queries.
-DETAIL_JOINED = ("assignment_group", "service", "sla_policy", "major")
+# A single incident (its page, the API detail, every write): three joins to tables of one row
+# each; the people (one query) and linked incidents (one, when linked) attached, categories and
+# the service from the process's copy of them, so that the incident page stays within ten queries.
+DETAIL_JOINED = ("assignment_group", "sla_policy", "major")
 DETAIL_RELATED = (
+    "service",
     "caller",
     "assigned_to",
     "reported_by",
@@ -44,13 +46,29 @@ DETAIL_RELATED = (
 )
 
 
+# Reference tables read whole, once per process and configuration version, by ``attach_related``;
+# with what each row joins.
+REFERENCE_TABLES: dict[type[Model], tuple[str, ...]] = {Category: ("parent",), Service: ()}
+
+
+def _reference_rows(table: type[Model]) -> dict[Any, Model]:
+    """Every row of a small reference table (categories, services), kept per process with the SLA
+    configuration (``escalation.config_cache``; a write of either table gives it a new version)."""
+    return config_cache.cached(
+        ("rows-by-id", table._meta.label),
+        lambda: table._default_manager.select_related(*REFERENCE_TABLES[table]).in_bulk(),
+    )
+
+
 def attach_related(rows: Sequence[Model], fields: Sequence[str]) -> None:
     """Fill the foreign keys ``fields`` of ``rows`` with one query per table they point to.
 
     A user who is caller of one row and reporter of another is read once, and objects already on
     the rows (joined by ``select_related``) are reused, not read again. Linked incidents are read
     with their number only (that is all a page or the API shows of them). Rows whose key is null
-    get ``None``, so nothing is read lazily afterwards.
+    get ``None``, so nothing is read lazily afterwards. Categories and services come from the
+    process's copy of those tables (``_reference_rows``), without a query; the instances are
+    shared between requests, so nothing may change them.
     """
     if not rows:
         return
@@ -73,6 +91,10 @@ def attach_related(rows: Sequence[Model], fields: Sequence[str]) -> None:
             for row in rows
             if (key := getattr(row, field.attname)) is not None and key not in known
         }
+        if missing and table in REFERENCE_TABLES:
+            reference = _reference_rows(table)
+            known.update((key, reference[key]) for key in missing if key in reference)
+            missing -= reference.keys()
         if missing:
             qs = table._default_manager.all()
             if table is Incident:
@@ -100,8 +122,16 @@ def incidents_visible_to(user: Any) -> QuerySet[Incident]:
 
 
 def incident_get_for_user(*, user: Any, number: str, for_update: bool = False) -> Incident:
-    """The incident ``number`` if ``user`` may see it; otherwise 404, never 403 (no leak)."""
-    qs = incidents_visible_to(user).select_related(None).select_related(*DETAIL_JOINED)
+    """The incident ``number`` if ``user`` may see it; otherwise 404, never 403 (no leak).
+
+    One incident is read by its number and checked with ``permissions.can_view``, the rule of
+    ``incidents_visible_to`` for a single row, rather than filtered with that rule in SQL: the
+    rule's sub-selects cost more to build and plan than the read itself, on every incident page,
+    API detail and write (SPEC §13). tests/incidents/test_visibility_rules.py holds both to agreement.
+    """
+    if not getattr(user, "is_authenticated", False):
+        raise Http404(f"No incident {number}.")
+    qs = Incident.objects.select_related(*DETAIL_JOINED)
     if for_update:
         qs = qs.select_for_update(of=("self",))
     try:
@@ -109,6 +139,8 @@ def incident_get_for_user(*, user: Any, number: str, for_update: bool = False) -
     except Incident.DoesNotExist:
         raise Http404(f"No incident {number}.") from None
     attach_related([incident], DETAIL_RELATED)
+    if not permissions.can_view(user, incident):
+        raise Http404(f"No incident {number}.")
     return incident
 
 

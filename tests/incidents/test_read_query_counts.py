@@ -168,3 +168,34 @@ def test_the_callers_reads_are_bounded(alice, varied, django_assert_max_num_quer
     assert response.status_code == 200
     shown = len(response.context["open_cards"]) + len(response.context["recent_cards"])
     assert shown == mine
+
+
+def test_the_api_list_shows_what_drfs_own_fields_would(agent, varied, settings):
+    """``IncidentSerializer.to_representation`` (built for speed) against DRF's field-by-field one,
+    on every incident of the varied set read as the list reads them, in a time zone with an offset."""
+    from rest_framework import serializers as drf
+
+    from incidents import selectors
+    from incidents.serializers import IncidentSerializer
+
+    settings.TIME_ZONE = "Europe/Brussels"
+    resolved = varied[1]
+    services.incident_resolve(
+        actor=agent,
+        incident=resolved,
+        expected_version=resolved.version,
+        resolution_code="workaround",
+        resolution_notes="Restarted <b>it</b>",
+    )
+    rows = list(selectors.incidents_visible_to(agent).select_related("reported_by").order_by("id"))
+    selectors.attach_related(rows, selectors.API_RELATED)
+    assert len(rows) == len(varied)
+    for row in rows:
+        serializer = IncidentSerializer(row)
+        fast = serializer.data
+        generic = drf.ModelSerializer.to_representation(serializer, row)
+        assert list(fast) == list(generic)
+        assert dict(fast) == dict(generic)
+    shown = IncidentSerializer(next(r for r in rows if r.pk == resolved.pk)).data
+    assert shown["resolved_at"].endswith(("+01:00", "+02:00"))
+    assert shown["resolution_notes"] == "Restarted <b>it</b>"

@@ -62,12 +62,13 @@ def _card(incident: Incident) -> dict[str, Any]:
 @require_GET
 @transaction.non_atomic_requests
 def home(request: HttpRequest) -> HttpResponse:
-    open_incidents, recent = selectors.portal_incident_lists(user=request.user)
+    open_incidents, open_total, recent = selectors.portal_incident_lists(user=request.user)
     return render(
         request,
         "portal/home.html",
         {
             "open_cards": [_card(i) for i in open_incidents],
+            "open_total": open_total,
             "recent_cards": [_card(i) for i in recent],
             "is_staff": is_staff_member(request.user),
         },

@@ -219,3 +219,21 @@ def test_a_staff_member_sees_the_callers_view_but_not_internal_notes(client, age
     client.force_login(other)
     html = client.get(f"/portal/incidents/{incident.number}/").content.decode()
     assert "secret note" not in html and f"/incidents/{incident.number}/" in html
+
+
+def test_my_incidents_shows_the_newest_open_ones_and_says_how_many_there_are(
+    client, alice, agent, monkeypatch
+):
+    from portal import selectors as portal_selectors
+
+    monkeypatch.setattr(portal_selectors, "OPEN_SHOWN", 3)
+    made = [make_incident(actor=agent, caller=alice, title=f"Printer {n}") for n in range(5)]
+    watched = make_incident(actor=agent, caller=make_user("dora"), title="Shared printer")
+    Watcher.objects.create(incident=watched, user=alice, added_by=agent)
+    client.force_login(alice)
+    page = client.get("/portal/")
+    assert page.status_code == 200
+    shown = [card["incident"].number for card in page.context["open_cards"]]
+    assert shown == [watched.number, made[4].number, made[3].number]
+    assert page.context["open_total"] == 6
+    assert "You have 6 open incidents; here are the 3 most recent." in page.content.decode()

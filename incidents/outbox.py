@@ -9,7 +9,10 @@ the events a lost task or a broker outage left behind and the deliveries whose r
 from __future__ import annotations
 
 import logging
+import threading
 import traceback
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -21,7 +24,7 @@ from core.queueing import enqueue_on_commit
 
 from . import hooks
 from .models import EventDelivery, IncidentEvent
-from .tasks import event_publish_task
+from .tasks import event_publish_task, events_publish_task
 
 log = logging.getLogger(__name__)
 
@@ -31,8 +34,41 @@ def retry_delay(attempts: int) -> timedelta:
     return timedelta(seconds=min(60 * 2 ** max(attempts - 1, 0), 3600))
 
 
+_together = threading.local()
+
+
 def publish_on_commit(event_id: int) -> None:
-    enqueue_on_commit(event_publish_task, event_id)
+    collected = getattr(_together, "ids", None)
+    if collected is not None:
+        collected.append(event_id)
+    else:
+        enqueue_on_commit(event_publish_task, event_id)
+
+
+@contextmanager
+def published_together() -> Iterator[None]:
+    """The events recorded inside the block are published by one task, queued when the block ends
+    without an error (after the commit of the surrounding transaction, if there is one).
+
+    For the SLA sweep, whose batches record up to a hundred events each: one message to the broker
+    and one task instead of one per event (SPEC §13: 20,000 thresholds caught up in a minute). Events
+    of a savepoint that was rolled back are in the list but not in the database: publishing skips
+    them. If the block fails, nothing is queued, as nothing it recorded was committed; should the
+    broker be down, beat's flush publishes the events later, as it does for single ones.
+    """
+    outer = getattr(_together, "ids", None)
+    ids: list[int] = []
+    _together.ids = ids
+    try:
+        yield
+    finally:
+        _together.ids = outer
+    if not ids:
+        return
+    if outer is not None:  # nested: the outer block publishes them with its own
+        outer.extend(ids)
+    else:
+        enqueue_on_commit(events_publish_task, ids)
 
 
 def event_publish(event_id: int, *, now: datetime | None = None) -> int:

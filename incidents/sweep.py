@@ -24,7 +24,7 @@ from django.utils import timezone
 from escalation import config_cache
 from escalation.policies import escalation_level
 
-from . import sla
+from . import outbox, sla
 from .errors import TransitionNotAllowed
 from .events import event_record
 from .models import Incident, IncidentEvent, OlaThresholdFire, SlaState, SlaThresholdFire
@@ -58,7 +58,8 @@ def sla_sweep(
     result = SweepResult()
     cache: dict[Any, Any] = {}
     for _ in range(max_batches):
-        with config_cache.unit(), transaction.atomic():
+        # A batch's events go to the broker as one task, after its commit (outbox.published_together).
+        with outbox.published_together(), config_cache.unit(), transaction.atomic():
             batch = list(
                 Incident.objects.select_for_update(skip_locked=True, of=("self",))
                 .select_related("assignment_group")

@@ -80,3 +80,36 @@ def test_logging_an_incident_notifies_the_caller_and_the_group_once_through_a_re
     event_publish_task.delay(IncidentEvent.objects.get(incident=incident).pk)
     time.sleep(0)  # yield; the assertion below polls with a deadline
     assert not _wait_for(lambda: Notification.objects.filter(incident=incident).count() > 2, timeout=3)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_events_recorded_together_go_to_the_broker_as_one_task():
+    """The SLA sweep's batches (``outbox.published_together``): one message for all their events,
+    after the commit; none when the block fails."""
+    import json
+
+    from django.db import transaction
+
+    from incidents import outbox
+
+    agent = make_user("agent-tg", groups=["service-desk"])
+    caller = make_user("caller-tg")
+    broker = dedicated_broker_url()
+    client = redis.Redis.from_url(broker)
+    client.flushdb()
+    with app_broker(celery_app, broker):
+        with pytest.raises(RuntimeError), outbox.published_together(), transaction.atomic():
+            make_incident(actor=agent, caller=caller)
+            raise RuntimeError("the batch failed")
+        assert _queued_messages(broker) == 0
+
+        with outbox.published_together(), transaction.atomic():
+            made = [make_incident(actor=agent, caller=caller, title=f"Printer {n}") for n in range(3)]
+            assert _queued_messages(broker) == 0  # not before the commit
+        assert _queued_messages(broker) == 1
+        message = json.loads(client.lindex("notifications", 0))
+        assert message["headers"]["task"] == "incidents.tasks.events_publish_task"
+        body = json.loads(__import__("base64").b64decode(message["body"]))
+        events = IncidentEvent.objects.filter(incident__in=made).values_list("pk", flat=True)
+        assert sorted(body[0][0]) == sorted(events)
+    client.flushdb()

@@ -9,5 +9,7 @@
 #   scripts/bench.sh --help                        every option
 set -euo pipefail
 cd "$(dirname "$0")/.."
+scripts/install.sh
+# shellcheck source=scripts/services.sh
 . scripts/services.sh
 exec .venv/bin/python -m bench "$@"

@@ -195,7 +195,7 @@ class IncidentSerializer(serializers.ModelSerializer):
         if plan is None:
             plan = []
             for name, field in cls().fields.items():
-                if "." in field.source:
+                if not isinstance(field.source, str) or "." in field.source:
                     raise TypeError(f"IncidentSerializer.{name}: a dotted source needs a rule of its own")
                 if isinstance(field, serializers.SlugRelatedField):
                     plan.append((name, _RELATED, field.source, field.slug_field))

@@ -7,7 +7,7 @@
 #   scripts/bench.sh --compare var/bench/old.json   this run against an earlier one
 #   scripts/bench.sh --reload                      load the bench database again
 #   scripts/bench.sh --help                        every option
-#   scripts/bench.sh --partitioning                planner's estimates of monthly partitions at 10x and 100x
+#   scripts/bench.sh --partitioning                the incident table flat and in monthly partitions, at 1x and 10x
 #                                                  (on the bench database a run has loaded; BENCH_DATABASE names it)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -15,8 +15,7 @@ scripts/install.sh
 # shellcheck source=scripts/services.sh
 . scripts/services.sh
 if [ "${1:-}" = "--partitioning" ]; then
-  # Scaling the planner's statistics writes pg_class: the superuser of the throw-away cluster does it.
-  export BENCH_DATABASE_URL="postgresql://postgres@127.0.0.1:${PG_PORT:-5432}/${BENCH_DATABASE:-servicedesk_bench}"
+  export BENCH_DATABASE_URL="${DATABASE_URL%/*}/${BENCH_DATABASE:-servicedesk_bench}"
   exec .venv/bin/python -m bench.partitioning
 fi
 exec .venv/bin/python -m bench "$@"

@@ -141,6 +141,31 @@ def test_a_tiny_bench_measures_every_page_and_marks_every_target(bench_database,
     assert compared.returncode == 0, compared.stderr
     assert "api_create" in compared.stdout and "met" in compared.stdout
 
+    # and the partitioning study plans and runs every query on both layouts, at two sizes
+    study = subprocess.run(
+        [sys.executable, "-m", "bench.partitioning"],
+        cwd=REPO_ROOT,
+        env={
+            **env,
+            "BENCH_DATABASE_URL": urlunsplit(urlsplit(url)._replace(path=f"/{name}")),
+            "BENCH_OUT": str(tmp_path),
+            "STUDY_SCALE": "2",
+        },
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert study.returncode == 0, study.stdout[-3000:] + study.stderr[-3000:]
+    (written,) = tmp_path.glob("partitioning-*.json")
+    figures = json.loads(written.read_text())
+    assert set(figures["scales"]) == {"1", "2"}
+    for per in figures["scales"].values():
+        for query in per.values():
+            assert query["flat"]["execution_ms"] >= 0 and query["monthly"]["cost"] > 0
+        # a month's report reads one partition; a look-up by number has to ask every one
+        assert per["month_report"]["monthly"]["partitions_scanned"] == 1
+        assert per["by_number"]["monthly"]["partitions_scanned"] == figures["partitions"] > 1
+
 
 def test_profiling_is_off_unless_asked(client, db):
     # the opt-in middleware is not installed without BENCH_PROFILE, so it costs nothing

@@ -13,6 +13,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+_WORKER = re.compile(r'worker;desc="(\d+)"')
 _METRIC = re.compile(r'(\w+);dur=([0-9.]+)(?:;desc="(\d+)")?')
 
 
@@ -24,6 +25,7 @@ class Sample:
     sql_ms: float | None
     sql_queries: int | None
     body: bytes = b""
+    worker: str = ""
 
 
 @dataclass
@@ -87,10 +89,14 @@ class Client:
                     raise
                 continue
             client_ms = (time.perf_counter() - start) * 1000
-            app, sql, count = parse_server_timing(response.getheader("Server-Timing"))
+            timing = response.getheader("Server-Timing")
+            app, sql, count = parse_server_timing(timing)
+            worker = _WORKER.search(timing or "")
             if response.getheader("Connection", "").lower() == "close":
                 self.close()
-            return Sample(response.status, client_ms, app, sql, count, payload)
+            return Sample(
+                response.status, client_ms, app, sql, count, payload, worker.group(1) if worker else ""
+            )
         raise AssertionError("unreachable")
 
     def close(self) -> None:

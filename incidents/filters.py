@@ -126,6 +126,8 @@ def filter_queue(qs: QuerySet[Incident], cleaned: dict[str, Any]) -> QuerySet[In
     data = from_queue_form(cleaned)
     if not data:  # the usual queue page: no filter, and no filter set to build
         return qs
+    if list(data) == ["q"]:  # the search box alone, as IncidentFilter.search applies it
+        return selectors.incidents_search(qs, data["q"])
     filterset = IncidentFilter(data, queryset=qs)
     if not filterset.is_valid():  # the form has checked the values already
         return qs.none()

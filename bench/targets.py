@@ -157,8 +157,14 @@ def table(result: dict[str, Any]) -> str:
         lines.append(
             f"SLA catch-up: {c['thresholds_due']:,} due on {c['incidents']:,} incidents, "
             f"{c['fired']:,} fired, "
-            f"{c['seconds']:.1f} s with {c['worker_concurrency']} worker processes"
+            f"{c['seconds']:.1f} s with {c['worker_concurrency']} sweep worker processes"
             + ("" if c["complete"] else " (INCOMPLETE at timeout)")
+            + (
+                "; then their events published by a notifications worker in "
+                f"{c['notifications_seconds']:.1f} s"
+                if c.get("notifications_seconds") is not None
+                else ""
+            )
         )
     if result.get("report"):
         r = result["report"]

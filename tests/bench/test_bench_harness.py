@@ -122,6 +122,8 @@ def test_a_tiny_bench_measures_every_page_and_marks_every_target(bench_database,
     # the real worker fired exactly the thresholds made due
     catch_up = result["sla"]["catch_up"]
     assert catch_up["complete"] and catch_up["fired"] == catch_up["thresholds_due"] == 40
+    # and a notifications worker then published every event the catch-up recorded
+    assert catch_up["notifications_seconds"] is not None
     assert result["report"]["month_incidents"] > 0
     assert "SPEC §13 targets:" in run.stdout and "queue_my_groups" in run.stdout
 

@@ -647,9 +647,15 @@ def sla_catch_up(
             incident_id__in=ids, fired_at__gte=now - timedelta(seconds=5)
         ).count()
         notified_seconds = None
+        published_in_limit = 0
         if complete:
             notifier = worker_start(worker_env, concurrency, logdir, queues=("notifications",))
             t1 = time.monotonic()
+
+            # SPEC §7 gives a notification two minutes: the drain is watched that long and no longer
+            # (on two cores the mail of 20,000 escalations takes several minutes; a separate
+            # notifications worker, as compose runs it, is the answer, and this figure says so).
+            drain_limit = min(timeout, 120.0)
 
             def undelivered() -> int:
                 pending = IncidentEvent.objects.filter(
@@ -657,16 +663,25 @@ def sla_catch_up(
                 ).count()
                 return pending + broker.llen("notifications")
 
-            while time.monotonic() - t1 < timeout:
-                if undelivered() == 0:
+            left_after = 0
+            while time.monotonic() - t1 < drain_limit:
+                left_after = undelivered()
+                if left_after == 0:
                     notified_seconds = round(time.monotonic() - t1, 2)
                     break
                 time.sleep(0.5)
+            published_in_limit = IncidentEvent.objects.filter(
+                incident_id__in=ids, created_at__gte=now - timedelta(seconds=5), notified_at__isnull=False
+            ).count()
     finally:
         stop(worker)
         stop(notifier)
     log(f"SLA catch-up: {'done' if complete else 'INCOMPLETE'} in {seconds:.1f} s, {fired_on_chosen:,} fired")
-    log(f"SLA catch-up: its events published and their mail queued in {notified_seconds} s more")
+    log(
+        f"SLA catch-up: its events published in {notified_seconds} s more"
+        if notified_seconds is not None
+        else f"SLA catch-up: {published_in_limit:,} of its events published within 120 s (a backlog remains)"
+    )
     return {
         "incidents": len(ids),
         "thresholds_due": len(ids),
@@ -677,6 +692,7 @@ def sla_catch_up(
         "worker_concurrency": concurrency,
         "sweep_tasks_sent": sent,
         "notifications_seconds": notified_seconds,
+        "events_published_within_120_s": published_in_limit,
     }
 
 

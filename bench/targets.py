@@ -163,7 +163,8 @@ def table(result: dict[str, Any]) -> str:
                 "; then their events published by a notifications worker in "
                 f"{c['notifications_seconds']:.1f} s"
                 if c.get("notifications_seconds") is not None
-                else ""
+                else f"; then {c.get('events_published_within_120_s', 0):,} of their events published by a "
+                "notifications worker within 120 s"
             )
         )
     if result.get("report"):

@@ -171,7 +171,7 @@ class IncidentSerializer(serializers.ModelSerializer):
         ``SkipField``, primary-key shortcuts) was a third of its server time (SPEC §13). Each field
         keeps its own rule here: related objects by their slug, username or number, times in ISO
         8601 with the offset of the current time zone, the rest as the model holds it.
-        tests/incidents/test_api_list_shape.py compares both on every kind of incident.
+        tests/incidents/test_read_query_counts.py compares both on every kind of incident.
         """
         tz = timezone.get_current_timezone()
         out: dict[str, Any] = {}

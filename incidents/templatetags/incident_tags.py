@@ -9,6 +9,7 @@ import markdown as markdown_lib  # type: ignore[import-untyped,unused-ignore]
 import nh3
 from django import template
 from django.core.exceptions import FieldDoesNotExist
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
@@ -256,7 +257,7 @@ def queue_row(i: Any) -> SafeString:
         "</tr>",
         number=i.number,
         version=i.version,
-        url=_detail_url(i.number),
+        url=reverse("incidents:detail", args=[i.number]),
         major=major,
         title=i.title,
         priority_class=priority_class(i.priority),
@@ -270,9 +271,3 @@ def queue_row(i: Any) -> SafeString:
         ola=ola,
         logged=timestamp(i.created_at),
     )
-
-
-def _detail_url(number: str) -> str:
-    from django.urls import reverse
-
-    return reverse("incidents:detail", args=[number])

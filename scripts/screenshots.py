@@ -59,7 +59,7 @@ SHOTS: tuple[Shot, ...] = (
     Shot("agent-knowledge", "agent", "/knowledge/"),
     Shot("tech-queue", "tech", "/incidents/"),
     Shot("tech-incident", "tech", "/incidents/{tech_incident}/"),
-    Shot("netops-queue", "netops", "/incidents/"),
+    Shot("netops-all", "netops", "/incidents/?queue=all"),
     Shot("incidentmgr-sla-rules", "incidentmgr", "/incidents/sla-rules/"),
     Shot("incidentmgr-major-log", "incidentmgr", "/incidents/{major_incident}/major/log/"),
     Shot("incidentmgr-quizzes", "incidentmgr", "/knowledge/quizzes/"),

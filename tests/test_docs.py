@@ -99,6 +99,12 @@ def images_shown(pages: list[Path]) -> dict[str, list[str]]:
     return shown
 
 
+def test_the_readme_stays_a_front_door_under_200_lines_that_points_into_docs():
+    readme = REPO_ROOT / "README.md"
+    assert len(readme.read_text().splitlines()) < 200, "move the detail into docs/ and link to it"
+    assert "docs/index.md" in links_in(readme)
+
+
 def test_every_relative_link_of_the_readme_and_docs_leads_to_a_file_and_heading_that_exist():
     pages = doc_pages()
     assert len(pages) > 15 and sum(len(links_in(p)) for p in pages) > 100, "the docs' links were not found"

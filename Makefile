@@ -1,5 +1,5 @@
 # Every target is a thin door onto scripts/, so that CI and people run the same thing.
-.PHONY: install run test lint fmt bench clean
+.PHONY: install run test lint fmt bench screenshots clean
 
 install:
 	scripts/install.sh
@@ -21,6 +21,10 @@ fmt: install
 
 bench:
 	scripts/bench.sh
+
+# The guides' screenshots (docs/images/), taken from the demo in Chromium.
+screenshots: install
+	.venv/bin/python scripts/screenshots.py
 
 clean:
 	rm -rf staticfiles test-results .pytest_cache .mypy_cache .ruff_cache

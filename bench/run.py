@@ -491,7 +491,7 @@ def sweep_idle(runs: int) -> dict[str, Any]:
     from django.db import connection
     from django.utils import timezone
 
-    from incidents.sweep import sla_sweep
+    from incidents.sla.sweep import sla_sweep
 
     now = timezone.now()
     caught = sla_sweep(now=now, max_batches=100_000)
@@ -542,8 +542,8 @@ def sla_catch_up(
     from escalation import business_time as bt
     from escalation.policies import batch_cache, targets_for
     from incidents.models import Incident, IncidentEvent, SlaThresholdFire
-    from incidents.sla import percents
-    from incidents.tasks import sla_sweep_task
+    from incidents.sla.clocks import percents
+    from incidents.sla.tasks import sla_sweep_task
     from servicedesk.celery import app
 
     now = timezone.now()

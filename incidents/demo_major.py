@@ -20,8 +20,8 @@ from escalation.defaults import SECURITY_GROUP_SLUG
 from escalation.models import Membership, SupportGroup
 
 from . import services
-from .models import SECURITY_CATEGORY_SLUG, Category, Channel, Incident, IncidentEvent, Service
-from .sweep import incident_sla_check
+from .records.models import SECURITY_CATEGORY_SLUG, Category, Channel, Incident, IncidentEvent, Service
+from .sla.sweep import incident_sla_check
 
 SECURITY_USER = ("secops", "Selma", "Kaya")
 

@@ -30,8 +30,8 @@ from escalation.models import (
     SupportGroup,
 )
 
-from .models import Category, Service
-from .services.sla_rules import sla_policy_rule_create
+from .records.models import Category, Service
+from .sla.services import sla_policy_rule_create
 
 VIP_CALLERS = ("emma.brown", "noah.wilson")
 EXECUTIVE_OFFICE = "Executive Office"

@@ -18,7 +18,7 @@ from django.utils import timezone
 from escalation.models import SupportGroup
 from incidents import services
 from incidents.models import IncidentEvent, Notification
-from incidents.notifications import LIFECYCLE_RULES, notify_lifecycle
+from incidents.notifications.delivery import LIFECYCLE_RULES, notify_lifecycle
 
 from .services import portal_report
 

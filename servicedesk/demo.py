@@ -27,7 +27,7 @@ from escalation.models import ContactPerson, EscalationPoint, Membership, Suppor
 from incidents import services, sla_demo
 from incidents.demo_major import load_major_and_security_demo
 from incidents.models import Category, Channel, HoldReason, Incident, IncidentEvent, ResolutionCode, Service
-from incidents.sweep import incident_sla_check, sla_fire_due
+from incidents.sla.sweep import incident_sla_check, sla_fire_due
 from intake.demo import load_mail_demo
 from knowledge.demo import load_knowledge_demo
 from portal.demo import load_portal_demo

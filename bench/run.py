@@ -112,9 +112,9 @@ def migrate_if_needed() -> None:
 
 
 def load_everything(args: argparse.Namespace) -> dict[str, Any]:
-    from knowledge.demo import bench_articles
+    from demo.knowledge import bench_articles
+    from demo.seed import demo_is_loaded, load_demo
     from knowledge.models import Article
-    from servicedesk.demo import demo_is_loaded, load_demo
 
     from .load import load_incidents
 
@@ -125,7 +125,7 @@ def load_everything(args: argparse.Namespace) -> dict[str, Any]:
         else:  # the reference rows only (the tiny bench of the test suite): people, catalogue, register
             from django.db import transaction
 
-            from servicedesk.demo import load_catalogue, load_people, load_register
+            from demo.seed import load_catalogue, load_people, load_register
 
             with transaction.atomic():
                 cast = load_people()

@@ -25,6 +25,7 @@ PACKAGES = [
     "reporting",
     "portal",
     "servicedesk",
+    "demo",
 ]
 
 

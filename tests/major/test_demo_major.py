@@ -2,7 +2,7 @@
 
 import pytest
 
-from incidents.demo_major import load_major_and_security_demo
+from demo.major import load_major_and_security_demo
 from incidents.major.selectors import major_banners_for
 from incidents.models import Incident, IncidentEvent, MajorUpdate, PostIncidentReview, SecurityStep, Status
 from tests.factories import make_user

@@ -2,7 +2,7 @@ import os
 
 from django.core.management.base import BaseCommand
 
-from servicedesk.demo import DEMO_PASSWORD, DEMO_USERS, demo_is_loaded, load_demo
+from demo.seed import DEMO_PASSWORD, DEMO_USERS, demo_is_loaded, load_demo
 
 
 class Command(BaseCommand):

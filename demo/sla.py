@@ -29,9 +29,8 @@ from escalation.models import (
     SlaTarget,
     SupportGroup,
 )
-
-from .records.models import Category, Service
-from .sla.services import sla_policy_rule_create
+from incidents.models import Category, Service
+from incidents.sla.services import sla_policy_rule_create
 
 VIP_CALLERS = ("emma.brown", "noah.wilson")
 EXECUTIVE_OFFICE = "Executive Office"

@@ -18,10 +18,9 @@ from django.conf import settings
 from django.utils import timezone
 
 from incidents.models import Channel, Incident, Status
-
-from .mailboxes import ensure_maildir
-from .models import InboundMessage, Outcome, ReviewReason
-from .parsing import message_key
+from intake.mailboxes import ensure_maildir
+from intake.models import InboundMessage, Outcome, ReviewReason
+from intake.parsing import message_key
 
 DESK = "servicedesk@example.org"
 

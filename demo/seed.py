@@ -21,18 +21,19 @@ from django.db import transaction
 from django.utils import timezone
 
 from core import queueing
+from demo import reporting as reporting_demo
+from demo import sla as sla_demo
+from demo.intake import load_mail_demo
+from demo.knowledge import load_knowledge_demo
+from demo.major import load_major_and_security_demo
+from demo.portal import load_portal_demo
+from demo.surveys import load_surveys_demo
 from escalation import policies
 from escalation.choices import Role
 from escalation.models import ContactPerson, EscalationPoint, Membership, SupportGroup
-from incidents import services, sla_demo
-from incidents.demo_major import load_major_and_security_demo
+from incidents import services
 from incidents.models import Category, Channel, HoldReason, Incident, IncidentEvent, ResolutionCode, Service
 from incidents.sla.sweep import incident_sla_check, sla_fire_due
-from intake.demo import load_mail_demo
-from knowledge.demo import load_knowledge_demo
-from portal.demo import load_portal_demo
-from reporting import demo as reporting_demo
-from surveys.demo import load_surveys_demo
 
 User = get_user_model()
 DEMO_PASSWORD = "demo-password"  # noqa: S105 - the documented demo login, never for production

@@ -19,8 +19,7 @@ from escalation.models import SupportGroup
 from incidents import services
 from incidents.models import IncidentEvent, Notification
 from incidents.notifications.delivery import LIFECYCLE_RULES, notify_lifecycle
-
-from .services import portal_report
+from portal.services import portal_report
 
 
 def _user(username: str) -> Any:

@@ -8,10 +8,9 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from incidents.models import Incident
-
-from .models import MonthlyReport, ReviewAction, ReviewNote
-from .periods import Month
-from .services import report_generate
+from reporting.models import MonthlyReport, ReviewAction, ReviewNote
+from reporting.periods import Month
+from reporting.services import report_generate
 
 
 def load_demo() -> int:

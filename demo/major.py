@@ -18,10 +18,9 @@ from django.utils import timezone
 from escalation.choices import Level, Role
 from escalation.defaults import SECURITY_GROUP_SLUG
 from escalation.models import Membership, SupportGroup
-
-from . import services
-from .records.models import SECURITY_CATEGORY_SLUG, Category, Channel, Incident, IncidentEvent, Service
-from .sla.sweep import incident_sla_check
+from incidents import services
+from incidents.models import SECURITY_CATEGORY_SLUG, Category, Channel, Incident, IncidentEvent, Service
+from incidents.sla.sweep import incident_sla_check
 
 SECURITY_USER = ("secops", "Selma", "Kaya")
 

@@ -1,7 +1,11 @@
-"""Demo surveys (SPEC §12): two programmes, a few hundred invitations over the demo months, answers,
-published results and improvement actions. Deterministic (seeded) and cheap: bulk inserts only.
+"""Demo surveys (SPEC §12): two programmes and a pilot, a few hundred invitations over the demo months,
+answers, published results and improvement actions. Deterministic (seeded) and cheap: bulk inserts only.
 
-Called by ``servicedesk.demo.load_demo`` after the incident history, inside its transaction.
+Called by ``demo.seed.load_demo`` after the incident history, inside its transaction.
+
+One caller, ``alice`` (``FRESH_CALLER``), is left out of the history's last ``SURVEY_USER_LIMIT_DAYS``, and
+the pilot programme surveys every resolution in her department: whoever resolves one of her incidents
+after ``make run`` sees the survey flow start (everyone else was asked within the limit, as on a real desk).
 """
 
 from __future__ import annotations
@@ -10,25 +14,20 @@ import random
 from datetime import datetime, timedelta
 from typing import Any, cast
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db.models import Q
 from django.utils import timezone
 
 from escalation.models import CallerProfile
 from incidents.models import Incident
-
-from .models import (
-    Answer,
-    ImprovementAction,
-    Invitation,
-    Programme,
-    Question,
-    Response,
-)
-from .services import QuestionSpec, sampled, template_save
+from surveys.models import Answer, ImprovementAction, Invitation, Programme, Question, Response
+from surveys.services import QuestionSpec, sampled, template_save
 
 User = get_user_model()
 
+# Never invited within the per-person limit by the history, and in the pilot's department.
+FRESH_CALLER = "alice"
 DEPARTMENTS = ["Finance", "Sales", "Operations", "Human Resources", "Marketing"]
 COMMENTS = {
     "good": [
@@ -120,6 +119,21 @@ def load_surveys_demo(*, seed: int = 20261128) -> dict[str, int]:
         published=True,
     )
     perception.audience.set(callers)
+    fresh = next((u for u in callers if u.get_username() == FRESH_CALLER), None)
+    pilot_department = (
+        CallerProfile.objects.filter(user=fresh).values_list("department", flat=True).first()
+        if fresh
+        else None
+    ) or DEPARTMENTS[0]
+    Programme.objects.create(
+        name=f"{pilot_department} pilot",
+        template=after,
+        trigger=Programme.Trigger.RESOLVED,
+        sample_percent=100,
+        departments=[pilot_department],
+    )
+    # The history leaves the fresh caller alone for the per-person limit, so her next resolution is asked.
+    fresh_until = now - timedelta(days=settings.SURVEY_USER_LIMIT_DAYS)
 
     switch = now - timedelta(days=75)  # the template's second version went live then
     last_invited: dict[int, Any] = {}
@@ -136,6 +150,8 @@ def load_surveys_demo(*, seed: int = 20261128) -> dict[str, int]:
             continue
         if caller_id in last_invited and resolved_at - last_invited[caller_id] < timedelta(days=7):
             continue  # the demo spaces one person's surveys a week apart
+        if fresh is not None and caller_id == fresh.pk and resolved_at > fresh_until:
+            continue
         last_invited[caller_id] = resolved_at
         breached[pk] = sla_state == "breached"
         invitations.append(
@@ -152,6 +168,8 @@ def load_surveys_demo(*, seed: int = 20261128) -> dict[str, int]:
     rounds = [now - timedelta(days=150), now - timedelta(days=59)]
     for moment in rounds:
         for user in callers:
+            if user == fresh and moment > fresh_until:
+                continue
             invitations.append(
                 Invitation(
                     programme=perception,

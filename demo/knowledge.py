@@ -15,9 +15,8 @@ from django.utils import timezone
 
 from escalation.models import Membership
 from incidents.models import Category, Counter, Incident, IncidentEvent, Service
-
-from .generated import generated_quiz_ensure
-from .models import (
+from knowledge.generated import generated_quiz_ensure
+from knowledge.models import (
     Article,
     ArticleLink,
     ArticleVersion,
@@ -29,8 +28,8 @@ from .models import (
     Topic,
     Visibility,
 )
-from .services.articles import COUNTER
-from .services.quizzes import attempt_start, attempt_submit
+from knowledge.services.articles import COUNTER
+from knowledge.services.quizzes import attempt_start, attempt_submit
 
 # (subcategory, title, symptoms, cause, workaround, resolution, public)
 ARTICLES: list[tuple[str, str, str, str, str, str, bool]] = [

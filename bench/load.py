@@ -36,7 +36,7 @@ from incidents.models import (
     Service,
     SlaState,
 )
-from incidents.sla import percents
+from incidents.sla.clocks import percents
 
 CALLERS = 2000
 CHUNK = 20_000

@@ -112,9 +112,9 @@ def migrate_if_needed() -> None:
 
 
 def load_everything(args: argparse.Namespace) -> dict[str, Any]:
-    from knowledge.demo import bench_articles
+    from demo.knowledge import bench_articles
+    from demo.seed import demo_is_loaded, load_demo
     from knowledge.models import Article
-    from servicedesk.demo import demo_is_loaded, load_demo
 
     from .load import load_incidents
 
@@ -125,7 +125,7 @@ def load_everything(args: argparse.Namespace) -> dict[str, Any]:
         else:  # the reference rows only (the tiny bench of the test suite): people, catalogue, register
             from django.db import transaction
 
-            from servicedesk.demo import load_catalogue, load_people, load_register
+            from demo.seed import load_catalogue, load_people, load_register
 
             with transaction.atomic():
                 cast = load_people()
@@ -491,7 +491,7 @@ def sweep_idle(runs: int) -> dict[str, Any]:
     from django.db import connection
     from django.utils import timezone
 
-    from incidents.sweep import sla_sweep
+    from incidents.sla.sweep import sla_sweep
 
     now = timezone.now()
     caught = sla_sweep(now=now, max_batches=100_000)
@@ -542,8 +542,8 @@ def sla_catch_up(
     from escalation import business_time as bt
     from escalation.policies import batch_cache, targets_for
     from incidents.models import Incident, IncidentEvent, SlaThresholdFire
-    from incidents.sla import percents
-    from incidents.tasks import sla_sweep_task
+    from incidents.sla.clocks import percents
+    from incidents.sla.tasks import sla_sweep_task
     from servicedesk.celery import app
 
     now = timezone.now()

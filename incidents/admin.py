@@ -4,8 +4,8 @@ from django.contrib import admin
 
 from escalation.admin import IncidentManagerEdits
 
-from .models import Category, Incident, IncidentEvent, PriorityMatrixEntry, Service
-from .services import configuration
+from .records.models import Category, Incident, IncidentEvent, PriorityMatrixEntry, Service
+from .records.services import configuration
 
 
 class ConfigurationAdmin(IncidentManagerEdits, admin.ModelAdmin):

@@ -6,18 +6,26 @@ class IncidentsConfig(AppConfig):
     verbose_name = "Incidents"
 
     def ready(self) -> None:
-        # The subscribers of the event hook (incidents.hooks), in the order they run for one event.
+        # The subscribers of the event hook (incidents.records.hooks), in the order they run for one event.
         from escalation import config_cache
 
-        from . import hooks, major_notifications, models, notifications, outbox, sla_notifications
+        from . import models
+        from .major import notifications as major_notifications
+        from .notifications import delivery
+
+        # The Celery tasks live in the sub-packages, where ``autodiscover_tasks`` (which looks for
+        # ``incidents.tasks``) does not find them: registered here, for workers and web alike.
+        from .notifications import tasks as _notification_tasks  # noqa: F401
+        from .records import hooks, outbox
+        from .records import tasks as _record_tasks  # noqa: F401
+        from .sla import notifications as sla_notifications
+        from .sla import tasks as _sla_tasks  # noqa: F401
 
         # The rules choose the policy and the matrix the priority: cached with the SLA configuration.
         config_cache.watch(models.SLAPolicyRule, models.PriorityMatrixEntry, models.Category, models.Service)
 
         hooks.set_publisher(outbox.publish_on_commit)
-        hooks.subscribe(
-            notifications.LIFECYCLE_RULES, "incidents.notifications", notifications.notify_lifecycle
-        )
+        hooks.subscribe(delivery.LIFECYCLE_RULES, "incidents.notifications", delivery.notify_lifecycle)
         hooks.subscribe(
             sla_notifications.SLA_KINDS, "incidents.sla_notifications", sla_notifications.notify_sla
         )

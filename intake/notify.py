@@ -15,7 +15,7 @@ from core.mail import render_email
 from core.queueing import enqueue_on_commit
 from escalation.models import Membership
 from incidents.models import Incident, Notification
-from incidents.tasks import notification_email_task
+from incidents.notifications.tasks import notification_email_task
 
 from .models import InboundMessage
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from django import forms
 
-from incidents.forms import MultipleFileField
 from incidents.models import Incident
+from incidents.records.forms import MultipleFileField
 
 from .services import LOCATION_MAX_LENGTH
 from .wording import AFFECTED, STOPS_WORK

@@ -7,7 +7,7 @@ from typing import Any
 from django.db.models import Q, QuerySet
 
 from incidents.models import Incident, IncidentEvent, Watcher
-from incidents.notifications import staff_ids
+from incidents.notifications.delivery import staff_ids
 from incidents.selectors import incident_get_for_user
 
 from .wording import OPEN

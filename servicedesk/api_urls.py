@@ -8,8 +8,8 @@ from django.http import HttpRequest, JsonResponse
 from django.urls import include, path, re_path
 
 from escalation import apis as escalation_apis
-from incidents import apis as incident_apis
-from incidents import sla_rule_apis
+from incidents.records import apis as incident_apis
+from incidents.sla import apis as sla_rule_apis
 from knowledge import apis as knowledge_apis
 from reporting import apis as reporting_apis
 

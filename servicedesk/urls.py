@@ -11,7 +11,7 @@ urlpatterns = [
     path("accounts/tokens/", account_views.api_tokens, name="api-tokens"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("incidents/", include("incidents.urls", namespace="incidents")),
-    path("notifications/", include("incidents.notification_urls")),
+    path("notifications/", include("incidents.notifications.urls")),
     path("escalation/", include("escalation.urls", namespace="escalation")),
     path("portal/", include("portal.urls", namespace="portal")),
     path("intake/", include("intake.urls", namespace="intake")),

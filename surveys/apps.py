@@ -6,7 +6,7 @@ class SurveysConfig(AppConfig):
     verbose_name = "Satisfaction surveys"
 
     def ready(self) -> None:
-        from incidents import hooks
+        from incidents.records import hooks
 
         from . import services
 

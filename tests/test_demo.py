@@ -1,12 +1,20 @@
 """The demo organisation that `make run` loads (SPEC §12)."""
 
+from datetime import timedelta
+
 import pytest
-from django.contrib.auth import authenticate
+from django.conf import settings
+from django.contrib.auth import authenticate, get_user_model
 from django.utils import timezone
 
+from demo.seed import DEMO_PASSWORD, DEMO_USERS, load_demo
+from demo.surveys import FRESH_CALLER
 from escalation.roles import is_incident_manager, is_service_desk, user_tier
+from incidents import services
 from incidents.models import Handoff, Incident, IncidentEvent, SlaThresholdFire, Status
-from servicedesk.demo import DEMO_PASSWORD, DEMO_USERS, load_demo
+from incidents.records.outbox import event_publish
+from surveys.models import Invitation
+from tests.factories import make_incident
 
 pytestmark = pytest.mark.django_db
 
@@ -89,3 +97,29 @@ def test_the_demos_thresholds_fire_at_the_times_they_fell_due():
         breach_fired = inc.sla_fires.filter(percent=100).exists()
         assert (inc.sla_state == "breached") == late, inc.number
         assert not breach_fired or late, inc.number
+
+
+def test_resolving_an_incident_for_alice_after_the_demo_starts_her_survey():
+    """Issue 20 §6: the history surveyed every other caller within the per-person limit; alice was
+    left out of it, and the pilot programme surveys every resolution in her department."""
+    # given the demo as `make run` loads it
+    load_demo(incidents=80, days=60)
+    users = get_user_model().objects.in_bulk(["agent", FRESH_CALLER], field_name="username")
+    agent, alice = users["agent"], users[FRESH_CALLER]
+    window = timezone.now() - timedelta(days=settings.SURVEY_USER_LIMIT_DAYS)
+    assert not Invitation.objects.filter(user=alice, created_at__gt=window).exists()
+    # when the agent logs and resolves an incident for alice, and the worker publishes its events
+    incident = make_incident(actor=agent, caller=alice)
+    resolved = services.incident_resolve(
+        actor=agent,
+        incident=incident,
+        expected_version=incident.version,
+        resolution_code="workaround",
+        resolution_notes="Reset the VPN token.",
+    )
+    for event_id in IncidentEvent.objects.filter(incident=resolved, notified_at__isnull=True).values_list(
+        "pk", flat=True
+    ):
+        event_publish(event_id)
+    # then alice is invited to the survey on that incident
+    assert Invitation.objects.filter(user=alice, incident=resolved).exists()

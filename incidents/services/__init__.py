@@ -17,9 +17,19 @@ system code (tasks, rules) that acts on the current state.
 - ``configuration``: the priority matrix, categories and services, each change audited.
 """
 
-from .attachments import attachment_add
-from .collaboration import consultation_answer, incident_comment, incident_consult
-from .lifecycle import (
+from ..major.services.major import (
+    ActionItem,
+    major_declare,
+    major_link_child,
+    major_propose,
+    major_update_post,
+    review_record,
+)
+from ..major.services.security import security_step_complete
+from ..notifications.services import notification_preferences_update, notifications_mark_read
+from ..records.services.attachments import attachment_add
+from ..records.services.collaboration import consultation_answer, incident_comment, incident_consult
+from ..records.services.lifecycle import (
     incident_assign,
     incident_cancel,
     incident_close,
@@ -31,18 +41,8 @@ from .lifecycle import (
     incident_start,
     incidents_autoclose,
 )
-from .major import (
-    ActionItem,
-    major_declare,
-    major_link_child,
-    major_propose,
-    major_update_post,
-    review_record,
-)
-from .notifications import notification_preferences_update, notifications_mark_read
-from .records import UPDATABLE_FIELDS, incident_create, incident_update, priority_for
-from .security import security_step_complete
-from .watchers import watcher_add, watcher_remove
+from ..records.services.records import UPDATABLE_FIELDS, incident_create, incident_update, priority_for
+from ..records.services.watchers import watcher_add, watcher_remove
 
 __all__ = [
     "UPDATABLE_FIELDS",

@@ -6,7 +6,7 @@ from typing import Any
 
 from django import template
 
-from incidents.selectors import major_banners_for
+from incidents.major.selectors import major_banners_for
 
 register = template.Library()
 

@@ -14,8 +14,8 @@ from django.utils.html import escape
 
 from escalation.roles import is_staff_member
 from incidents.models import Category, Counter, Incident, Service
-from incidents.services.collaboration import incident_knowledge_linked
-from incidents.services.common import check_text
+from incidents.records.services.collaboration import incident_knowledge_linked
+from incidents.records.services.common import check_text
 
 from ..errors import ArticleTransitionNotAllowed
 from ..models import (

@@ -46,6 +46,8 @@ INSTALLED_APPS = [
     "knowledge",
     "reporting",
     "servicedesk",
+    # The demo data of every app and its ``seed_demo`` command (no models, nothing imports it).
+    "demo",
 ]
 
 MIDDLEWARE = [

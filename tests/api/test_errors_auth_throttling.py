@@ -8,7 +8,7 @@ from rest_framework.settings import api_settings
 from rest_framework.test import APIClient
 
 from incidents.models import IncidentEvent
-from incidents.ordering import API_ORDERINGS
+from incidents.records.ordering import API_ORDERINGS
 from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.django_db

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from incidents import actions, apis, views
 from incidents.models import TRANSITIONS, Status
+from incidents.records import actions, apis, views
 from tests.api.conftest import client_for as api_client_for
 from tests.factories import make_incident
 from tests.ui.conftest import client_for as web_client_for

@@ -13,8 +13,8 @@ from django.test import Client
 from playwright.sync_api import Page, expect
 
 from incidents.models import Incident, Notification, Status
-from incidents.notifications import notification_email_send
-from incidents.outbox import event_publish, outbox_due
+from incidents.notifications.delivery import notification_email_send
+from incidents.records.outbox import event_publish, outbox_due
 from tests.browser.test_workspace import act, sign_in
 from tests.factories import make_incident, make_user
 

@@ -12,12 +12,12 @@ import time_machine
 from django.test import override_settings
 from django.utils import timezone
 
-from incidents import hooks
-from incidents.events import event_record
 from incidents.models import Counter, EventDelivery, IncidentEvent, Notification
-from incidents.notifications import notify_lifecycle
-from incidents.outbox import event_publish, outbox_due
-from incidents.tasks import notifications_flush_task
+from incidents.notifications.delivery import notify_lifecycle
+from incidents.notifications.tasks import notifications_flush_task
+from incidents.records import hooks
+from incidents.records.events import event_record
+from incidents.records.outbox import event_publish, outbox_due
 from tests.factories import make_incident
 
 pytestmark = pytest.mark.django_db
@@ -142,7 +142,7 @@ def test_a_subscriber_that_keeps_failing_is_given_up_with_an_error_log(subscribe
     start = timezone.now()
     event = _held_event(make_incident(actor=agent, caller=alice))
     event_publish(event.pk, now=start)
-    with caplog.at_level(logging.ERROR, logger="incidents.outbox"):
+    with caplog.at_level(logging.ERROR, logger="incidents.records.outbox"):
         event_publish(event.pk, now=start + timedelta(minutes=5))
     delivery = EventDelivery.objects.get(event=event, subscriber="test.broken")
     assert delivery.attempts == 2 and delivery.given_up_at is not None
@@ -223,8 +223,8 @@ def _graph() -> dict[str, set[str]]:
 
 def test_events_imports_only_the_models_and_the_hook_registry():
     graph = _graph()
-    assert graph["incidents.events"] == {"incidents.models", "incidents.hooks"}
-    assert graph["incidents.hooks"] == set()
+    assert graph["incidents.records.events"] == {"incidents.records.models", "incidents.records.hooks"}
+    assert graph["incidents.records.hooks"] == set()
 
 
 def test_there_is_no_import_circle_inside_incidents():

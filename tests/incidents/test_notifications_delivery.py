@@ -20,8 +20,8 @@ from core.mail import render_email
 from escalation.models import SupportGroup
 from incidents import services
 from incidents.models import IncidentEvent, Notification
-from incidents.notifications import links, message_id, notification_email_send, notify_lifecycle
-from incidents.outbox import event_publish
+from incidents.notifications.delivery import links, message_id, notification_email_send, notify_lifecycle
+from incidents.records.outbox import event_publish
 from tests.factories import group, make_incident, make_user
 from tests.smtp import free_port, smtp_server, smtp_settings
 

@@ -5,7 +5,7 @@ from django.urls import reverse
 from rest_framework.test import APIClient
 
 from incidents.models import Notification
-from incidents.outbox import event_publish
+from incidents.records.outbox import event_publish
 from tests.factories import PASSWORD, make_incident
 
 pytestmark = pytest.mark.django_db

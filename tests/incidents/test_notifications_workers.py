@@ -13,8 +13,8 @@ from django.test import override_settings
 from django.utils import timezone
 
 from incidents.models import IncidentEvent, Notification
-from incidents.notifications import message_id
-from incidents.tasks import notifications_flush_task
+from incidents.notifications.delivery import message_id
+from incidents.notifications.tasks import notifications_flush_task
 from servicedesk import celery_app
 from tests import workers
 from tests.factories import make_incident, make_user

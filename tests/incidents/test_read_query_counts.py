@@ -176,7 +176,7 @@ def test_the_api_list_shows_what_drfs_own_fields_would(agent, varied, settings):
     from rest_framework import serializers as drf
 
     from incidents import selectors
-    from incidents.serializers import IncidentSerializer
+    from incidents.records.serializers import IncidentSerializer
 
     settings.TIME_ZONE = "Europe/Brussels"
     resolved = varied[1]

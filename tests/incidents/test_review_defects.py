@@ -9,7 +9,7 @@ from escalation.models import RegisterChange
 from incidents import services
 from incidents.errors import PermissionDenied
 from incidents.models import Category, IncidentEvent, PriorityMatrixEntry, ResolutionCode, Service
-from incidents.services import configuration
+from incidents.records.services import configuration
 from tests.factories import PASSWORD, make_incident, make_user
 
 pytestmark = pytest.mark.django_db

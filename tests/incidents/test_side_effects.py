@@ -75,7 +75,7 @@ def test_logging_an_incident_notifies_the_caller_and_the_group_once_through_a_re
     assert IncidentEvent.objects.get(incident=incident).notified_at is not None
 
     # A second delivery of the same task (a retry, a redelivery) changes nothing.
-    from incidents.tasks import event_publish_task
+    from incidents.records.tasks import event_publish_task
 
     event_publish_task.delay(IncidentEvent.objects.get(incident=incident).pk)
     time.sleep(0)  # yield; the assertion below polls with a deadline
@@ -90,7 +90,7 @@ def test_events_recorded_together_go_to_the_broker_as_one_task():
 
     from django.db import transaction
 
-    from incidents import outbox
+    from incidents.records import outbox
 
     agent = make_user("agent-tg", groups=["service-desk"])
     caller = make_user("caller-tg")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from demo.intake import load_mail_demo
 from incidents.models import IncidentEvent
-from intake.demo import load_mail_demo
 from intake.models import InboundMessage, Outcome
 from tests.factories import make_incident, make_user
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 from django.utils import timezone
 
+from demo.knowledge import load_knowledge_demo
+from demo.seed import load_catalogue, load_people
 from incidents.models import Category, IncidentEvent
 from incidents.services import incident_resolve
-from knowledge.demo import load_knowledge_demo
 from knowledge.models import Article, ArticleLink, ArticleVersion, Attempt, Quiz, Status, Visibility
-from servicedesk.demo import load_catalogue, load_people
 from tests.factories import make_incident
 
 pytestmark = pytest.mark.django_db

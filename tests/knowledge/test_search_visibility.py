@@ -7,7 +7,7 @@ from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from knowledge.demo import bench_articles
+from demo.knowledge import bench_articles
 from knowledge.search import parse_websearch
 from knowledge.selectors import articles_search, suggestions_for
 from tests.knowledge.conftest import publish

@@ -2,9 +2,9 @@
 
 import pytest
 
-from incidents.demo_major import load_major_and_security_demo
+from demo.major import load_major_and_security_demo
+from incidents.major.selectors import major_banners_for
 from incidents.models import Incident, IncidentEvent, MajorUpdate, PostIncidentReview, SecurityStep, Status
-from incidents.selectors import major_banners_for
 from tests.factories import make_user
 
 pytestmark = pytest.mark.django_db

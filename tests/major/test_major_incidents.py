@@ -13,7 +13,8 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from escalation.models import EscalationPoint
-from incidents import services, sla
+from incidents import services
+from incidents.major.selectors import major_banners_for
 from incidents.models import (
     Incident,
     IncidentEvent,
@@ -23,10 +24,10 @@ from incidents.models import (
     SlaThresholdFire,
     Status,
 )
-from incidents.notifications import notification_email_send
-from incidents.outbox import event_publish
-from incidents.selectors import major_banners_for
-from incidents.services.lifecycle import incidents_autoclose
+from incidents.notifications.delivery import notification_email_send
+from incidents.records.outbox import event_publish
+from incidents.records.services.lifecycle import incidents_autoclose
+from incidents.sla import clocks as sla
 from tests.factories import group, make_incident, make_user
 from tests.major.conftest import client_for
 

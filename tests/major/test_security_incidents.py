@@ -8,9 +8,9 @@ from rest_framework.test import APIClient
 
 from escalation.models import SupportGroup
 from incidents import services
-from incidents.filters import filter_queue
 from incidents.models import Category, IncidentEvent, Notification, SecurityStep
-from incidents.queues import queue_queryset
+from incidents.records.filters import filter_queue
+from incidents.records.queues import queue_queryset
 from tests.factories import make_incident, make_user
 from tests.major.conftest import client_for
 

@@ -2,8 +2,8 @@
 
 import pytest
 
+from demo.portal import load_portal_demo
 from incidents.models import Incident, IncidentEvent, Notification, Status, Watcher
-from portal.demo import load_portal_demo
 from tests.factories import make_user
 
 pytestmark = pytest.mark.django_db

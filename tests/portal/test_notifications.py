@@ -7,13 +7,13 @@ from django.test import override_settings
 
 from incidents import services
 from incidents.models import Notification, NotificationPreference
-from incidents.notifications import (
+from incidents.notifications.delivery import (
     apply_preferences,
     message_id,
     notification_email_send,
     thread_message_id,
 )
-from incidents.outbox import event_publish
+from incidents.records.outbox import event_publish
 from tests.factories import make_incident
 from tests.smtp import smtp_server, smtp_settings
 

@@ -13,7 +13,7 @@ from django.utils import timezone
 from escalation.choices import Level
 from incidents import services
 from incidents.models import Channel, Incident, IncidentEvent, Notification, Status, Watcher
-from incidents.outbox import event_publish
+from incidents.records.outbox import event_publish
 from tests.factories import make_incident, make_user
 
 pytestmark = pytest.mark.django_db

@@ -6,8 +6,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from incidents.models import IncidentEvent, Notification
-from incidents.notifications import notification_email_send
-from incidents.outbox import event_publish
+from incidents.notifications.delivery import notification_email_send
+from incidents.records.outbox import event_publish
 from tests.factories import make_user
 
 LONDON = ZoneInfo("Europe/London")

@@ -11,7 +11,7 @@ from django.db import connection
 from escalation.models import EscalationPoint, Membership
 from incidents import services
 from incidents.models import Handoff, IncidentEvent, Notification, OlaThresholdFire
-from incidents.sweep import sla_sweep
+from incidents.sla.sweep import sla_sweep
 from tests.factories import group, make_incident, make_user
 
 from .conftest import deliver, london
@@ -191,7 +191,8 @@ def test_an_ola_breach_reaches_the_lead_once_through_real_workers(celery_worker_
     from django.utils import timezone
 
     from escalation.models import BusinessCalendar, SLAPolicy
-    from incidents.tasks import notifications_flush_task, sla_sweep_task
+    from incidents.notifications.tasks import notifications_flush_task
+    from incidents.sla.tasks import sla_sweep_task
     from tests.workers import wait_for
 
     # around the clock, so that "two hours ago" is two hours of OLA whatever the time of day

@@ -8,9 +8,9 @@ from django.test import Client
 from rest_framework.test import APIClient
 
 from escalation.models import CallerProfile, RegisterChange, SLAPolicy
-from incidents import sla_rules
 from incidents.models import Service, SLAPolicyRule
-from incidents.services.sla_rules import sla_policy_rule_create
+from incidents.sla import rules as sla_rules
+from incidents.sla.services import sla_policy_rule_create
 from tests.factories import make_incident
 
 pytestmark = pytest.mark.django_db

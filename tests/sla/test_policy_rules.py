@@ -13,15 +13,12 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from escalation.models import BusinessCalendar, CallerProfile, RegisterChange, SLAPolicy, SLATarget
-from incidents import services, sla_rules
+from incidents import services
 from incidents.models import Category, Channel, IncidentEvent, Service, SlaThresholdFire
-from incidents.services.sla_rules import (
-    sla_policy_rule_create,
-    sla_policy_rule_delete,
-    sla_policy_rule_update,
-)
-from incidents.sla_rules import Caller, Facts, Rule, first_match
-from incidents.sweep import sla_sweep
+from incidents.sla import rules as sla_rules
+from incidents.sla.rules import Caller, Facts, Rule, first_match
+from incidents.sla.services import sla_policy_rule_create, sla_policy_rule_delete, sla_policy_rule_update
+from incidents.sla.sweep import sla_sweep
 from tests.factories import make_incident, make_user
 
 from .conftest import london
@@ -391,7 +388,7 @@ def test_re_evaluation_agrees_with_the_reference_and_with_a_fresh_recompute(
         assert fired_before <= fired_after  # fired thresholds stay fired
         # the clocks are what a recompute from scratch under the chosen policy gives
         due = (incident.response_due_at, incident.resolution_due_at, incident.sla_next_check_at)
-        from incidents import sla
+        from incidents.sla import clocks as sla
 
         sla.refresh(incident, now=moment)
         assert (incident.response_due_at, incident.resolution_due_at, incident.sla_next_check_at) == due

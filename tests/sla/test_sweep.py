@@ -10,7 +10,7 @@ from django.core import mail
 from django.db import connection, transaction
 
 from incidents.models import Handoff, Incident, IncidentEvent, Notification, SlaState, SlaThresholdFire
-from incidents.sweep import sla_sweep
+from incidents.sla.sweep import sla_sweep
 from servicedesk import celery_app
 from tests.factories import group, make_incident, make_user
 from tests.workers import app_broker, dedicated_broker_url

@@ -12,7 +12,8 @@ from django.utils import timezone
 from escalation.models import BusinessCalendar, SLAPolicy, SLATarget
 from incidents import services
 from incidents.models import Incident, IncidentEvent, Notification, SlaThresholdFire
-from incidents.tasks import notifications_flush_task, sla_sweep_task
+from incidents.notifications.tasks import notifications_flush_task
+from incidents.sla.tasks import sla_sweep_task
 from servicedesk import celery_app
 from tests import workers
 from tests.factories import PASSWORD, group, make_incident, make_user

@@ -8,7 +8,7 @@ import pytest
 
 from incidents import services as incident_services
 from incidents.models import IncidentEvent, ResolutionCode
-from incidents.outbox import event_publish
+from incidents.records.outbox import event_publish
 from surveys.models import Programme, SurveyMail
 from surveys.services import QuestionSpec, survey_mail_send, template_save
 from tests.factories import make_incident, make_user

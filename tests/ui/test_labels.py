@@ -5,7 +5,7 @@ import re
 import pytest
 
 from incidents.models import Incident
-from incidents.sweep import sla_sweep
+from incidents.sla.sweep import sla_sweep
 from tests.factories import make_incident
 from tests.ui.conftest import client_for
 

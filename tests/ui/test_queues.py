@@ -7,8 +7,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from incidents import ordering, services
+from incidents import services
 from incidents.models import Incident
+from incidents.records import ordering
 from tests.factories import group, make_incident
 from tests.ui.conftest import client_for
 

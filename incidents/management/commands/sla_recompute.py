@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from incidents.sweep import sla_recompute
+from incidents.sla.sweep import sla_recompute
 
 
 class Command(BaseCommand):

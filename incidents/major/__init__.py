@@ -1,0 +1,1 @@
+"""Major and security incidents: declaration, communications log, review, the security checklist."""

@@ -1,0 +1,96 @@
+"""Reads of the major-incident and security sides of an incident (issue 13)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.db.models import OuterRef, Subquery
+from django.urls import reverse
+
+from escalation.roles import is_incident_manager, is_staff_member
+
+from .. import permissions
+from ..records.models import OPEN_STATUSES, Incident
+from .models import MajorIncident, MajorUpdate, PostIncidentReview, SecurityStep
+
+
+@dataclass(frozen=True)
+class MajorBanner:
+    """What the portal shows of an open major incident: the service and the latest status update."""
+
+    number: str
+    service: str
+    service_slug: str
+    title: str
+    update: str
+    updated_at: datetime
+    url: str  # the staff page for staff, "" for everyone else
+
+
+def major_banners_for(user: Any, *, service_slug: str = "") -> list[MajorBanner]:
+    """Banners of the open, declared major incidents that have a status update, newest first.
+
+    Security incidents never make a banner. ``service_slug`` narrows them to one affected service.
+    """
+    if not getattr(user, "is_authenticated", False):
+        return []
+    latest = MajorUpdate.objects.filter(major__incident=OuterRef("pk")).order_by("-created_at", "-id")
+    qs = (
+        Incident.objects.filter(major__declared_at__isnull=False, status__in=OPEN_STATUSES)
+        .exclude(permissions.RESTRICTED)
+        .annotate(
+            update_body=Subquery(latest.values("body")[:1]),
+            update_at=Subquery(latest.values("created_at")[:1]),
+        )
+        .filter(update_at__isnull=False)
+        .select_related("service")
+        .order_by("-update_at")
+    )
+    if service_slug:
+        qs = qs.filter(service__slug=service_slug)
+    staff = is_staff_member(user)
+    return [
+        MajorBanner(
+            number=i.number,
+            service=i.service.name if i.service else "",
+            service_slug=i.service.slug if i.service else "",
+            title=i.title,
+            update=i.update_body,
+            updated_at=i.update_at,
+            url=reverse("incidents:detail", kwargs={"number": i.number}) if staff else "",
+        )
+        for i in qs[:10]
+    ]
+
+
+def major_log_for(*, incident: Incident) -> dict[str, Any]:
+    """The major-incident side of an incident page: proposal or declaration, updates, review."""
+    try:
+        major: MajorIncident | None = incident.major  # joined by ``incident_get_for_user``
+    except MajorIncident.DoesNotExist:
+        major = None
+    updates = list(major.updates.select_related("author")) if major and major.is_declared else []
+    review = (
+        PostIncidentReview.objects.filter(incident=incident).select_related("recorded_by").first()
+        if major and major.is_declared
+        else None
+    )
+    return {"major": major, "major_updates": updates, "review": review}
+
+
+def security_checklist(incident: Incident) -> list[tuple[str, str, Any]]:
+    """Every step of the security procedure in order, with its record if done."""
+    done = {s.step: s for s in incident.security_steps.select_related("done_by")}
+    return [(value, label, done.get(value)) for value, label in SecurityStep.Step.choices]
+
+
+def incident_page_extras(*, user: Any, incident: Incident) -> dict[str, Any]:
+    """What the incident page shows of the major-incident and security sides (issue 13)."""
+    context = major_log_for(incident=incident)
+    context["is_incident_manager"] = is_incident_manager(user)
+    if permissions.is_restricted(incident):
+        context["security_checklist"] = security_checklist(incident)
+        context["security_can_work"] = permissions.can_work(user, incident)
+    return context

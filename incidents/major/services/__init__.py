@@ -1,0 +1,1 @@
+"""Writes of major and security incidents (the façade is ``incidents.services``)."""

@@ -1,0 +1,1 @@
+"""The in-app inbox, mail preferences, and delivery of notifications by mail."""

@@ -1,0 +1,292 @@
+"""The SLA sweep (SPEC §6): fire due thresholds once and apply escalation rules.
+
+Beat runs it every minute (``sla_sweep_task``); it can also run by hand (``manage.py sla_sweep``)
+and any number of copies may run at once. Its cost follows the number of thresholds due: it
+reads only rows whose ``sla_next_check_at`` has passed, through the partial index on that
+column, and claims them in batches with ``FOR UPDATE SKIP LOCKED`` so that two sweeps never
+work on one incident. Each threshold is a ``SlaThresholdFire`` row with a unique key: a retry,
+a second beat or a crashed worker's redelivered task cannot record it twice, and a crash
+before commit records nothing. Notifications leave through the event outbox after commit.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from escalation import config_cache
+from escalation.policies import escalation_level
+
+from ..errors import TransitionNotAllowed
+from ..records import outbox
+from ..records.events import event_record
+from ..records.models import Incident, IncidentEvent, SlaState
+from . import clocks as sla
+from .models import OlaThresholdFire, SlaThresholdFire
+
+log = logging.getLogger(__name__)
+# When a due rule cannot be applied (an inactive target group, say), look again this much later.
+RETRY_LATER = timedelta(minutes=1)
+
+
+@dataclass
+class SweepResult:
+    incidents: int = 0
+    fired: int = 0
+    escalated: int = 0
+    ola_fired: int = 0
+
+
+def sla_sweep(
+    *,
+    now: datetime | None = None,
+    batch_size: int = 100,
+    max_batches: int = 50,
+    on_backlog: Callable[[], None] | None = None,
+) -> SweepResult:
+    """Process every incident with a due check, one committed batch at a time.
+
+    ``on_backlog`` is called once, after the first batch, when it was full: more is due than one
+    batch, so the caller may start helpers (``sla_sweep_task`` queues copies of itself).
+    """
+    now = now or timezone.now()
+    result = SweepResult()
+    cache: dict[Any, Any] = {}
+    for _ in range(max_batches):
+        # A batch's events go to the broker as one task, after its commit (outbox.published_together).
+        with outbox.published_together(), config_cache.unit(), transaction.atomic():
+            batch = list(
+                Incident.objects.select_for_update(skip_locked=True, of=("self",))
+                .select_related("assignment_group")
+                .filter(sla_next_check_at__lte=now)
+                .order_by("sla_next_check_at")[:batch_size]
+            )
+            for incident in batch:
+                incident_sla_check(incident, now=now, cache=cache, result=result)
+        result.incidents += len(batch)
+        if len(batch) < batch_size:
+            break
+        if on_backlog is not None:
+            on_backlog()
+            on_backlog = None
+    return result
+
+
+def incident_sla_check(
+    incident: Incident,
+    *,
+    now: datetime,
+    cache: dict[Any, Any] | None = None,
+    result: SweepResult | None = None,
+) -> None:
+    """Fire the incident's due thresholds, apply its due escalation rules, schedule its next check.
+
+    Call inside a transaction with the incident row locked.
+    """
+    result = result if result is not None else SweepResult()
+    sla.fired_remember(incident)
+    if incident.is_open and incident.on_hold_since is None:
+        t = sla.targets(incident, cache=cache)
+        for threshold in sla.pending_thresholds(incident, t):
+            if threshold.at > now:
+                break
+            result.fired += _fire(incident, threshold, t, now=now)
+        result.ola_fired += _fire_ola_due(incident, t, until=now, now=now)
+        due_rules = [
+            (rule, due) for rule, due in sla.rules_due(incident, t, now=now, cache=cache) if due <= now
+        ]
+        if due_rules:  # the escalation reads the row: it must hold what fired
+            incident.save(update_fields=[*sla.SLA_FIELDS, "escalation_level"])
+        for rule, _due in due_rules:
+            if _escalate_by_rule(incident, rule, now=now):
+                result.escalated += 1
+                incident = Incident.objects.select_related("assignment_group").get(pk=incident.pk)
+                break
+    sla.refresh(incident, now=now, cache=cache)
+    if incident.sla_next_check_at is not None and incident.sla_next_check_at <= now:
+        incident.sla_next_check_at = now + RETRY_LATER
+    incident.save(update_fields=[*sla.SLA_FIELDS, "escalation_level"])
+
+
+def sla_fire_due(incident: Incident, *, until: datetime, cache: dict[Any, Any] | None = None) -> int:
+    """Fire the incident's thresholds that fell due by ``until``, each at its own due time.
+
+    For replaying history (the demo): the events and fires carry the time the threshold fell
+    due, as a sweep running then would have written them. Escalation rules are left to the
+    sweep. Call inside a transaction with the incident row locked.
+    """
+    fired = 0
+    if incident.is_open and incident.on_hold_since is None:
+        t = sla.targets(incident, cache=cache)
+        for threshold in sla.pending_thresholds(incident, t):
+            if threshold.at > until:
+                break
+            fired += _fire(incident, threshold, t, now=threshold.at)
+        fired += _fire_ola_due(incident, t, until=until, now=None)
+        if fired:
+            incident.save(update_fields=[*sla.SLA_FIELDS, "escalation_level"])
+    return fired
+
+
+def _fire(incident: Incident, threshold: sla.Threshold, t: Any, *, now: datetime) -> int:
+    level = escalation_level(
+        group_id=incident.assignment_group_id, target=threshold.target, percent=threshold.percent
+    )
+    old_state, old_level = incident.sla_state, incident.escalation_level
+    new_state = (
+        SlaState.BREACHED if threshold.is_breach or old_state == SlaState.BREACHED else SlaState.WARNING
+    )
+    incident.sla_state, incident.escalation_level = new_state, max(old_level, level)
+    changes: dict[str, dict[str, Any]] = {
+        "sla_threshold": {"old": None, "new": f"{threshold.target} {threshold.percent}%"}
+    }
+    if incident.sla_state != old_state:
+        changes["sla_state"] = {"old": old_state, "new": incident.sla_state}
+    if incident.escalation_level != old_level:
+        changes["escalation_level"] = {"old": old_level, "new": incident.escalation_level}
+    what = "breached" if threshold.is_breach else f"reached {threshold.percent}%"
+    body = f"The {threshold.target} target {what} (due {timezone.localtime(threshold.at):%Y-%m-%d %H:%M})."
+    if level:
+        body += f" Escalated to level {level} of {incident.assignment_group.name}."
+    sla.fired_add(incident, threshold.target, threshold.percent)
+    try:
+        with transaction.atomic():  # the event and the fire together, or neither
+            event = event_record(
+                incident=incident,
+                kind=IncidentEvent.Kind.SLA_ESCALATION if level else IncidentEvent.Kind.SLA_THRESHOLD,
+                actor=None,
+                now=now,
+                body=body,
+                changes=changes,
+            )
+            SlaThresholdFire.objects.create(
+                incident=incident,
+                cycle=incident.sla_cycle,
+                target=threshold.target,
+                percent=threshold.percent,
+                level=level,
+                group_id=incident.assignment_group_id,
+                fired_at=now,
+                due_at=threshold.at,
+                event=event,
+            )
+    except IntegrityError:  # fired already: the unique key is the last line of defence
+        incident.sla_state, incident.escalation_level = old_state, old_level
+        return 0
+    return 1
+
+
+def _fire_ola_due(incident: Incident, t: Any, *, until: datetime, now: datetime | None) -> int:
+    """Fire the current tier's OLA thresholds due by ``until`` (each at its own time if ``now`` is None).
+
+    The same claim as the SLA's: the caller holds the incident row (``SKIP LOCKED`` in the sweep),
+    and the unique key of ``OlaThresholdFire`` records each threshold of a hand-off once.
+    """
+    clock = sla.ola_clock(incident, now=until)
+    if clock.handoff is None:
+        return 0
+    fired = 0
+    for threshold in sla.ola_pending(clock, t):
+        if threshold.at > until:
+            break
+        fired += _fire_ola(incident, clock, threshold, now=now or threshold.at)
+    return fired
+
+
+def _fire_ola(incident: Incident, clock: sla.OlaClock, threshold: sla.Threshold, *, now: datetime) -> int:
+    handoff = clock.handoff
+    assert handoff is not None
+    old_state = incident.ola_state
+    incident.ola_state = (
+        SlaState.BREACHED if threshold.is_breach or old_state == SlaState.BREACHED else SlaState.WARNING
+    )
+    what = "to accept" if threshold.target == OlaThresholdFire.ACCEPT else "to hand back or resolve"
+    reached = "is up" if threshold.is_breach else f"is {threshold.percent}% gone"
+    group_name = incident.assignment_group.name
+    changes: dict[str, dict[str, Any]] = {
+        "ola_threshold": {"old": None, "new": f"tier {handoff.tier} {threshold.target} {threshold.percent}%"}
+    }
+    if incident.ola_state != old_state:
+        changes["ola_state"] = {"old": old_state, "new": incident.ola_state}
+    sla.ola_fired_add(handoff, threshold.target, threshold.percent)
+    try:
+        with transaction.atomic():  # the event and the fire together, or neither
+            event = event_record(
+                incident=incident,
+                kind=IncidentEvent.Kind.OLA_THRESHOLD,
+                actor=None,
+                now=now,
+                body=f"{group_name}'s time {what} {reached} (OLA of tier {handoff.tier}, due "
+                f"{timezone.localtime(threshold.at):%Y-%m-%d %H:%M}).",
+                changes=changes,
+            )
+            OlaThresholdFire.objects.create(
+                handoff=handoff,
+                incident=incident,
+                target=threshold.target,
+                percent=threshold.percent,
+                group_id=handoff.group_id,
+                tier=handoff.tier,
+                fired_at=now,
+                due_at=threshold.at,
+                event=event,
+            )
+    except IntegrityError:  # fired already
+        incident.ola_state = old_state
+        return 0
+    return 1
+
+
+def _escalate_by_rule(incident: Incident, rule: Any, *, now: datetime) -> bool:
+    from ..services import incident_escalate
+
+    try:
+        with transaction.atomic():
+            incident_escalate(
+                actor=None,
+                incident=incident,
+                expected_version=None,
+                assignment_group=rule.to_group,
+                reason=f"Escalation rule “{rule.name}”: with {incident.assignment_group.name} for "
+                f"{rule.after_minutes} business minutes.",
+                by_rule=rule.slug,
+                now=now,
+            )
+    except (ValidationError, TransitionNotAllowed):
+        log.warning("escalation rule %s could not move %s", rule.slug, incident.number, exc_info=True)
+        return False
+    return True
+
+
+def sla_recompute(*, now: datetime | None = None, batch_size: int = 500) -> int:
+    """Recompute the clocks of every open incident, in committed batches (after a configuration change).
+
+    Thresholds already fired stay fired; one whose new time has passed fires at the next sweep.
+    """
+    from ..records.models import OPEN_STATUSES
+
+    now = now or timezone.now()
+    cache: dict[Any, Any] = {}
+    last_pk, count = 0, 0
+    while True:
+        with transaction.atomic():
+            batch = list(
+                Incident.objects.select_for_update(of=("self",))
+                .select_related("assignment_group")
+                .filter(status__in=OPEN_STATUSES, pk__gt=last_pk)
+                .order_by("pk")[:batch_size]
+            )
+            for incident in batch:
+                sla.refresh(incident, now=now, cache=cache)
+                incident.save(update_fields=sla.SLA_FIELDS)
+        if not batch:
+            return count
+        count += len(batch)
+        last_pk = batch[-1].pk

@@ -34,6 +34,7 @@ from escalation.models import Membership
 
 from .models import Incident, IncidentEvent, Notification, NotificationPreference, Watcher
 from .outbox import retry_delay
+from .selectors import incident_readers
 from .tasks import notification_email_task
 
 log = logging.getLogger(__name__)
@@ -105,7 +106,7 @@ def notify(event: IncidentEvent, rule: RecipientRule) -> list[int]:
         staff_ids=staff_ids({event.actor_id, incident.caller_id, incident.reported_by_id, *watcher_ids}),
         watcher_ids=watcher_ids,
     )
-    rows: list[Notification] = []
+    recipients: list[Recipient] = []
     seen: set[tuple[int, str, str]] = set()
     for recipient in rule(audience):
         user = recipient.user
@@ -116,7 +117,11 @@ def notify(event: IncidentEvent, rule: RecipientRule) -> list[int]:
         if (user.pk, recipient.kind, recipient.key) in seen:
             continue
         seen.add((user.pk, recipient.kind, recipient.key))
-        rows.append(_build(audience, recipient))
+        recipients.append(recipient)
+    # Nobody hears of an incident they may not open: a restricted incident's escalations reach
+    # its group and the incident managers only, whatever the register says (SPEC §1).
+    readers = incident_readers(incident, {r.user.pk for r in recipients})
+    rows = [_build(audience, r) for r in recipients if r.user.pk in readers]
     if not rows:
         return []
     apply_preferences(rows)

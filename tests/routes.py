@@ -182,8 +182,8 @@ def _fill(route: str, kwargs: dict[str, Any]) -> str:
     def regex_param(match: re.Match[str]) -> str:
         return str(kwargs[match.group(1)])
 
-    url = re.sub(r"<(?:(\w+):)?(\w+)>", path_param, route)
-    url = re.sub(r"\(\?P<(\w+)>[^)]*\)", regex_param, url)
+    url = re.sub(r"\(\?P<(\w+)>[^)]*\)", regex_param, route)
+    url = re.sub(r"<(?:(\w+):)?(\w+)>", path_param, url)
     url = url.replace("^", "").replace("$", "").replace("\\Z", "").replace("\\", "")
     return "/" + url
 

@@ -28,11 +28,12 @@ from escalation.choices import Level
 from escalation.defaults import SECURITY_GROUP_SLUG
 from escalation.models import SLAPolicy, SupportGroup
 from incidents import services
-from incidents.models import Attachment, Incident, Notification, SLAPolicyRule
+from incidents.models import Attachment, Incident, Notification, ResolutionCode, SLAPolicyRule
 from incidents.notifications import notification_email_send
 from incidents.outbox import event_publish, outbox_due
 from incidents.sweep import sla_sweep
 from intake.models import InboundMessage
+from intake.services import inbound_receive
 from knowledge.models import Article, Quiz
 from knowledge.services.articles import article_link_incident
 from knowledge.services.quizzes import attempt_start
@@ -40,7 +41,9 @@ from reporting.models import MonthlyReport, ReviewAction
 from reporting.periods import Month
 from servicedesk.demo import load_demo
 from surveys.models import Answer, ImprovementAction, Invitation, Programme, SurveyTemplate
-from surveys.services import token_issue
+from surveys.models import Question as SurveyQuestion
+from surveys.selectors import questions_of
+from surveys.services import Submission, _invite, mails_due, response_submit, survey_mail_send, token_issue
 from tests.factories import make_user
 
 User = get_user_model()
@@ -69,6 +72,14 @@ MARKERS = {
     # alice's own public text: alice sees it (proves her walk reached her incident)
     "public": "CANARYPUBLICr8d1",
 }
+# A word of each canary's title to search for: a search page shows what was searched for, so
+# searching for the marker itself would find it on the page whatever the results.
+SEARCH_WORDS = {
+    "restricted": "kestrelphish",
+    "private": "herondslip",
+    "internal": "ploverfan",
+    "public": "ploverfan",
+}
 
 
 @dataclass
@@ -80,6 +91,7 @@ class World:
     objects: dict[str, Any] = field(default_factory=dict)  # what the other routes need, by kind
     months: list[Month] = field(default_factory=list)  # a reported month first, then the canary's
     survey_token: str = ""
+    mails: list[Any] = field(default_factory=list)  # every mail sent while the world was built
     markers: dict[str, str] = field(default_factory=lambda: dict(MARKERS))
 
     def user(self, role: str) -> Any:
@@ -93,10 +105,47 @@ def deliver_mail() -> None:
     pending = Notification.objects.filter(emailed_at__isnull=True).exclude(email_to="")
     for pk in pending.values_list("pk", flat=True):
         notification_email_send(pk)
+    for pk in mails_due(now=timezone.now(), older_than=timedelta(0), batch_size=1000):
+        survey_mail_send(pk)
 
 
 def _upload(name: str, text: str) -> SimpleUploadedFile:
     return SimpleUploadedFile(name, text.encode(), content_type="text/plain")
+
+
+def _stranger_reply(incident: Incident) -> bytes:
+    return (
+        "From: Stranger <stranger@example.net>\r\n"
+        "To: servicedesk@example.org\r\n"
+        f"Subject: Re: [{incident.number}] {incident.title}\r\n"
+        "Message-ID: <canary-reply@example.net>\r\n"
+        "Date: Mon, 30 Nov 2026 09:00:00 +0000\r\n"
+        "Content-Type: text/plain; charset=utf-8\r\n\r\n"
+        f"More about {incident.title}\r\n"
+    ).encode()
+
+
+def _answered_survey(incident: Incident, *, comment: str) -> Invitation:
+    """The caller's survey about ``incident``, answered with ``comment``: the one the resolution made
+    if a programme sampled it, else one of the first transactional programme."""
+    invitation = Invitation.objects.filter(incident=incident).first()
+    if invitation is None:
+        programme = Programme.objects.filter(kind=Programme.Kind.TRANSACTIONAL).order_by("pk").first()
+        assert programme is not None
+        invitation = _invite(programme, incident.caller, now=timezone.now(), incident=incident)
+        assert invitation is not None
+    submission = Submission()
+    for q in questions_of(invitation):
+        if q.kind == SurveyQuestion.Kind.RATING:
+            submission.answers[q.pk] = 4
+        elif q.kind == SurveyQuestion.Kind.YES_NO:
+            submission.answers[q.pk] = True
+        elif q.kind == SurveyQuestion.Kind.CHOICE:
+            submission.answers[q.pk] = q.choices[0]
+        else:
+            submission.answers[q.pk] = comment
+    response_submit(invitation=invitation, submission=submission)
+    return invitation
 
 
 def build_world() -> World:
@@ -114,10 +163,11 @@ def build_world() -> World:
     now = timezone.now()
     high: dict[str, Any] = {"impact": Level.HIGH, "urgency": Level.HIGH}
     # Eight days old and P1: breached whatever the calendar, in the dashboard's breached list.
+    # Logged by the security team itself: whoever logs an incident reads it as its reporter.
     restricted = services.incident_create(
-        actor=agent,
+        actor=secops,
         caller=carol,
-        title=f"Phishing wave {r}",
+        title=f"Phishing wave {SEARCH_WORDS['restricted']} {r}",
         description=f"Credentials harvested {r}",
         assignment_group=security,
         now=now - timedelta(days=8),
@@ -125,7 +175,12 @@ def build_world() -> World:
     )
     # Due within hours: in the dashboard's about-to-breach list.
     at_risk = services.incident_create(
-        actor=agent, caller=carol, title=f"Suspicious login {r}", assignment_group=security, now=now, **high
+        actor=secops,
+        caller=carol,
+        title=f"Suspicious login {SEARCH_WORDS['restricted']} {r}",
+        assignment_group=security,
+        now=now,
+        **high,
     )
     services.incident_comment(actor=secops, incident=restricted, body=f"Forensics note {r}", public=False)
     services.incident_comment(actor=secops, incident=restricted, body=f"We are on it {r}", public=True)
@@ -136,7 +191,7 @@ def build_world() -> World:
     private = services.incident_create(
         actor=bob,
         caller=bob,
-        title=f"Salary slip missing {p}",
+        title=f"Salary slip missing {SEARCH_WORDS['private']} {p}",
         description=f"My payslip for {p}",
         channel="portal",
     )
@@ -145,7 +200,7 @@ def build_world() -> World:
     noted = services.incident_create(
         actor=alice,
         caller=alice,
-        title=f"Laptop fan loud {pub}",
+        title=f"Laptop fan loud {SEARCH_WORDS['public']} {pub}",
         description=f"It whirs {pub}",
         channel="portal",
     )
@@ -159,11 +214,28 @@ def build_world() -> World:
     )
     services.watcher_add(actor=alice, incident=noted, email=carol.email)
 
+    # Resolved, and carol's survey about it answered with a comment: the results page names it.
+    resolved = services.incident_create(
+        actor=secops, caller=carol, title=f"Lost badge {r}", assignment_group=security, now=now
+    )
+    services.incident_resolve(
+        actor=secops,
+        incident=resolved,
+        expected_version=None,
+        resolution_code=ResolutionCode.PERMANENT_FIX,
+        resolution_notes=f"Badge revoked {r}",
+    )
+    # A stranger's reply to the restricted incident waits for review (and its owners are told).
+    inbound_receive(raw=_stranger_reply(restricted), size=1000, source="canary")
+
     sla_sweep(now=timezone.now())  # the restricted incident breaches (mail to its group)
     article = Article.objects.filter(status="published").order_by("pk").first()
     assert article is not None
     article_link_incident(actor=secops, article=article, incident=restricted)
     article_link_incident(actor=agent, article=article, incident=private)
+    deliver_mail()
+
+    survey = _answered_survey(resolved, comment=f"Handled well {r}")
     deliver_mail()
 
     quiz = Quiz.objects.order_by("pk").first()
@@ -188,9 +260,9 @@ def build_world() -> World:
         "attempt": attempt,
         "sla_policy": SLAPolicy.objects.order_by("pk").first(),
         "sla_rule": SLAPolicyRule.objects.order_by("pk").first(),
-        "inbound_message": InboundMessage.objects.order_by("pk").first(),
+        "inbound_message": InboundMessage.objects.filter(incident=restricted).first(),
         "review_action": ReviewAction.objects.order_by("pk").first(),
-        "programme": Programme.objects.order_by("pk").first(),
+        "programme": survey.programme,
         "survey_template": SurveyTemplate.objects.order_by("pk").first(),
         "survey_answer": Answer.objects.order_by("pk").first(),
         "improvement_action": ImprovementAction.objects.order_by("pk").first(),
@@ -213,4 +285,5 @@ def build_world() -> World:
         objects=objects,
         months=months,
         survey_token=token_issue(invitation),
+        mails=list(mail.outbox),
     )

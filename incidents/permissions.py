@@ -100,22 +100,26 @@ def can_view(user: Any, incident: Incident) -> bool:
     return True
 
 
-def restricted_reader_ids(incident: Incident, user_ids: frozenset[int]) -> frozenset[int]:
-    """Of ``user_ids``, who may read the restricted ``incident``: ``can_view`` for many people in one
-    query (its caller and reporter, the incident managers, the security group, and watchers who
-    are not staff)."""
-    users = get_user_model().objects
+def reader_ids(incident: Incident, user_ids: frozenset[int]) -> frozenset[int]:
+    """Of ``user_ids``, who may open ``incident``: ``can_view`` for many people in one query. Its
+    caller and reporter; watchers who are not staff; and staff, except that a restricted incident
+    is for the incident managers and the security group only."""
     own = {incident.caller_id, incident.reported_by_id} & user_ids
-    in_role = Exists(Group.objects.filter(user=OuterRef("pk"), name=Role.INCIDENT_MANAGER))
+    rest = user_ids - own
+    if not rest:
+        return frozenset(own)
     any_role = Exists(Group.objects.filter(user=OuterRef("pk")))
     member = Exists(Membership.objects.filter(user=OuterRef("pk"), group__is_active=True))
-    security = Exists(_security_membership_of(OuterRef("pk")))
-    watcher = Exists(incident.watchers.filter(user=OuterRef("pk")))
     staff = Q(is_superuser=True) | Q(is_staff=True) | Q(any_role) | Q(member)
-    readers = users.filter(pk__in=user_ids).filter(
-        Q(is_superuser=True) | Q(in_role) | Q(security) | (Q(watcher) & ~staff)
-    )
-    return frozenset(own) | frozenset(readers.values_list("pk", flat=True))
+    watcher = Q(Exists(incident.watchers.filter(user=OuterRef("pk"))))
+    if is_restricted(incident):
+        in_role = Exists(Group.objects.filter(user=OuterRef("pk"), name=Role.INCIDENT_MANAGER))
+        security = Exists(_security_membership_of(OuterRef("pk")))
+        may = Q(is_superuser=True) | Q(in_role) | Q(security) | (watcher & ~staff)
+    else:
+        may = staff | watcher
+    readers = get_user_model().objects.filter(pk__in=rest).filter(may).values_list("pk", flat=True)
+    return frozenset(own) | frozenset(readers)
 
 
 def can_work(user: Any, incident: Incident) -> bool:

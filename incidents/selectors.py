@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
@@ -151,30 +151,37 @@ def incidents_for_totals() -> QuerySet[Incident]:
     return Incident.objects.all()
 
 
-def incidents_not_visible_count(user: Any, where: Q, *, limit: int | None = None) -> int:
-    """How many incidents matching ``where`` are left out of ``user``'s lists, for the pages that
-    show a total beside the rows ("2 restricted incidents not listed"); at most ``limit`` (read as
-    that many keys rather than counted, for the live pages). 0 without a query for those who see
-    everything."""
+def incidents_not_visible_count(
+    user: Any,
+    where: Q | Callable[[QuerySet[Incident]], QuerySet[Incident]],
+    *,
+    limit: int | None = None,
+) -> int:
+    """How many incidents matching ``where`` (a filter, or a function that narrows a queryset the
+    way a page does) are left out of ``user``'s lists, for the pages that show a total beside the
+    rows ("2 restricted incidents are counted but not listed"); at most ``limit`` (read as that many
+    keys rather than counted, for the live pages). 0 without a query for those who see everything.
+
+    Only for totals the person reads anyway (the reports'): a count under a free-text search would
+    tell what hidden incidents say.
+    """
     if not getattr(user, "is_authenticated", False) or not is_staff_member(user):
         return 0
     visibility = permissions.staff_visibility(user)
     if not visibility:
         return 0
-    hidden = Incident.objects.filter(where).exclude(visibility)
+    hidden = Incident.objects.exclude(visibility)
+    hidden = hidden.filter(where) if isinstance(where, Q) else where(hidden)
     if limit is not None:
         return len(hidden.values_list("pk", flat=True)[:limit])
     return hidden.count()
 
 
 def incident_readers(incident: Incident, user_ids: Iterable[int]) -> frozenset[int]:
-    """Of ``user_ids``, who may read ``incident`` (``permissions.can_view`` for many people at once),
-    for whoever tells people about it: notifications and mail. All of them unless the incident is
-    restricted; then one query."""
+    """Of ``user_ids``, who may open ``incident`` (``permissions.can_view`` for many people in one
+    query), for whoever tells people about it: notifications and mail."""
     ids = frozenset(user_ids)
-    if not ids or not permissions.is_restricted(incident):
-        return ids
-    return permissions.restricted_reader_ids(incident, ids)
+    return permissions.reader_ids(incident, ids) if ids else ids
 
 
 def incident_get_for_user(*, user: Any, number: str, for_update: bool = False) -> Incident:

@@ -90,6 +90,15 @@ def queue_queryset(
     return qs.filter(status__in=open_statuses)
 
 
+def is_report_drill_down(user: Any, cleaned: dict[str, Any]) -> bool:
+    """Whether the page lists a report's figure for someone who reads the reports: filtered by
+    the report's dimensions, with no free text. There the page says how many incidents the figure
+    counts that the reader may not open (a count under a search would tell what they say)."""
+    if cleaned.get("q") or not roles.is_manager(user):
+        return False
+    return any(value not in (None, "") for name, value in cleaned.items() if name != "q")
+
+
 # --- keyset pagination ---------------------------------------------------------------------
 
 

@@ -113,12 +113,13 @@ def _upload(name: str, text: str) -> SimpleUploadedFile:
     return SimpleUploadedFile(name, text.encode(), content_type="text/plain")
 
 
-def _stranger_reply(incident: Incident) -> bytes:
+def _reply(incident: Incident, *, sender: str, key: str) -> bytes:
+    """A mail answering the incident's notifications: its tag and title in the subject, quoted."""
     return (
-        "From: Stranger <stranger@example.net>\r\n"
+        f"From: {sender}\r\n"
         "To: servicedesk@example.org\r\n"
         f"Subject: Re: [{incident.number}] {incident.title}\r\n"
-        "Message-ID: <canary-reply@example.net>\r\n"
+        f"Message-ID: <canary-{key}@example.net>\r\n"
         "Date: Mon, 30 Nov 2026 09:00:00 +0000\r\n"
         "Content-Type: text/plain; charset=utf-8\r\n\r\n"
         f"More about {incident.title}\r\n"
@@ -226,7 +227,9 @@ def build_world() -> World:
         resolution_notes=f"Badge revoked {r}",
     )
     # A stranger's reply to the restricted incident waits for review (and its owners are told).
-    inbound_receive(raw=_stranger_reply(restricted), size=1000, source="canary")
+    inbound_receive(
+        raw=_reply(restricted, sender="stranger@example.net", key="stranger"), size=1000, source="a"
+    )
 
     sla_sweep(now=timezone.now())  # the restricted incident breaches (mail to its group)
     article = Article.objects.filter(status="published").order_by("pk").first()
@@ -236,6 +239,9 @@ def build_world() -> World:
     deliver_mail()
 
     survey = _answered_survey(resolved, comment=f"Handled well {r}")
+    # carol closes it, then answers its mail: a reply to a closed incident opens a follow-up.
+    services.incident_close(actor=carol, incident=resolved, expected_version=None)
+    inbound_receive(raw=_reply(resolved, sender=carol.email, key="follow-up"), size=1000, source="b")
     deliver_mail()
 
     quiz = Quiz.objects.order_by("pk").first()

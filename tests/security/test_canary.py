@@ -77,11 +77,8 @@ def _names(world: World) -> dict[str, list[str]]:
     a link names an incident as much as its title does)."""
     incidents = world.incidents
     return {
-        "restricted": [
-            MARKERS["restricted"],
-            incidents["restricted"].number,
-            incidents["restricted_at_risk"].number,
-        ],
+        "restricted": [MARKERS["restricted"]]
+        + [i.number for key, i in incidents.items() if key.startswith("restricted")],
         "private": [MARKERS["private"], incidents["private"].number],
         "internal": [MARKERS["internal"]],
         "public": [MARKERS["public"]],

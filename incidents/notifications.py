@@ -118,10 +118,16 @@ def notify(event: IncidentEvent, rule: RecipientRule) -> list[int]:
             continue
         seen.add((user.pk, recipient.kind, recipient.key))
         recipients.append(recipient)
-    # Nobody hears of an incident they may not open: a restricted incident's escalations reach
-    # its group and the incident managers only, whatever the register says (SPEC §1).
-    readers = incident_readers(incident, {r.user.pk for r in recipients})
-    rows = [_build(audience, r) for r in recipients if r.user.pk in readers]
+    # Nobody hears of a restricted incident they may not open: its escalations reach its group
+    # and the incident managers only, whatever the register says (SPEC §1). Each row is checked
+    # against the incident it is about (a major incident's update tells each child's caller).
+    about: dict[Incident, list[Recipient]] = {}
+    for r in recipients:
+        about.setdefault(r.extra.get("about") or incident, []).append(r)
+    rows = []
+    for subject, told in about.items():
+        readers = incident_readers(subject, {r.user.pk for r in told})
+        rows += [_build(audience, r) for r in told if r.user.pk in readers]
     if not rows:
         return []
     apply_preferences(rows)

@@ -178,10 +178,18 @@ def incidents_not_visible_count(
 
 
 def incident_readers(incident: Incident, user_ids: Iterable[int]) -> frozenset[int]:
-    """Of ``user_ids``, who may open ``incident`` (``permissions.can_view`` for many people in one
-    query), for whoever tells people about it: notifications and mail."""
+    """Of ``user_ids``, who may be told about ``incident`` (notifications and mail).
+
+    For an ordinary incident, all of them, without a query: the recipient rules name its staff,
+    its followers and the contacts the escalation register names for its group, an on-call
+    colleague without a role included. A restricted incident is told only to those who may open
+    it (``permissions.reader_ids``: ``can_view`` for many people, one query), whatever a rule or
+    the register says.
+    """
     ids = frozenset(user_ids)
-    return permissions.reader_ids(incident, ids) if ids else ids
+    if not ids or not permissions.is_restricted(incident):
+        return ids
+    return permissions.reader_ids(incident, ids)
 
 
 def incident_get_for_user(*, user: Any, number: str, for_update: bool = False) -> Incident:
@@ -205,6 +213,11 @@ def incident_get_for_user(*, user: Any, number: str, for_update: bool = False) -
     if not permissions.can_view(user, incident):
         raise Http404(f"No incident {number}.")
     return incident
+
+
+def incident_children(*, user: Any, incident: Incident) -> QuerySet[Incident]:
+    """The incidents linked to ``incident`` as its children, as ``user`` may see them."""
+    return incidents_visible_to(user).filter(parent=incident).order_by("created_at", "id")
 
 
 def incident_timeline(*, user: Any, incident: Incident) -> QuerySet[IncidentEvent]:

@@ -40,19 +40,26 @@ def everyone(agent, tech, alice, bob, incident_manager):
     }
 
 
-def test_the_readers_of_an_incident_are_those_can_view_lets_open_it(restricted, everyone, agent):
+def test_reader_ids_is_can_view_for_many_people_at_once(restricted, everyone, agent):
     plain = make_incident(actor=agent, caller=everyone["bob"])
+    ids = frozenset(u.pk for u in everyone.values())
     for incident in (restricted, plain):
         for who in ("watching_end_user", "watching_colleague"):
             incident.watchers.create(user=everyone[who])
-        ids = {u.pk for u in everyone.values()}
-        readers = incident_readers(incident, ids)
         expected = {u.pk for u in everyone.values() if permissions.can_view(u, incident)}
-        assert readers == expected
-    # the restricted one: its caller, the incident manager, its group and the end user watching it
-    restricted_readers = incident_readers(restricted, {u.pk for u in everyone.values()})
-    names = {name for name, u in everyone.items() if u.pk in restricted_readers}
-    assert names == {"alice", "im", "secops", "watching_end_user"}
+        assert permissions.reader_ids(incident, ids) == expected
+
+
+def test_only_those_who_may_open_a_restricted_incident_are_told_of_it(restricted, everyone, agent):
+    restricted.watchers.create(user=everyone["watching_end_user"])
+    restricted.watchers.create(user=everyone["watching_colleague"])
+    ids = {u.pk for u in everyone.values()}
+    told = {name for name, u in everyone.items() if u.pk in incident_readers(restricted, ids)}
+    # its caller, the incident manager, its group and the end user watching it
+    assert told == {"alice", "im", "secops", "watching_end_user"}
+    # an ordinary incident: whoever the recipient rules name (the register may name anyone)
+    plain = make_incident(actor=agent, caller=everyone["bob"])
+    assert incident_readers(plain, ids) == ids
 
 
 def test_a_restricted_breach_reaches_no_point_of_escalation_that_may_not_open_it(restricted, everyone):

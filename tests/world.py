@@ -28,7 +28,15 @@ from escalation.choices import Level
 from escalation.defaults import SECURITY_GROUP_SLUG
 from escalation.models import SLAPolicy, SupportGroup
 from incidents import services
-from incidents.models import Attachment, Incident, Notification, ResolutionCode, SLAPolicyRule
+from incidents.models import (
+    OPEN_STATUSES,
+    Attachment,
+    Incident,
+    MajorIncident,
+    Notification,
+    ResolutionCode,
+    SLAPolicyRule,
+)
 from incidents.notifications import notification_email_send
 from incidents.outbox import event_publish, outbox_due
 from incidents.sweep import sla_sweep
@@ -86,7 +94,8 @@ SEARCH_WORDS = {
 class World:
     users: dict[str, Any]  # by role key of ``ROLES``
     people: dict[str, Any]  # everyone else the walks use, by username
-    incidents: dict[str, Incident]  # "restricted", "restricted_at_risk", "private", "noted"
+    # "restricted", "restricted_at_risk", "restricted_resolved", "private", "noted", "major"
+    incidents: dict[str, Incident]
     attachments: dict[str, Attachment]  # "restricted", "internal", "public"
     objects: dict[str, Any] = field(default_factory=dict)  # what the other routes need, by kind
     months: list[Month] = field(default_factory=list)  # a reported month first, then the canary's
@@ -231,6 +240,15 @@ def build_world() -> World:
         raw=_reply(restricted, sender="stranger@example.net", key="stranger"), size=1000, source="a"
     )
 
+    # The demo's open major incident, with the at-risk restricted incident linked as a child.
+    major = (
+        MajorIncident.objects.filter(declared_at__isnull=False, incident__status__in=OPEN_STATUSES)
+        .select_related("incident")
+        .first()
+    )
+    assert major is not None
+    services.major_link_child(actor=by_name["incidentmgr"], incident=major.incident, child=at_risk)
+
     sla_sweep(now=timezone.now())  # the restricted incident breaches (mail to its group)
     article = Article.objects.filter(status="published").order_by("pk").first()
     assert article is not None
@@ -286,6 +304,7 @@ def build_world() -> World:
             "restricted_at_risk": at_risk,
             "private": private,
             "noted": noted,
+            "major": major.incident,
         },
         attachments={"restricted": restricted_file, "internal": internal_file, "public": public_file},
         objects=objects,

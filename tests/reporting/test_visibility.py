@@ -77,9 +77,11 @@ def test_a_report_drill_down_says_how_many_restricted_incidents_its_figure_count
     page = client.get(f"/incidents/?queue=all&created_after={day}&created_before={day}").content.decode()
     assert plain.number in page and restricted.number not in page
     assert "1 restricted incident is counted but not listed" in page
-    # a free-text search says nothing of what hidden incidents contain
+    # a search, or a filter the report does not have, says nothing of what hidden incidents are
     searched = client.get(f"/incidents/?queue=all&created_after={day}&q=phishing").content.decode()
     assert "not listed" not in searched
+    by_status = client.get(f"/incidents/?queue=all&created_after={day}&status=new").content.decode()
+    assert restricted.status == "new" and "not listed" not in by_status
 
 
 def test_the_figures_count_every_incident(manager, breached):

@@ -18,9 +18,13 @@ from typing import Any
 
 import pytest
 from django.core.cache import cache
+from django.http import HttpResponse
 from django.test import Client
+from django.urls import path
 from pypdf import PdfReader
 
+from incidents.models import Incident
+from servicedesk import urls as servicedesk_urls
 from tests.routes import routes
 from tests.world import MARKERS, ROLES, SEARCH_WORDS, World
 
@@ -49,7 +53,9 @@ def _text(response: Any) -> str:
 
 
 def _searches(world: World) -> Iterable[str]:
-    """The free-text searches of every surface, for each marker, and the knowledge suggestions."""
+    """The queue's export, the free-text searches of every surface and the knowledge suggestions
+    (by a word of each canary's title, not its marker: a search page repeats what was searched)."""
+    yield "/incidents/?queue=all&format=csv"  # the whole queue's export
     for word in sorted(set(SEARCH_WORDS.values())):
         yield f"/incidents/?queue=all&q={word}"
         yield f"/incidents/?queue=all&q={word}&format=csv"
@@ -123,9 +129,30 @@ def test_no_marker_reaches_a_role_that_may_not_read_it(world, role):
 
 
 def test_the_people_the_restricted_incident_is_for_read_it(world):
-    """Its group and its caller read it (the walk is not blind to what it looks for)."""
-    for user in (world.people["secops"], world.people["carol"]):
+    """Its group and its caller read it, on their pages and in their mail: the markers the walks
+    look for are really where those people would find them."""
+    number = world.incidents["restricted"].number
+    for user, page in (
+        (world.people["secops"], f"/incidents/{number}/"),
+        (world.people["carol"], f"/portal/incidents/{number}/"),
+    ):
         client = Client()
         client.force_login(user)
-        seen = _read_everything(client, world) | _mail_of(world, user)
-        assert any(MARKERS["restricted"] in text for text in seen.values()), user.username
+        assert MARKERS["restricted"] in _text(client.get(page)), user.username
+        assert any(MARKERS["restricted"] in text for text in _mail_of(world, user).values()), user.username
+
+
+def _leaky_page(request: Any) -> HttpResponse:
+    """A page someone adds without the entry point: every incident's title."""
+    return HttpResponse(", ".join(Incident.objects.values_list("title", flat=True)))
+
+
+urlpatterns = [*servicedesk_urls.urlpatterns, path("leaky/", _leaky_page, name="leaky")]
+
+
+def test_a_new_route_that_leaks_is_caught_the_day_it_is_added(world, settings):
+    settings.ROOT_URLCONF = __name__
+    client = Client()
+    client.force_login(world.user("agent"))
+    seen = _read_everything(client, world)
+    assert _leaks(seen, _names(world)["restricted"]) == [f"{MARKERS['restricted']!r} in /leaky/"]

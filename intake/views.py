@@ -24,8 +24,8 @@ def review_list(request: HttpRequest) -> HttpResponse:
         request,
         "intake/review_list.html",
         {
-            "awaiting": selectors.inbound_awaiting_review(),
-            "set_aside": selectors.inbound_set_aside(),
+            "awaiting": selectors.inbound_awaiting_review(user=request.user),
+            "set_aside": selectors.inbound_set_aside(user=request.user),
             "may_review": selectors.may_review(request.user),
         },
     )

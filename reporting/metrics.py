@@ -24,6 +24,7 @@ from django.db.models import Count, F, Q, QuerySet
 
 from escalation.choices import Priority
 from incidents.models import Channel, Incident
+from incidents.selectors import incidents_for_totals
 
 from . import clocks, sources
 from .sql import percentile_cont
@@ -234,7 +235,7 @@ def top(qs: QuerySet[Incident], start: datetime, end: datetime) -> dict[str, Any
 
 
 def month_figures(start: datetime, end: datetime) -> dict[str, Any]:
-    qs = Incident.objects.all()
+    qs = incidents_for_totals()
     figures: dict[str, Any] = {}
     figures.update(counts(qs, start, end))
     figures.update(times(start, end))

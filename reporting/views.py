@@ -15,8 +15,6 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from incidents.models import Incident
-
 from . import charts, exports, pdf, selectors, services
 from .forms import ReviewActionForm, ReviewNoteForm, ReviewStatusForm
 from .models import ReviewAction
@@ -50,8 +48,8 @@ def _percent(value: Any) -> Any:
 # --- dashboard ----------------------------------------------------------------------------------
 
 
-def _dashboard() -> dict[str, Any]:
-    data = selectors.dashboard()
+def _dashboard(user: Any) -> dict[str, Any]:
+    data = selectors.dashboard(user=user)
     if data["computed"]:
         services.dashboard_snapshot_store(figures=data["figures"], computed_at=data["as_of"])
     return data
@@ -61,7 +59,7 @@ def _dashboard() -> dict[str, Any]:
 @require_GET
 @transaction.non_atomic_requests
 def dashboard(request: HttpRequest) -> HttpResponse:
-    data = _dashboard()
+    data = _dashboard(request.user)
     mtd = data["mtd"]
     month = data["month"]
     chart_data = {
@@ -114,7 +112,7 @@ DASHBOARD_TABLES = (
 def dashboard_export(request: HttpRequest, table: str) -> StreamingHttpResponse:
     if table not in DASHBOARD_TABLES:
         raise Http404("There is no such table.")
-    data = _dashboard()
+    data = _dashboard(request.user)
     header: list[str]
     rows: Any
     if table == "trend":
@@ -220,6 +218,7 @@ def _month_page(
                 for pop in ("logged", "resolved", "closed", "backlog_end", "first_contact", "reopened")
             },
             "chart_data": chart_data,
+            "incidents_not_listed": selectors.month_incidents_not_listed(user=request.user, month=m),
             "times": [
                 ("Time to respond (business)", data["time_to_respond"]),
                 ("Time to respond (wall-clock)", data["time_to_respond_wall"]),
@@ -269,27 +268,24 @@ def month_pdf(request: HttpRequest, month: str) -> HttpResponse:
 @require_GET
 @transaction.non_atomic_requests
 def month_incidents_csv(request: HttpRequest, month: str) -> StreamingHttpResponse:
-    """Every incident logged in the month, streamed from a server-side cursor."""
+    """Every incident logged in the month that the reader may open, streamed from a server-side
+    cursor (the month page says how many it leaves out)."""
     m = _month(month)
-    qs = (
-        Incident.objects.filter(created_at__gte=m.start, created_at__lt=m.end)
-        .order_by("created_at", "id")
-        .values_list(
-            "number",
-            "title",
-            "created_at",
-            "priority",
-            "status",
-            "channel",
-            "assignment_group__slug",
-            "category__slug",
-            "responded_at",
-            "resolved_at",
-            "closed_at",
-            "sla_state",
-            "max_tier_reached",
-            "reopen_count",
-        )
+    qs = selectors.month_incidents(user=request.user, month=m).values_list(
+        "number",
+        "title",
+        "created_at",
+        "priority",
+        "status",
+        "channel",
+        "assignment_group__slug",
+        "category__slug",
+        "responded_at",
+        "resolved_at",
+        "closed_at",
+        "sla_state",
+        "max_tier_reached",
+        "reopen_count",
     )
     header = [
         "number",

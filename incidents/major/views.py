@@ -46,7 +46,7 @@ def _log_page(
         form=form or forms.MajorUpdateForm(),
         can_post=manager and incident.is_open,
         candidates=related_candidates(incident) if manager else [],
-        children=list(incident.children.select_related("caller").order_by("created_at", "id")),
+        children=list(selectors.incident_children(user=request.user, incident=incident)),
     )
     return render(request, "incidents/major_log.html", context, status=status)
 

@@ -91,6 +91,37 @@ def queue_queryset(
     return qs.filter(status__in=open_statuses)
 
 
+# The filters a report's figure links to the queue with (``reporting.selectors.drill_params``):
+# the period of a population and the report's dimensions.
+REPORT_FILTERS = frozenset(
+    {
+        "created_after",
+        "created_before",
+        "resolved_after",
+        "resolved_before",
+        "closed_after",
+        "closed_before",
+        "backlog_on",
+        "first_contact",
+        "reopened",
+        "priority",
+        "category",
+        "channel",
+        "group",
+        "tier",
+    }
+)
+
+
+def is_report_drill_down(user: Any, cleaned: dict[str, Any]) -> bool:
+    """Whether the page lists a report's figure for someone who reads the reports: filtered by the
+    report's own filters and nothing else. There the page says how many incidents the figure counts
+    that the reader may not open; under any other filter (a caller, an assignee, a search) the
+    count would tell what the report does not."""
+    used = {name for name, value in cleaned.items() if value not in (None, "")}
+    return bool(used) and used <= REPORT_FILTERS and roles.is_manager(user)
+
+
 # --- keyset pagination ---------------------------------------------------------------------
 
 

@@ -131,6 +131,16 @@ def incident_list(request: AuthedRequest) -> HttpResponse | StreamingHttpRespons
     if request.GET.get("format") == "csv":
         return queues.csv_response(qs, sort_key=sort, filename=f"incidents-{queue}.csv")
     page = queues.paginate(qs, sort_key=sort, cursor=request.GET.get("cursor"))
+    not_listed = 0
+    if (
+        queue == "all"
+        and filters.is_valid()
+        and queues.is_report_drill_down(request.user, filters.cleaned_data)
+    ):
+        cleaned = filters.cleaned_data
+        not_listed = selectors.incidents_not_visible_count(
+            request.user, lambda hidden: filter_queue(hidden, cleaned)
+        )
     return render(
         request,
         "incidents/incident_list.html",
@@ -143,6 +153,7 @@ def incident_list(request: AuthedRequest) -> HttpResponse | StreamingHttpRespons
             "page": page,
             "bulk_form": forms.BulkForm(groups=groups),
             "first_page": "cursor" in request.GET,
+            "not_listed": not_listed,
         },
     )
 

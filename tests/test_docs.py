@@ -12,7 +12,6 @@ import sys
 from pathlib import Path
 from types import ModuleType
 
-
 from tests.workers import REPO_ROOT
 
 IMAGES_DIR = REPO_ROOT / "docs" / "images"

@@ -204,6 +204,9 @@ REST_FRAMEWORK = {
     # OPTIONS would describe the same as /api/schema/, and DRF's description breaks on views
     # without a queryset: answer 405 instead.
     "DEFAULT_METADATA_CLASS": None,
+    # Throttles count per client address the way sign-in does (servicedesk.signin): with DRF's
+    # default (None) any client could write a new X-Forwarded-For for each guess and never be limited.
+    "NUM_PROXIES": TRUSTED_PROXY_COUNT,
     "DEFAULT_THROTTLE_RATES": {
         "token": env.str("THROTTLE_TOKEN", default="20/min"),
         "writes": env.str("THROTTLE_WRITES", default="120/min"),
@@ -240,6 +243,11 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
+# The default cache holds what every process must agree on: the API's rate-limit counters (DRF
+# throttles, core/api/throttles.py) and, in production, the session cache. Process-local memory is
+# the default because the embedded default (`make run`) serves the web from ONE process (runserver),
+# where it is exact, and needs no Redis; production refuses it (settings/production.py) since each
+# gunicorn worker would count apart and a limit would hold once per worker.
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
 
 # Celery: the broker is the only moving part; results are not needed by the product.

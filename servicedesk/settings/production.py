@@ -28,6 +28,14 @@ if not _CACHE_IS_SHARED and not ALLOW_PROCESS_LOCAL_CACHE:
         "e.g. rediscache://redis:6379/1, or set ALLOW_PROCESS_LOCAL_CACHE=true if exactly one "
         "process serves the site."
     )
+if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
+    # A Redis that does not answer fails fast instead of holding a web worker (CACHE_URL's own
+    # ?socket_timeout= wins); the throttles then let requests through (core/api/throttles.py).
+    CACHES["default"]["OPTIONS"] = {
+        "socket_connect_timeout": 2,
+        "socket_timeout": 2,
+        **CACHES["default"].get("OPTIONS", {}),
+    }
 # Sessions are read by every signed-in request: with a shared cache, `cached_db` reads them from it
 # (one query less per request) and still writes them to the database, so a cache flush or a Redis
 # restart signs no one out. A process-local cache would let a worker keep a session another worker

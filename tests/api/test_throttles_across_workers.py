@@ -51,6 +51,27 @@ def test_a_forged_forwarded_for_header_does_not_buy_more_guesses(db):
     assert statuses == [400] * LIMIT + [429, 429]
 
 
+def test_while_the_shared_cache_is_down_writes_go_through_and_the_outage_is_logged(db, caplog):
+    # given a person with a token, and a Redis cache nothing answers on
+    agent = make_user("agent", groups=["service-desk"])
+    incident = make_incident(actor=agent, caller=make_user("alice"))
+    _, token = AuthToken.objects.create(user=agent)
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
+    down = {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": f"redis://127.0.0.1:{workers.free_port()}/0",
+    }
+
+    # when they write
+    with override_settings(CACHES={"default": down}):
+        response = client.post(f"/api/v1/incidents/{incident.number}/comments/", {"body": "n"}, format="json")
+
+    # then the write is not refused for want of a counter, and the outage is in the log
+    assert response.status_code == 201
+    assert any("the cache is unreachable" in r.getMessage() for r in caplog.records if r.levelname == "ERROR")
+
+
 # --- three gunicorn workers, one shared cache ------------------------------------------------------
 
 

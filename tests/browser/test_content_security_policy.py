@@ -136,6 +136,17 @@ def test_the_agents_pages_load_clean_and_their_scripts_work(sign_in):
     agent.assert_clean("the agent's pages")
 
 
+@pytest.mark.parametrize("username", ["tech", "netops"])
+def test_the_higher_tiers_pages_load_clean(sign_in, username):
+    person = sign_in(username)
+
+    person.visit("/incidents/")
+    person.visit("/incidents/?queue=all")
+    person.visit(person.first_link(r"/incidents/INC\d+/"))
+    person.visit("/escalation/")
+    person.visit("/notifications/")
+
+
 def test_a_timed_quiz_hands_itself_in_when_its_time_is_up(sign_in):
     agent = sign_in("agent")
     agent.visit("/knowledge/quizzes/process-refresher/")
@@ -166,7 +177,7 @@ def test_the_incident_managers_pages_load_clean(sign_in):
     manager.visit("/intake/")
     manager.visit("/knowledge/")
     manager.visit("/knowledge/stale/")
-    manager.visit("/incidents/?view=all")
+    manager.visit("/incidents/?queue=open")
 
 
 def test_the_managers_charts_draw_under_the_policy(sign_in):

@@ -16,15 +16,9 @@ from playwright.sync_api import Browser, ConsoleMessage, Error, Page, Response, 
 
 from incidents.models import MajorIncident
 from servicedesk.demo import DEMO_PASSWORD, load_demo
+from tests.reporting.test_browser_dashboard import PAINTED
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
-
-PAINTED = """canvas => {
-  const data = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
-  let painted = 0;
-  for (let i = 3; i < data.length; i += 4) { if (data[i] > 0) painted++; }
-  return painted;
-}"""
 
 
 @dataclass

@@ -134,6 +134,7 @@ def settings_env_vars(tmp_path_factory) -> frozenset[str]:
         "SECRET_KEY": "x" * 50,
         "ALLOWED_HOSTS": "localhost",
         "DATABASE_URL": "sqlite:////tmp/unused.sqlite3",
+        "CACHE_URL": "rediscache://127.0.0.1:6379/1",  # production refuses a process-local cache
         "SERVICEDESK_VAR_DIR": str(tmp_path_factory.mktemp("var")),
     }
     modules = [f"servicedesk.settings.{name}" for name in ("production", "dev", "test")]

@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 import pytest
 from playwright.sync_api import Browser, ConsoleMessage, Error, Page, Response, expect
 
-from incidents.models import MajorIncident
 from demo.seed import DEMO_PASSWORD, load_demo
+from incidents.models import MajorIncident
 from tests.reporting.test_browser_dashboard import PAINTED
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]

@@ -1,0 +1,127 @@
+"""Every page of every role in real Chromium (SPEC §13): axe-core's WCAG 2 A/AA rules with no serious
+or critical violation, and no console error or uncaught page error (a Content-Security-Policy
+violation, a failed asset, a broken script).
+
+The pages are the URL conf's (``tests/routes.py``), so a page is walked the day its route is added.
+Each route's arguments are tried in turn (the world's canary incidents first, then the others) and
+the first URL that gives this role an HTML page is visited; a route that gives none is skipped:
+- a 403, 404 or 405 (the role may not open it, or it only takes POST),
+- anything that is not HTML (CSV, PDF, JSON, a download),
+- a redirect is followed once, and its target visited if it is an HTML page not visited already.
+- an htmx fragment (HTML without ``<html>``): it is checked inside the page that loads it.
+The test client asks first, so that the browser opens only what it should check. The Django admin is
+left out by ``tests/routes.py`` (``EXCLUDED``), Swagger UI here (``NOT_OURS``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.test import Client
+from playwright.sync_api import Browser, ConsoleMessage, Error, Page
+
+from tests.browser.helpers import axe_violations, sign_in_by_cookie
+from tests.routes import Route, routes
+from tests.world import ROLES, World, build_world
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+
+# The roles of SPEC §1 (tests/world.py), the administrator, and a visitor who is not signed in
+# (the sign-in and password-reset pages).
+WALKERS = [*ROLES, "admin", "anonymous"]
+
+# Pages whose markup is not ours, by route name, each with the reason; nothing else may be left out.
+NOT_OURS: dict[str, str] = {
+    # drf-spectacular's Swagger UI: its own page and stylesheet (contrast of the method badges,
+    # nested interactive controls, no lang), from the package, not from our templates.
+    "api-docs": "Swagger UI",
+}
+
+
+def _person(world: World, walker: str) -> Any:
+    if walker == "anonymous":
+        return None
+    if walker == "admin":
+        return world.people["admin"]
+    return world.user(walker)
+
+
+def _html_page(response: Any) -> bool:
+    """A whole HTML document. An htmx fragment (no ``<html>``) is checked inside the page that loads it."""
+    return (
+        response.status_code == 200
+        and response.get("Content-Type", "").startswith("text/html")
+        and b"<html" in response.content[:2000].lower()
+    )
+
+
+def _pages(world: World, person: Any) -> list[str]:
+    """The HTML pages this person can open: one URL per routed pattern, as the browser would get it."""
+    client = Client(HTTP_ACCEPT="text/html,application/xhtml+xml")
+    if person is not None:
+        client.force_login(person)
+    by_pattern: dict[str, list[Route]] = {}
+    for route in routes(world, every_value=True):
+        if route.name not in NOT_OURS:
+            by_pattern.setdefault(route.pattern, []).append(route)
+    pages: list[str] = []
+    for candidates in by_pattern.values():
+        for route in candidates:
+            response = client.get(route.url)
+            url = route.url
+            if response.status_code in (301, 302, 303, 307, 308):
+                url = response["Location"]
+                response = client.get(url)
+            if response.status_code in (403, 404):
+                continue  # another value may be one this person can open
+            if _html_page(response) and url not in pages:
+                pages.append(url)
+            break  # a 405, or not HTML (CSV, PDF, JSON): the same whatever the arguments
+    return pages
+
+
+def _walk(page: Page, base: str, paths: list[str]) -> list[str]:
+    problems: list[str] = []
+    errors: list[str] = []
+
+    def on_console(message: ConsoleMessage) -> None:
+        if message.type == "error":
+            errors.append(f"console: {message.text}")
+
+    def on_page_error(error: Error) -> None:
+        errors.append(f"page error: {error}")
+
+    page.on("console", on_console)
+    page.on("pageerror", on_page_error)
+    for path in paths:
+        errors.clear()
+        page.goto(base + path, wait_until="networkidle")
+        for violation in axe_violations(page):
+            nodes = "; ".join(f"{n['target']} ({n['summary']})" for n in violation["nodes"][:5])
+            more = len(violation["nodes"]) - 5
+            problems.append(
+                f"{path}: {violation['id']} [{violation['impact']}] {violation['help']}: {nodes}"
+                + (f" and {more} more" if more > 0 else "")
+            )
+        problems.extend(f"{path}: {error}" for error in errors)
+    return problems
+
+
+@pytest.mark.parametrize("walker", WALKERS)
+def test_every_page_of_the_role_passes_axe_core_with_no_console_error(
+    walker: str, live_server: Any, browser: Browser
+) -> None:
+    world = build_world()
+    person = _person(world, walker)
+    paths = _pages(world, person)
+    assert paths, f"{walker} can open no page at all"
+    context = browser.new_context()
+    if person is not None:
+        sign_in_by_cookie(context, live_server, person)
+    page = context.new_page()
+    try:
+        problems = _walk(page, live_server.url, paths)
+    finally:
+        context.close()
+    assert not problems, f"{walker}, {len(paths)} pages walked:\n" + "\n".join(problems)

@@ -96,8 +96,11 @@ def _walk(page: Page, base: str, paths: list[str]) -> list[str]:
     page.on("pageerror", on_page_error)
     for path in paths:
         errors.clear()
-        page.goto(base + path, wait_until="networkidle")
-        for violation in axe_violations(page):
+        page.goto(base + path)
+        violations = axe_violations(page)
+        # What the page loads after its load event (htmx fragments) has its errors in by now.
+        page.wait_for_load_state("networkidle")
+        for violation in violations:
             nodes = "; ".join(f"{n['target']} ({n['summary']})" for n in violation["nodes"][:5])
             more = len(violation["nodes"]) - 5
             problems.append(
@@ -125,3 +128,25 @@ def test_every_page_of_the_role_passes_axe_core_with_no_console_error(
     finally:
         context.close()
     assert not problems, f"{walker}, {len(paths)} pages walked:\n" + "\n".join(problems)
+
+
+BROKEN = """<!doctype html><html lang="en"><head><title>Broken</title></head><body><main>
+<h1>Broken</h1><p style="color:#ccc;background:#fff">Pale grey on white</p>
+<script>undefinedFunction()</script><script>console.error("Refused to load the script")</script>
+</main></body></html>"""
+
+
+def test_the_walk_reports_a_violation_a_page_error_and_a_console_error(browser: Browser) -> None:
+    # given a page with low-contrast text, a script that throws and a console error (what a CSP
+    # violation looks like)
+    context = browser.new_context()
+    context.route("http://walk.test/**", lambda route: route.fulfill(body=BROKEN, content_type="text/html"))
+    page = context.new_page()
+    try:
+        problems = _walk(page, "http://walk.test", ["/broken/"])
+    finally:
+        context.close()
+    # then each is reported with the page it was on
+    assert any(p.startswith("/broken/: color-contrast [serious]") for p in problems), problems
+    assert any(p.startswith("/broken/: page error:") and "undefinedFunction" in p for p in problems), problems
+    assert "/broken/: console: Refused to load the script" in problems, problems

@@ -35,10 +35,12 @@ from escalation.models import Membership
 from ..records.models import Incident, IncidentEvent, Watcher
 from ..records.outbox import retry_delay
 from .models import Notification, NotificationPreference
-from .tasks import notification_email_task
 
 log = logging.getLogger(__name__)
 User = get_user_model()
+
+# ``incidents.notifications.tasks.notification_email_task``, queued by name: the task imports this module.
+EMAIL_TASK = "incidents.tasks.notification_email_task"
 
 
 @dataclass(frozen=True)
@@ -130,7 +132,7 @@ def notify(event: IncidentEvent, rule: RecipientRule) -> list[int]:
         .values_list("pk", flat=True)
     )
     for pk in ids:
-        enqueue_on_commit(notification_email_task, pk)
+        enqueue_on_commit(EMAIL_TASK, pk)
     return ids
 
 

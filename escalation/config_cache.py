@@ -1,7 +1,7 @@
 """The SLA configuration, read once per process and kept until it changes (SPEC §13: API create ≤ 15 queries).
 
 Policies, targets, calendars with their working hours and holidays, escalation rules and points,
-and the policy rules of ``incidents.sla_rules`` change rarely and are read by every write of an
+and the policy rules of ``incidents.sla.rules`` change rarely and are read by every write of an
 incident and by every sweep. Each process keeps what it read under a *version*: the token of the
 ``ConfigVersion`` row and the newest ``RegisterChange`` id, read in one query.
 

@@ -408,7 +408,7 @@ def _render(mail: SurveyMail, *, now: datetime) -> tuple[str, str, str] | None:
 
 
 def survey_mail_send(mail_id: int, *, now: datetime | None = None) -> bool:
-    """Claim, commit, send, mark (as ``incidents.notifications``). True if this call sent the mail.
+    """Claim, commit, send, mark (as ``incidents.notifications.delivery``). True if this call sent the mail.
 
     Call outside a transaction. A mail about an invitation answered or expired meanwhile is marked
     sent without sending (nothing to remind of).

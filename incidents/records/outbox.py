@@ -1,4 +1,4 @@
-"""The outbox dispatcher: runs the hook's subscribers (``incidents.hooks``) for committed events.
+"""The outbox dispatcher: runs the hook's subscribers (``incidents.records.hooks``) for committed events.
 
 ``IncidentEvent.notified_at`` is the outbox flag: an event is pending until every subscriber of its
 kind has a done (or given-up) ``EventDelivery``. ``event_publish`` runs the pending, due deliveries of

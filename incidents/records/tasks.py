@@ -24,7 +24,7 @@ log = logging.getLogger(__name__)
     max_retries=8,
 )
 def event_publish_task(event_id: int) -> int:
-    """Run the event hook's subscribers for one committed event (``incidents.hooks``).
+    """Run the event hook's subscribers for one committed event (``incidents.records.hooks``).
 
     A subscriber's own failure is recorded on its delivery and retried by the flush with backoff;
     this task retries only when the dispatcher itself fails (the database is away).

@@ -19,7 +19,7 @@ from escalation.roles import (
 )
 
 from .errors import PermissionDenied
-from .records.models import SECURITY_CATEGORY_SLUG, Category, Incident
+from .models import SECURITY_CATEGORY_SLUG, Category, Incident
 
 # What a caller (the affected user, or whoever reported for them) may do on their own incident.
 CALLER_ACTIONS = frozenset({"comment", "attach", "close", "reopen"})

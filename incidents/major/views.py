@@ -17,9 +17,9 @@ from escalation.gates import staff_required
 
 from .. import selectors, services
 from ..errors import IncidentError
-from ..records import forms
 from ..records.models import Incident
 from ..records.views import AuthedRequest, _errors_onto_form, _render_detail
+from . import forms
 from .selectors import major_log_for
 from .services.major import related_candidates
 

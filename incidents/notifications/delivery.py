@@ -1,6 +1,6 @@
 """Notifications (SPEC §7): in-app rows mirrored by email, once per event and recipient.
 
-Two subscribers of the event hook (``incidents.hooks``), registered by ``IncidentsConfig.ready()``:
+Two subscribers of the event hook (``incidents.records.hooks``), registered by ``IncidentsConfig.ready()``:
 ``incidents.notifications`` for the lifecycle, ``incidents.sla_notifications`` for SLA thresholds.
 Each turns an event into ``Notification`` rows (unique per event, recipient, kind and key, so a
 redelivered event adds nothing) and queues their emails after commit.
@@ -36,10 +36,12 @@ from ..records.models import Incident, IncidentEvent, Watcher
 from ..records.outbox import retry_delay
 from ..selectors import incident_readers
 from .models import Notification, NotificationPreference
-from .tasks import notification_email_task
 
 log = logging.getLogger(__name__)
 User = get_user_model()
+
+# ``incidents.notifications.tasks.notification_email_task``, queued by name: the task imports this module.
+EMAIL_TASK = "incidents.tasks.notification_email_task"
 
 
 @dataclass(frozen=True)
@@ -141,7 +143,7 @@ def notify(event: IncidentEvent, rule: RecipientRule) -> list[int]:
         .values_list("pk", flat=True)
     )
     for pk in ids:
-        enqueue_on_commit(notification_email_task, pk)
+        enqueue_on_commit(EMAIL_TASK, pk)
     return ids
 
 

@@ -9,8 +9,6 @@ hundredth page costs what the first does.
 
 from __future__ import annotations
 
-import csv
-import itertools
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -21,6 +19,7 @@ from django.db.models import Q, QuerySet
 from django.http import StreamingHttpResponse
 from django.utils import timezone
 
+from core import csv as core_csv
 from core import paging
 from escalation import config_cache, roles
 from escalation.models import SupportGroup
@@ -195,31 +194,17 @@ CSV_COLUMNS = (
 )
 
 
-class _Echo:
-    def write(self, value: str) -> str:
-        return value
-
-
-def _cell(value: Any) -> str:
-    """A cell a spreadsheet shows as text: a leading = + - @ would start a formula."""
-    text = "" if value is None else value.isoformat() if isinstance(value, datetime) else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
-def _csv_row(incident: Incident) -> list[str]:
+def _csv_row(incident: Incident) -> list[Any]:
     return [
-        _cell(v)
-        for v in (
-            incident.number,
-            incident.title,
-            incident.priority,
-            incident.status,
-            incident.assignment_group.slug if incident.assignment_group else "",
-            incident.assigned_to.get_username() if incident.assigned_to else "",
-            incident.caller.get_username(),
-            incident.resolution_due_at,
-            incident.created_at,
-        )
+        incident.number,
+        incident.title,
+        incident.priority,
+        incident.status,
+        incident.assignment_group.slug if incident.assignment_group else "",
+        incident.assigned_to.get_username() if incident.assigned_to else "",
+        incident.caller.get_username(),
+        incident.resolution_due_at,
+        incident.created_at,
     ]
 
 
@@ -228,11 +213,7 @@ def csv_response(qs: QuerySet[Incident], *, sort_key: str, filename: str) -> Str
     exports)."""
     sort = SORTS.get(sort_key) or SORTS[DEFAULT_SORT]
     rows = paging.order(qs, sort.columns).iterator(chunk_size=500)
-    writer = csv.writer(_Echo())
-    lines = itertools.chain([writer.writerow(CSV_COLUMNS)], (writer.writerow(_csv_row(i)) for i in rows))
-    response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
+    return core_csv.csv_response(filename, CSV_COLUMNS, (_csv_row(i) for i in rows))
 
 
 # --- pick-lists and look-ups -----------------------------------------------------------------

@@ -369,7 +369,7 @@ SLA_SWEEP_PARALLEL = env.int("SLA_SWEEP_PARALLEL", default=4)
 # SLA warnings at these fractions of each target; the breach at 100 % always fires (SPEC §6).
 SLA_WARNING_FRACTIONS = tuple(env.list("SLA_WARNING_FRACTIONS", cast=float, default=[0.75, 0.9]))
 
-# The event hook (incidents.hooks) and email delivery (incidents.notifications).
+# The event hook (incidents.records.hooks) and email delivery (incidents.notifications.delivery).
 EVENT_DELIVERY_MAX_ATTEMPTS = env.int("EVENT_DELIVERY_MAX_ATTEMPTS", default=8)
 # How long a sender's claim on an email holds before another worker may send it again: well above
 # EMAIL_TIMEOUT, so that only a dead worker's claim runs out.

@@ -9,7 +9,6 @@ import re
 import pytest
 from django.urls import reverse
 
-from reporting.exports import neutralise
 from reporting.models import MonthlyReport, ReviewAction
 from reporting.periods import Month
 from reporting.services import report_generate
@@ -251,24 +250,18 @@ def test_the_report_endpoint_is_in_the_openapi_schema(client):
     assert "/api/v1/reports/monthly/{month}/" in schema and "first_contact_resolution_rate" in schema
 
 
-@pytest.mark.parametrize(
-    "payload", ['=HYPERLINK("http://evil.example")', "+SUM(1+1)", "-2+3", "@SUM(A1)", "\tx=1", "\rx=1"]
-)
-def test_csv_cells_that_spreadsheets_would_run_are_neutralised(payload):
-    assert neutralise(payload) == "'" + payload
-    assert neutralise(-3) == -3 and neutralise("plain") == "plain"
-
-
 def test_exports_stream_and_neutralise_incident_titles(client, manager, agent, alice, time_machine):
     time_machine.move_to("2026-02-10 10:00:00+00:00", tick=False)
     make_incident(actor=agent, caller=alice, title='=HYPERLINK("http://evil.example","x")')
     make_incident(actor=agent, caller=alice, title="@SUM(A1)")
+    make_incident(actor=agent, caller=alice, title="|cmd /C calc")
     time_machine.move_to("2026-03-05 10:00:00+00:00", tick=False)
     client.force_login(manager)
     response = client.get("/reporting/months/2026-02/incidents.csv")
     assert response.streaming
     titles = {row[1] for row in _csv(response)[1:]}
-    assert titles == {'\'=HYPERLINK("http://evil.example","x")', "'@SUM(A1)"}
+    # the cells are core.csv's, with the queue export's rules: the pipe too
+    assert titles == {'\'=HYPERLINK("http://evil.example","x")', "'@SUM(A1)", "'|cmd /C calc"}
     report_generate(month=Month(2026, 2))
     whole = client.get("/reporting/months/2026-02/report.csv")
     assert whole.streaming and any(r[:2] == ["summary", "figure"] for r in _csv(whole))

@@ -13,9 +13,11 @@ from escalation import config_cache
 from escalation.choices import Level
 from escalation.defaults import SECURITY_GROUP_SLUG, SERVICE_DESK_SLUG
 from escalation.models import SupportGroup
+from escalation.roles import is_incident_manager, is_staff_member
 
 from ... import permissions
 from ...errors import PermissionDenied
+from ...major.services.major import major_declare, major_propose
 from ...sla import clocks as sla
 from ...sla import rules as sla_rules
 from ...sla.models import Handoff
@@ -129,8 +131,6 @@ def incident_create(
     now: datetime | None = None,
 ) -> Incident:
     """Log an incident. Staff log for any caller; an end user only for themselves."""
-    from escalation.roles import is_staff_member
-
     now = now or timezone.now()
     staff = is_staff_member(actor)
     if not staff and actor.pk != caller.pk:
@@ -234,10 +234,6 @@ def incident_create(
 def _major_requested(*, actor: User, incident: Incident, now: datetime) -> None:
     """The major flag set on a form or through the API: the incident manager declares, anyone else
     proposes (``services.major``)."""
-    from escalation.roles import is_incident_manager
-
-    from ...major.services.major import major_declare, major_propose
-
     if is_incident_manager(actor):
         major_declare(actor=actor, incident=incident, now=now)
     else:

@@ -2,7 +2,7 @@
 
 Runs inside Django (production settings pointed at the bench database). Nothing here goes through
 the services: a million service calls would take hours. The rows are what the services would have
-written, with these simplifications (README, "The benchmark"): no hand-off rows (so no OLA
+written, with these simplifications (docs/operations/scaling.md, "The benchmark"): no hand-off rows (so no OLA
 clocks on the bulk rows), no threshold-fire rows for thresholds that passed before the load, and
 the due times of closed incidents computed from the hour of their creation time (one business-time
 sum per hour, plus the minutes past it).

@@ -10,8 +10,8 @@ with ``STUDY_SCALE`` (default 10) times the rows: shifted copies of every incide
 months, as a desk ten times the size would log them.
 
 PostgreSQL 15 plans with the real size of a table's files, so statistics cannot be scaled on paper:
-sizes beyond the one built (100 M rows) are extrapolated in the README from how each plan's cost
-grew between the two built here. The schema is dropped at the end.
+sizes beyond the one built (100 M rows) are extrapolated in docs/operations/scaling.md from how each
+plan's cost grew between the two built here. The schema is dropped at the end.
 """
 
 from __future__ import annotations

@@ -2,7 +2,8 @@
 
 This process is the load generator. It prepares the database in-process (Django, production
 settings, the bench database), then starts gunicorn (production settings, ``BENCH_PROFILE=1``) and
-a Celery worker as separate processes, and measures them over loopback. See README, "The benchmark".
+a Celery worker as separate processes, and measures them over loopback. See docs/operations/scaling.md,
+"The benchmark".
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Notifications (SPEC §7): in-app rows mirrored by email, once per event and recipient.
 
 Two subscribers of the event hook (``incidents.records.hooks``), registered by ``IncidentsConfig.ready()``:
-``incidents.notifications`` for the lifecycle, ``incidents.sla_notifications`` for SLA thresholds.
+``incidents.notifications`` for the lifecycle, ``incidents.sla.notifications`` for SLA thresholds.
 Each turns an event into ``Notification`` rows (unique per event, recipient, kind and key, so a
 redelivered event adds nothing) and queues their emails after commit.
 

@@ -346,8 +346,8 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
-# Queues by kind, so that each scales out on its own (README "SLA engine and queues"): the
-# sweep's timers, mail delivery (the event outbox and notifications), mail intake, and reports
+# Queues by kind, so that each scales out on its own (docs/operations/scaling.md, "SLA engine and
+# queues"): the sweep's timers, mail delivery (the event outbox and notifications), mail intake, and reports
 # with the other periodic mail (reporting, surveys, knowledge). A worker of `make run` and of the
 # tests consumes them all; docker-compose.yml runs one worker service per queue.
 CELERY_TASK_DEFAULT_QUEUE = "default"

@@ -96,7 +96,7 @@ def test_random_quizzes_draw_per_attempt_from_the_chosen_topics(agent, small_qui
 
 
 def test_the_generated_quiz_has_30_distinct_questions_each_with_one_right_answer(db):
-    # given the default configuration (the README promises 30 or more questions from it)
+    # given the default configuration (docs/admin/knowledge.md promises 30 or more questions from it)
     quiz = generated_quiz_ensure()
     questions = list(quiz.questions.filter(is_active=True).prefetch_related("choices"))
 

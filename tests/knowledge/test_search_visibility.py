@@ -114,7 +114,7 @@ def test_suggest_is_one_query_on_the_index(client, corpus, agent, django_assert_
     assert "Printer shows a paper jam" in response.content.decode()
     # the suggestion query, as the product runs it, is planned on an index, never a sequential scan,
     # even for an any-word query over hundreds of articles (at 10,000 the planner picks the partial GIN
-    # index, README "Scaling"); and the sequential-scan switch is back as it was afterwards
+    # index, docs/operations/scaling.md); and the sequential-scan switch is back as it was afterwards
     assert bench_articles(400) == 400
     with CaptureQueriesContext(connection) as captured:
         suggestions_for(user=agent, title="printer jam paper toner keyboard monitor")

@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.http import Http404
 
-from escalation.roles import is_incident_manager, is_service_desk
+from escalation.access import Access
 
 from .models import InboundMessage, Outcome
 
 PAGE = 100
 
 
-def may_review(user: Any) -> bool:
+def may_review(access: Access) -> bool:
     """The service desk triages mail, as it triages every other channel; the incident manager too."""
-    return is_service_desk(user) or is_incident_manager(user)
+    return access.is_service_desk or access.is_incident_manager
 
 
 def inbound_awaiting_review() -> list[InboundMessage]:
@@ -36,8 +34,8 @@ def inbound_set_aside() -> list[InboundMessage]:
     )
 
 
-def inbound_get_for_review(*, user: Any, pk: int) -> InboundMessage:
-    if not may_review(user):
+def inbound_get_for_review(*, access: Access, pk: int) -> InboundMessage:
+    if not may_review(access):
         raise Http404("No such message.")
     try:
         return InboundMessage.objects.select_related("incident").get(pk=pk)

@@ -10,6 +10,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from escalation.access import access_of
 from escalation.gates import staff_required
 from incidents.errors import IncidentError
 
@@ -26,7 +27,7 @@ def review_list(request: HttpRequest) -> HttpResponse:
         {
             "awaiting": selectors.inbound_awaiting_review(),
             "set_aside": selectors.inbound_set_aside(),
-            "may_review": selectors.may_review(request.user),
+            "may_review": selectors.may_review(access_of(request)),
         },
     )
 
@@ -34,9 +35,9 @@ def review_list(request: HttpRequest) -> HttpResponse:
 @require_POST
 @staff_required
 def review_action(request: HttpRequest, pk: int) -> HttpResponse:
-    if not selectors.may_review(request.user):
+    if not selectors.may_review(access_of(request)):
         raise PermissionDenied("Only the service desk reviews incoming mail.")
-    message = selectors.inbound_get_for_review(user=request.user, pk=pk)
+    message = selectors.inbound_get_for_review(access=access_of(request), pk=pk)
     form = ReviewForm(request.POST)
     if not form.is_valid():
         messages.error(request, "Choose to accept or discard the message.")

@@ -6,6 +6,7 @@ from typing import Any
 
 from django.db.models import Q, QuerySet
 
+from escalation.access import Access
 from incidents.models import Incident, IncidentEvent, Watcher
 from incidents.notifications.delivery import staff_ids
 from incidents.selectors import incident_get_for_user
@@ -46,9 +47,9 @@ def portal_incident_lists(*, user: Any) -> tuple[list[Incident], int, list[Incid
     return shown[:OPEN_SHOWN], open_total, list(qs.exclude(status__in=OPEN)[:RECENT])
 
 
-def portal_incident_get(*, user: Any, number: str) -> Incident:
+def portal_incident_get(*, access: Access, number: str) -> Incident:
     """404 for anyone who may not see it (``incidents.selectors`` decides)."""
-    return incident_get_for_user(user=user, number=number)
+    return incident_get_for_user(access=access, number=number)
 
 
 def portal_timeline(*, incident: Incident) -> list[IncidentEvent]:

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from core.replica import replica_reads
 from escalation import business_time as bt
-from escalation import roles
+from escalation.access import Access
 from escalation.choices import Role
 from escalation.policies import calendar_default
 from incidents.models import OPEN_STATUSES, Incident, SlaState
@@ -27,13 +27,13 @@ LIST_LIMIT = 25
 AGEING = [("under_1_day", 0, 1), ("days_1_3", 1, 3), ("days_3_7", 3, 7), ("over_7_days", 7, None)]
 
 
-def can_view_reports(user: Any) -> bool:
+def can_view_reports(access: Access) -> bool:
     """Managers, incident managers and administrators."""
-    return roles.is_manager(user) or Role.ADMINISTRATOR in roles.user_roles(user)
+    return access.is_manager or Role.ADMINISTRATOR in access.roles
 
 
-def check_can_view(user: Any) -> None:
-    if not can_view_reports(user):
+def check_can_view(access: Access) -> None:
+    if not can_view_reports(access):
         raise PermissionDenied("Reports are for managers, incident managers and administrators.")
 
 

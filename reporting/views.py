@@ -15,6 +15,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
+from escalation.access import access_of
 from incidents.models import Incident
 
 from . import charts, exports, pdf, selectors, services
@@ -28,7 +29,7 @@ def reports_required(view: Any) -> Any:
     @login_required
     @wraps(view)
     def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
-        if not selectors.can_view_reports(request.user):
+        if not selectors.can_view_reports(access_of(request)):
             raise PermissionDenied("Reports are for managers, incident managers and administrators.")
         return view(request, *args, **kwargs)
 

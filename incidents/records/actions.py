@@ -18,6 +18,8 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.http import Http404
 
+from escalation.access import Access
+
 from .. import selectors, services
 from .models import Incident
 
@@ -115,23 +117,23 @@ MOVES: dict[str, Move] = {
 }
 
 
-def resolve_incident(*, user: Any, number: str | None, field: str) -> Incident | None:
-    """The incident an input names, if the user may see it; None for an empty input. One the
-    user cannot see does not exist."""
+def resolve_incident(*, access: Access, number: str | None, field: str) -> Incident | None:
+    """The incident an input names, if the person may see it; None for an empty input. One the
+    person cannot see does not exist."""
     number = (number or "").strip().upper()
     if not number:
         return None
     try:
-        return selectors.incident_get_for_user(user=user, number=number)
+        return selectors.incident_get_for_user(access=access, number=number)
     except Http404:
         raise ValidationError({field: f"There is no incident {number}."}) from None
 
 
-def _resolve(user: Any, spec: Input, value: Any) -> Any:
+def _resolve(access: Access, spec: Input, value: Any) -> Any:
     if not isinstance(value, str) or spec.ref is None:
         return value
     if spec.ref == INCIDENT:
-        return resolve_incident(user=user, number=value, field=spec.name)
+        return resolve_incident(access=access, number=value, field=spec.name)
     if not value.strip():
         return None
     if spec.ref == USER:
@@ -139,20 +141,27 @@ def _resolve(user: Any, spec: Input, value: Any) -> Any:
     return selectors.group_lookup(slug=value.strip(), field=spec.name)
 
 
-def resolved_inputs(name: str, *, actor: Any, data: dict[str, Any]) -> dict[str, Any]:
-    """The service's keyword arguments for move ``name`` from a surface's cleaned data."""
+def resolved_inputs(name: str, *, access: Access, data: dict[str, Any]) -> dict[str, Any]:
+    """The service's keyword arguments for move ``name`` from a surface's cleaned data; an incident
+    it names must be one the person (``access``) may see."""
     out: dict[str, Any] = {}
     for spec in MOVES[name].inputs:
         if spec.name in data or spec.required:
-            out[spec.name] = _resolve(actor, spec, data[spec.name])
+            out[spec.name] = _resolve(access, spec, data[spec.name])
     return out
 
 
 def perform(
-    name: str, *, actor: Any, incident: Incident, expected_version: int | None, data: dict[str, Any]
+    name: str,
+    *,
+    actor: Any,
+    access: Access,
+    incident: Incident,
+    expected_version: int | None,
+    data: dict[str, Any],
 ) -> str:
     """Run move ``name`` and return the confirmation to show a person."""
     move = MOVES[name]
-    inputs = resolved_inputs(name, actor=actor, data=data)
+    inputs = resolved_inputs(name, access=access, data=data)
     move.service(actor=actor, incident=incident, expected_version=expected_version, **inputs)
     return move.done(incident.number, inputs)

@@ -23,7 +23,7 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from escalation import roles
+from escalation.access import Access, access_of
 from escalation.gates import staff_required
 
 from .. import permissions, selectors, services
@@ -76,8 +76,11 @@ def incident_create(request: AuthedRequest) -> HttpResponse:
                     subcategory=form.category_object("subcategory"),
                     service=form.service_object(),
                 )
+                access = access_of(request)
                 for upload in data["attachments"]:
-                    services.attachment_add(actor=request.user, incident=incident, upload=upload)
+                    services.attachment_add(
+                        actor=request.user, access=access, incident=incident, upload=upload
+                    )
         except ValidationError as error:
             if hasattr(error, "error_dict") and "file" in error.error_dict:
                 error = ValidationError({"attachments": error.error_dict["file"]})
@@ -116,13 +119,14 @@ def caller_options(request: AuthedRequest) -> HttpResponse:
 @transaction.non_atomic_requests  # a read: no transaction, and two fewer queries per page
 def incident_list(request: AuthedRequest) -> HttpResponse | StreamingHttpResponse:
     groups = queues.active_groups()
-    queue = request.GET.get("queue") or queues.default_queue(request.user)
+    access = access_of(request)
+    queue = request.GET.get("queue") or queues.default_queue(access)
     if queue not in queues.QUEUES:
-        queue = queues.default_queue(request.user)
+        queue = queues.default_queue(access)
     filters = forms.QueueFilterForm(
         request.GET, groups=groups, categories=queues.active_categories(), services=queues.active_services()
     )
-    qs = queues.queue_queryset(request.user, queue, groups=groups)
+    qs = queues.queue_queryset(access, queue, groups=groups)
     if filters.is_valid():
         qs = filter_queue(qs, filters.cleaned_data)
     sort = request.GET.get("sort") or ""
@@ -177,12 +181,13 @@ def incident_bulk(request: AuthedRequest) -> HttpResponse:
         return redirect(back)
     succeeded: list[str] = []
     failed: list[str] = []
+    access = access_of(request)
     for item in selected:
         number, _, version = item.partition(":")
         try:
-            incident = incident_get_for_user(user=request.user, number=number)
+            incident = incident_get_for_user(access=access, number=number)
             services.incident_assign(
-                actor=request.user, incident=incident, expected_version=int(version), **change
+                actor=request.user, access=access, incident=incident, expected_version=int(version), **change
             )
         except Http404:
             failed.append(f"{number}: not found")
@@ -237,22 +242,21 @@ ACTIONS: dict[str, Action] = {
 }
 
 
-def allowed_moves(user: Any, incident: Incident) -> set[str]:
-    """The lifecycle actions the incident's status allows now and the user may take."""
-    return {name for name in TRANSITIONS if incident.allows(name) and permissions.can(user, incident, name)}
+def allowed_moves(access: Access, incident: Incident) -> set[str]:
+    """The lifecycle actions the incident's status allows now and the person may take."""
+    return {name for name in TRANSITIONS if incident.allows(name) and permissions.can(access, incident, name)}
 
 
-def offered_actions(user: Any, incident: Incident, allowed: set[str]) -> list[str]:
+def offered_actions(access: Access, incident: Incident, allowed: set[str]) -> list[str]:
     """The forms to show on the incident page."""
     offered = []
     for name, action in ACTIONS.items():
         if action.permission not in allowed:
             continue
-        if action.owner_only and not permissions.can_work(user, incident):
+        if action.owner_only and not permissions.can_work(access, incident):
             continue
         if action.member_only and (
-            incident.assigned_to_id == user.pk
-            or incident.assignment_group_id not in roles.user_support_group_ids(user)
+            incident.assigned_to_id == access.user_id or incident.assignment_group_id not in access.group_ids
         ):
             continue
         offered.append(name)
@@ -287,9 +291,9 @@ def _render_detail(
     bound: tuple[str, Form] | None = None,
     status: int = 200,
 ) -> HttpResponse:
-    user = request.user
-    allowed = allowed_moves(user, incident)
-    offered = offered_actions(user, incident, allowed)
+    access = access_of(request)
+    allowed = allowed_moves(access, incident)
+    offered = offered_actions(access, incident, allowed)
     needs = {need for name in offered for need in ACTIONS[name].needs}
     context = _form_context(incident, needs)
     action_forms: dict[str, Form] = {}
@@ -298,7 +302,7 @@ def _render_detail(
             action_forms[name] = bound[1]
         else:
             action_forms[name] = ACTIONS[name].form(initial=_initial(name, incident), context=context)
-    my_groups = roles.user_support_group_ids(user)
+    my_groups = access.group_ids
     consultations = list(incident.consultations.select_related("group", "requested_by", "answered_by"))
     answer_forms = {
         c.pk: (
@@ -314,13 +318,13 @@ def _render_detail(
         "incidents/incident_detail.html",
         {
             "incident": incident,
-            "timeline": list(incident_timeline(user=user, incident=incident)),
+            "timeline": list(incident_timeline(access=access, incident=incident)),
             "consultations": [(c, answer_forms.get(c.pk)) for c in consultations],
             "actions": [(name, ACTIONS[name].label, action_forms[name]) for name in offered],
             "open_action": bound[0] if bound else None,
             "can_edit": "update" in allowed,
-            "show_internal": permissions.can_see_internal(user),
-            **incident_page_extras(user=user, incident=incident),
+            "show_internal": permissions.can_see_internal(access),
+            **incident_page_extras(access=access, incident=incident),
         },
         status=status,
     )
@@ -330,7 +334,7 @@ def _render_detail(
 @require_GET
 @transaction.non_atomic_requests  # a read: no transaction, and two fewer queries per page
 def incident_detail(request: AuthedRequest, number: str) -> HttpResponse:
-    incident = incident_get_for_user(user=request.user, number=number)
+    incident = incident_get_for_user(access=access_of(request), number=number)
     return _render_detail(request, incident)
 
 
@@ -381,6 +385,7 @@ def _perform(request: AuthedRequest, incident: Incident, name: str, form: Form) 
     """Call the service behind action ``name`` and return the message to show."""
     data = form.cleaned_data
     user = request.user
+    access = access_of(request)
     common: dict[str, Any] = {"actor": user, "incident": incident}
     version = data.get("version")
     n = incident.number
@@ -388,16 +393,18 @@ def _perform(request: AuthedRequest, incident: Incident, name: str, form: Form) 
         services.incident_assign(**common, expected_version=version, assigned_to=user)
         return f"{n} is now assigned to you."
     if name in MOVES:
-        return perform_move(name, actor=user, incident=incident, expected_version=version, data=data)
+        return perform_move(
+            name, actor=user, access=access, incident=incident, expected_version=version, data=data
+        )
     if name == "link":
-        parent = resolve_incident(user=user, number=data["parent"], field="parent")
-        duplicate = resolve_incident(user=user, number=data["duplicate_of"], field="duplicate_of")
+        parent = resolve_incident(access=access, number=data["parent"], field="parent")
+        duplicate = resolve_incident(access=access, number=data["duplicate_of"], field="duplicate_of")
         services.incident_update(**common, expected_version=version, parent=parent, duplicate_of=duplicate)
         return f"The links of {n} are saved."
     if name == "major":
         if not data["major_incident"]:
             return f"Nothing changed: tick “Major incident” to declare or propose {n}."
-        if roles.is_incident_manager(user):
+        if access.is_incident_manager:
             services.major_declare(actor=user, incident=incident, reason=data["why"])
             return f"{n} is now a major incident: its communications log is open."
         services.major_propose(
@@ -410,7 +417,7 @@ def _perform(request: AuthedRequest, incident: Incident, name: str, form: Form) 
     if name == "attach":
         with transaction.atomic():  # all the files or none
             for upload in data["uploads"]:
-                services.attachment_add(**common, upload=upload, public=data["public"])
+                services.attachment_add(**common, access=access, upload=upload, public=data["public"])
         return f"{len(data['uploads'])} file(s) attached to {n}."
     raise Http404(f"No action {name}.")
 
@@ -420,7 +427,7 @@ def _perform(request: AuthedRequest, incident: Incident, name: str, form: Form) 
 def incident_action(request: AuthedRequest, number: str, action: str) -> HttpResponse:
     if action not in ACTIONS:
         raise Http404(f"No action {action}.")
-    incident = incident_get_for_user(user=request.user, number=number)
+    incident = incident_get_for_user(access=access_of(request), number=number)
     spec = ACTIONS[action]
     context = _form_context(incident, set(spec.needs))
     form = spec.form(request.POST, request.FILES, context=context)
@@ -428,7 +435,7 @@ def incident_action(request: AuthedRequest, number: str, action: str) -> HttpRes
     if form.is_valid():
 
         def perform() -> str:
-            if spec.owner_only and not permissions.can_work(request.user, incident):
+            if spec.owner_only and not permissions.can_work(access_of(request), incident):
                 raise PermissionDenied(
                     f"Only {incident.assignment_group.name} changes the links and flags of {incident.number}."
                 )
@@ -449,14 +456,14 @@ def incident_action(request: AuthedRequest, number: str, action: str) -> HttpRes
         form, status = outcome.form, outcome.status
     else:
         messages.error(request, "Nothing was changed: please correct the form.")
-    incident = incident_get_for_user(user=request.user, number=number)
+    incident = incident_get_for_user(access=access_of(request), number=number)
     return _render_detail(request, incident, bound=(action, form), status=status)
 
 
 @staff_required
 @require_POST
 def consultation_answer(request: AuthedRequest, number: str) -> HttpResponse:
-    incident = incident_get_for_user(user=request.user, number=number)
+    incident = incident_get_for_user(access=access_of(request), number=number)
     form = forms.AnswerForm(request.POST)
     status = 400
     if form.is_valid():
@@ -488,11 +495,12 @@ def consultation_answer(request: AuthedRequest, number: str) -> HttpResponse:
 @staff_required
 @require_http_methods(["GET", "POST"])
 def incident_edit(request: AuthedRequest, number: str) -> HttpResponse:
-    incident = incident_get_for_user(user=request.user, number=number)
-    if not (incident.allows("update") and permissions.can(request.user, incident, "update")):
+    incident = incident_get_for_user(access=access_of(request), number=number)
+    access = access_of(request)
+    if not (incident.allows("update") and permissions.can(access, incident, "update")):
         messages.error(request, f"You may not edit {incident.number} now.")
         return redirect("incidents:detail", number=incident.number)
-    full = permissions.can_work(request.user, incident)
+    full = permissions.can_work(access, incident)
     kwargs: dict[str, Any] = {
         "categories": queues.active_categories(),
         "services": queues.active_services(),
@@ -547,7 +555,7 @@ def incident_edit(request: AuthedRequest, number: str) -> HttpResponse:
 @require_GET
 def attachment_download(request: HttpRequest, pk: int) -> FileResponse:
     """Attachments are always downloaded, never rendered inline, and only by those who may see them."""
-    attachment = attachment_get_for_user(user=request.user, pk=pk)
+    attachment = attachment_get_for_user(access=access_of(request), pk=pk)
     try:
         handle = attachment.file.open("rb")
     except FileNotFoundError:

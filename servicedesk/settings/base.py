@@ -3,6 +3,7 @@
 The per-environment modules (``dev``, ``test``, ``production``) only change defaults;
 none of them holds a secret.
 """
+
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -57,6 +58,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # request.access: the user's roles, groups and tiers, read once on first use (escalation.access).
+    "escalation.access.AccessMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # After authentication: the admin answers 403 to signed-in end users (portal.middleware).

@@ -118,6 +118,8 @@ class IncidentListCreateApi(GenericAPIView):
     ordering_choices = API_ORDERINGS
 
     def get_queryset(self) -> QuerySet[Incident]:
+        if getattr(self, "swagger_fake_view", False):  # the schema generator reads the model only
+            return Incident.objects.none()
         # Four joins in all (``selectors.LIST_RELATED`` and the reporter): still planned in about a
         # millisecond, and one query fewer than reading the reporters apart.
         return selectors.incidents_visible_to(access_of(self.request)).select_related("reported_by")

@@ -27,6 +27,7 @@ COPY . .
 # collectstatic only reads settings: throw-away values satisfy the required variables here and
 # are not kept in the image's environment.
 RUN SECRET_KEY=collectstatic-build-only ALLOWED_HOSTS=localhost DATABASE_URL=sqlite:////tmp/build.sqlite3 \
+        ALLOW_PROCESS_LOCAL_CACHE=true \
         python manage.py collectstatic --noinput \
     && useradd --system --create-home --uid 10001 servicedesk \
     && mkdir -p /app/var \

@@ -802,6 +802,8 @@ def main(argv: list[str] | None = None) -> int:
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
         "SECURE_SSL_REDIRECT": "false",
         "CELERY_BROKER_URL": broker,
+        # Rate limits and sessions in Redis as in production (which refuses a process-local cache).
+        "CACHE_URL": broker,
         "EMAIL_URL": "dummymail://",
         "THROTTLE_WRITES": "1000000/min",
         "LOG_LEVEL": "WARNING",

@@ -2,6 +2,10 @@
 
 A broker that is down must not stop incidents from being logged and worked: the work a task
 would do is also recorded in the database (outbox rows), and beat catches it up later.
+
+Tasks are queued by name: a service never imports the task that runs it (the task imports the
+service), so the two cannot close an import circle. The name is the task's ``name=``, kept as a
+constant beside the service that queues it.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from celery import current_app
 from django.db import transaction
 
 log = logging.getLogger(__name__)
@@ -30,14 +35,19 @@ def muted() -> Iterator[None]:
         _state.muted = previous
 
 
-def enqueue_on_commit(task: Any, *args: Any, **kwargs: Any) -> None:
+def enqueue_on_commit(task_name: str, *args: Any, **kwargs: Any) -> None:
+    """Queue the task called ``task_name`` once the transaction commits (at once outside one).
+
+    By signature, not ``send_task``: a task this process has registered is applied as itself (its
+    routing, eager mode in a test), one it has not is sent by name to the queue its route names.
+    """
     if getattr(_state, "muted", False):
         return
 
     def send() -> None:
         try:
-            task.apply_async(args=args, kwargs=kwargs, retry=False)
+            current_app.signature(task_name, args=args, kwargs=kwargs).apply_async(retry=False)
         except Exception:  # any broker failure; the outbox catches up
-            log.warning("broker unavailable: %s not queued; beat will catch up", task.name, exc_info=True)
+            log.warning("broker unavailable: %s not queued; beat will catch up", task_name, exc_info=True)
 
     transaction.on_commit(send)

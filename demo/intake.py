@@ -1,6 +1,6 @@
 """Demo data of mail intake: a few messages waiting in the Maildir, and intake's own history.
 
-Called once by ``servicedesk.demo.load_demo``. The messages are written into ``new/`` so that the
+Called once by ``demo.seed.load_demo``. The messages are written into ``new/`` so that the
 first poll after ``make run`` takes them in: a new incident from alice, a reply from bob to one of
 his incidents (its quoted history trimmed), a stranger's message for the review queue and an
 out-of-office reply that is ignored.

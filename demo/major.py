@@ -1,4 +1,4 @@
-"""Demo data of issue 13, loaded by ``servicedesk.demo.load_demo``: a past major incident with
+"""Demo data of issue 13, loaded by ``demo.seed.load_demo``: a past major incident with
 children, status updates and its review; an open major incident whose banner shows on the home
 page; a couple of security incidents, one part-way through its procedure.
 

@@ -1,7 +1,7 @@
 """The portal's demo data: alice and bob each have open and resolved incidents of their own,
 reported in the portal, with a colleague watching and notifications waiting to be read.
 
-Called once by ``servicedesk.demo.load_demo`` inside its muted transaction, after the history.
+Called once by ``demo.seed.load_demo`` inside its muted transaction, after the history.
 Deterministic (no randomness) and cheap: five incidents written through the services.
 """
 

@@ -19,6 +19,7 @@ from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group
 from django.db import transaction
 from django.utils import timezone
+from django.utils.text import slugify
 
 from core import queueing
 from demo import reporting as reporting_demo
@@ -245,8 +246,6 @@ def load_register(cast: Cast) -> None:
 
 
 def _slug(name: str) -> str:
-    from django.utils.text import slugify
-
     return slugify(name)
 
 

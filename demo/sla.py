@@ -1,4 +1,4 @@
-"""Demo SLA policies and their rules (``servicedesk.demo.load_demo`` calls ``load`` before the
+"""Demo SLA policies and their rules (``demo.seed.load_demo`` calls ``load`` before the
 history, so that the history's incidents are chosen a policy as real ones are).
 
 Three policies: ``default`` (from the migrations), ``vip`` (VIP callers and the executive office)

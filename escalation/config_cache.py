@@ -1,7 +1,7 @@
 """The SLA configuration, read once per process and kept until it changes (SPEC §13: API create ≤ 15 queries).
 
 Policies, targets, calendars with their working hours and holidays, escalation rules and points,
-and the policy rules of ``incidents.sla_rules`` change rarely and are read by every write of an
+and the policy rules of ``incidents.sla.rules`` change rarely and are read by every write of an
 incident and by every sweep. Each process keeps what it read under a *version*: the token of the
 ``ConfigVersion`` row and the newest ``RegisterChange`` id, read in one query.
 
@@ -28,6 +28,9 @@ from typing import Any, TypeVar
 
 from django.db import connection
 from django.db.models import Model
+from django.db.models.signals import post_delete, post_save
+
+from .models import ConfigVersion, RegisterChange
 
 T = TypeVar("T")
 
@@ -37,8 +40,6 @@ _unit = threading.local()
 
 
 def _version_read() -> tuple[Any, ...]:
-    from .models import ConfigVersion, RegisterChange
-
     with connection.cursor() as cursor:
         sql = (  # the table names come from the models, never from input
             f"SELECT (SELECT token FROM {ConfigVersion._meta.db_table} WHERE id = 1), "  # noqa: S608
@@ -124,8 +125,6 @@ def unit() -> Iterator[None]:
 
 def watch(*models: type[Model]) -> None:
     """Forget the cached configuration whenever this process saves or deletes a row of these models."""
-    from django.db.models.signals import post_delete, post_save
-
     for model in models:
         uid = f"config-cache-{model._meta.label_lower}"
         post_save.connect(config_changed, sender=model, dispatch_uid=f"{uid}-save", weak=False)

@@ -1,8 +1,10 @@
 from __future__ import annotations
 
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 
 from .choices import Priority, Role, Tier
@@ -98,7 +100,10 @@ class EscalationPoint(models.Model):
     target = models.CharField(max_length=10, choices=SlaTarget.choices, default=SlaTarget.RESOLUTION)
     percent = models.PositiveSmallIntegerField(help_text="The threshold that triggers it, in % of the target")
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE,
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
         related_name="escalation_points",
     )
     role = models.CharField(max_length=40, choices=Role.choices, blank=True)
@@ -135,7 +140,11 @@ class EscalationRule(models.Model):
     )
     from_tier = models.PositiveSmallIntegerField(choices=Tier.choices, null=True, blank=True)
     from_group = models.ForeignKey(
-        SupportGroup, null=True, blank=True, on_delete=models.CASCADE, related_name="+",
+        SupportGroup,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
         help_text="Takes precedence over the tier when set.",
     )
     after_minutes = models.PositiveIntegerField()
@@ -181,10 +190,6 @@ class BusinessCalendar(models.Model):
         return self.name
 
     def clean(self) -> None:
-        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-        from django.core.exceptions import ValidationError
-
         try:
             ZoneInfo(self.time_zone)
         except (ZoneInfoNotFoundError, ValueError):
@@ -195,8 +200,14 @@ class WorkingHours(models.Model):
     """One working period of a weekday (0 Monday). An end of 00:00 means midnight at the end of the day."""
 
     calendar = models.ForeignKey(BusinessCalendar, on_delete=models.CASCADE, related_name="working_hours")
-    weekday = models.PositiveSmallIntegerField(choices=[(i, d) for i, d in enumerate(
-        ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"])])
+    weekday = models.PositiveSmallIntegerField(
+        choices=[
+            (i, d)
+            for i, d in enumerate(
+                ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
+            )
+        ]
+    )
     start = models.TimeField()
     end = models.TimeField()
 
@@ -244,8 +255,9 @@ class SLAPolicy(models.Model):
         verbose_name_plural = "SLA policies"
         ordering = ["name"]
         constraints = [
-            models.UniqueConstraint(fields=["is_default"], condition=models.Q(is_default=True),
-                                    name="slapolicy_one_default"),
+            models.UniqueConstraint(
+                fields=["is_default"], condition=models.Q(is_default=True), name="slapolicy_one_default"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -322,8 +334,9 @@ class RegisterChange(models.Model):
         DELETED = "deleted", "Deleted"
 
     at = models.DateTimeField(auto_now_add=True, db_index=True)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                              related_name="+")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     action = models.CharField(max_length=8, choices=Action.choices)
     model = models.CharField(max_length=60)
     object_id = models.CharField(max_length=40)

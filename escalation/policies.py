@@ -16,6 +16,7 @@ from typing import Any
 from . import business_time as bt
 from .business_time import minutes
 from .config_cache import cached
+from .defaults import MAJOR_POLICY_SLUG
 from .models import BusinessCalendar, EscalationPoint, EscalationRule, SLAPolicy
 
 _scope = threading.local()
@@ -175,8 +176,6 @@ def major_policy_slug(*, cache: dict[Any, Any] | None = None) -> str:
     It wins over whatever policy selection would choose: a selector of policies asks this first
     for an incident whose ``major_incident`` is set.
     """
-    from .defaults import MAJOR_POLICY_SLUG
-
     cache = _scope_cache() if cache is None else cache
     if "major-policy" not in cache:
         cache["major-policy"] = MAJOR_POLICY_SLUG if MAJOR_POLICY_SLUG in _policies() else ""

@@ -46,7 +46,11 @@ def configured_mailbox() -> Mailbox:
 
 
 def ensure_maildir(path: Path) -> None:
-    """Create ``new/``, ``cur/``, ``tmp/`` and ``failed/`` (``mailbox.Maildir`` makes the first three)."""
+    """Create ``new/``, ``cur/``, ``tmp/`` and ``failed/`` (``mailbox.Maildir`` makes the first three).
+
+    ``mailbox.Maildir`` creates only the last directory of the path: on a fresh clone ``var/`` is not
+    there yet, so its parents are made first."""
+    path.parent.mkdir(parents=True, exist_ok=True)
     mailbox.Maildir(str(path), create=True)
     (path / "failed").mkdir(exist_ok=True)
 

@@ -15,7 +15,7 @@ from core.mail import render_email
 from core.queueing import enqueue_on_commit
 from escalation.models import Membership
 from incidents.models import Incident, Notification
-from incidents.notifications.tasks import notification_email_task
+from incidents.notifications.delivery import EMAIL_TASK
 
 from .models import InboundMessage
 
@@ -62,7 +62,7 @@ def review_needed(record: InboundMessage, incident: Incident) -> None:
         )
     for row in Notification.objects.bulk_create(rows):
         if row.email_to:
-            enqueue_on_commit(notification_email_task, row.pk)
+            enqueue_on_commit(EMAIL_TASK, row.pk)
 
 
 def refusal_send(record_id: int, original_message_id: str) -> bool:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from django.db.models import Q, QuerySet
 from django.http import Http404
 
 from escalation.access import Access
+from incidents.selectors import incidents_visible_to
 
 from .models import InboundMessage, Outcome
 
@@ -16,19 +18,29 @@ def may_review(access: Access) -> bool:
     return access.is_service_desk or access.is_incident_manager
 
 
-def inbound_awaiting_review() -> list[InboundMessage]:
+def _reviewable_by(access: Access) -> QuerySet[InboundMessage]:
+    """Messages the person may review: a reply to an incident they may not open (a restricted one) is
+    not theirs to read; its owners were told of it (``intake.notify.review_needed``)."""
+    return InboundMessage.objects.filter(
+        Q(incident__isnull=True) | Q(incident__in=incidents_visible_to(access).values("pk"))
+    )
+
+
+def inbound_awaiting_review(*, access: Access) -> list[InboundMessage]:
     return list(
-        InboundMessage.objects.filter(outcome=Outcome.REVIEW)
+        _reviewable_by(access)
+        .filter(outcome=Outcome.REVIEW)
         .select_related("incident")
         .defer("raw")
         .order_by("-received_at", "-id")[:PAGE]
     )
 
 
-def inbound_set_aside() -> list[InboundMessage]:
+def inbound_set_aside(*, access: Access) -> list[InboundMessage]:
     """Messages refused or set aside, newest first, for an administrator to see why."""
     return list(
-        InboundMessage.objects.filter(outcome__in=[Outcome.FAILED, Outcome.REFUSED])
+        _reviewable_by(access)
+        .filter(outcome__in=[Outcome.FAILED, Outcome.REFUSED])
         .defer("raw", "text")
         .order_by("-received_at", "-id")[:PAGE]
     )
@@ -38,6 +50,6 @@ def inbound_get_for_review(*, access: Access, pk: int) -> InboundMessage:
     if not may_review(access):
         raise Http404("No such message.")
     try:
-        return InboundMessage.objects.select_related("incident").get(pk=pk)
+        return _reviewable_by(access).select_related("incident").get(pk=pk)
     except InboundMessage.DoesNotExist:
         raise Http404("No such message.") from None

@@ -20,8 +20,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from incidents import permissions
 from incidents import services as incident_services
-from incidents.models import Channel, Incident, Notification
+from incidents.models import SECURITY_CATEGORY_SLUG, Category, Channel, Incident, Notification
 
 from . import notify, parsing
 from .models import InboundMessage, Outcome, ReviewReason
@@ -229,9 +230,14 @@ def _open(
     parsed: parsing.ParsedMessage, *, actor: Any, caller: Any, follows: Incident | None, now: datetime
 ) -> Incident:
     description = parsed.text
+    category = None
     if follows is not None:
         status = follows.get_status_display().lower()
         description = f"Follow-up to {follows.number}, which is {status}.\n\n{description}"
+        if permissions.is_restricted(follows):
+            # Its subject and text are about a restricted incident: so is it (the category routes
+            # it to the security group), or the whole service desk would read them.
+            category = Category.objects.filter(slug=SECURITY_CATEGORY_SLUG, parent__isnull=True).first()
     incident = incident_services.incident_create(
         actor=actor,
         caller=caller,
@@ -240,6 +246,7 @@ def _open(
             description, Incident.DESCRIPTION_MAX_LENGTH, "\n\n[… cut: the message was longer]"
         ),
         channel=Channel.EMAIL,
+        category=category,
         now=now,
     )
     _attach(parsed, actor=actor, incident=incident, public=True, now=now)

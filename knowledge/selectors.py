@@ -15,11 +15,13 @@ from django.http import Http404
 from django.utils import timezone
 
 from escalation.access import Access
+from incidents.selectors import incidents_visible_to
 
 from . import search
 from .models import Article, ArticleLink, Attempt, SelfSolvedReport, Status, Visibility
 
 SUGGESTION_LIMIT = 5
+LINKS_SHOWN = 20
 LIST_RELATED = ("category", "service", "owner")
 
 
@@ -36,11 +38,7 @@ def article_get_for_user(*, access: Access, number: str) -> Article:
     """The article if the person may read it; 404 otherwise, so that an internal article's existence
     does not leak."""
     try:
-        return (
-            articles_visible_to(access)
-            .select_related("author", "source_incident")
-            .get(number=str(number)[:12])
-        )
+        return articles_visible_to(access).select_related("author").get(number=str(number)[:12])
     except Article.DoesNotExist:
         raise Http404(f"No article {number}.") from None
 
@@ -89,6 +87,23 @@ def article_counts_for_period(start: datetime, end: datetime) -> dict[str, int]:
     )
     self_solved = SelfSolvedReport.objects.filter(created_at__gte=start, created_at__lt=end).count()
     return {"resolved_with_article": resolved, "self_solved": self_solved}
+
+
+def article_incidents(*, access: Access, article: Article) -> dict[str, Any]:
+    """What the article's page names of incidents, as the person may open them: its source incident
+    and the latest linked ones (``LINKS_SHOWN``), with how many links it leaves out."""
+    visible = incidents_visible_to(access)
+    source = None
+    if article.source_incident_id is not None:
+        source = visible.filter(pk=article.source_incident_id).only("id", "number").first()
+    links = article.links.filter(incident__in=visible.values("pk"))
+    return {
+        "source_incident": source,
+        "links": list(
+            links.select_related("incident", "linked_by").order_by("-linked_at", "-id")[:LINKS_SHOWN]
+        ),
+        "links_not_listed": article.links.exclude(incident__in=visible.values("pk")).count(),
+    }
 
 
 def articles_linked_to(incident_id: int) -> QuerySet[ArticleLink]:

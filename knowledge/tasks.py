@@ -4,16 +4,14 @@ from __future__ import annotations
 
 from celery import shared_task
 
+from .mail import quiz_reminders_send, stale_articles_notify
+
 
 @shared_task
 def knowledge_stale_articles_task() -> int:
-    from .mail import stale_articles_notify
-
     return stale_articles_notify()
 
 
 @shared_task
 def knowledge_quiz_reminders_task() -> int:
-    from .mail import quiz_reminders_send
-
     return quiz_reminders_send()

@@ -101,7 +101,7 @@ def article_detail(request: AuthedRequest, number: str) -> HttpResponse:
             "article": article,
             "versions": versions,
             "usage": selectors.article_usage(article),
-            "links": list(article.links.select_related("incident", "linked_by")[:20]),
+            **selectors.article_incidents(access=access, article=article),
             "events": list(article.events.select_related("actor").order_by("-at", "-id")[:20]),
             "actions": actions,
             "can_edit": selectors.can_edit(access, article),

@@ -62,7 +62,8 @@ def _card(incident: Incident) -> dict[str, Any]:
 @require_GET
 @transaction.non_atomic_requests
 def home(request: HttpRequest) -> HttpResponse:
-    open_incidents, open_total, recent = selectors.portal_incident_lists(user=request.user)
+    access = access_of(request)
+    open_incidents, open_total, recent = selectors.portal_incident_lists(access=access)
     return render(
         request,
         "portal/home.html",
@@ -70,7 +71,7 @@ def home(request: HttpRequest) -> HttpResponse:
             "open_cards": [_card(i) for i in open_incidents],
             "open_total": open_total,
             "recent_cards": [_card(i) for i in recent],
-            "is_staff": access_of(request).is_staff_member,
+            "is_staff": access.is_staff_member,
         },
     )
 

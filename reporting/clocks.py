@@ -28,7 +28,7 @@ from django.db.models import Q
 
 from escalation import business_time as bt
 from escalation.policies import targets_for
-from incidents.models import Incident
+from incidents.selectors import incidents_for_totals
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _WINDOW = timedelta(days=365)  # under business_time.MAX_DAYS: one call never hits its horizon
@@ -141,7 +141,11 @@ def times_of(rows: Iterable[tuple[Any, ...]], start: datetime, end: datetime) ->
 
 def times_for_period(start: datetime, end: datetime) -> Times:
     """The clocks of the incidents responded to or resolved in [start, end)."""
-    rows = Incident.objects.filter(
-        Q(responded_at__gte=start, responded_at__lt=end) | Q(resolved_at__gte=start, resolved_at__lt=end)
-    ).values_list(*FIELDS)
+    rows = (
+        incidents_for_totals()
+        .filter(
+            Q(responded_at__gte=start, responded_at__lt=end) | Q(resolved_at__gte=start, resolved_at__lt=end)
+        )
+        .values_list(*FIELDS)
+    )
     return times_of(rows.iterator(chunk_size=5000), start, end)

@@ -1,52 +1,16 @@
-"""CSV exports: streamed row by row, with cells neutralised against spreadsheet formula injection.
+"""The monthly report's figures as tables, for its CSV, its PDF and the month page's exports.
 
-A cell that starts with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return is what a spreadsheet
-would run as a formula (the class of iTop CVE-2021-41161): it gets a leading apostrophe, which
-spreadsheets show as text. Numbers are written as numbers, so negative figures stay numbers.
+The CSV writing and the neutralising of cells a spreadsheet would run are ``core.csv``'s, shared with
+the incident queue's export.
 """
 
 from __future__ import annotations
 
-import csv
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
-from django.http import StreamingHttpResponse
-
-DANGEROUS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def neutralise(value: Any) -> Any:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, int | float):
-        return value
-    text = str(value)
-    if text.startswith(DANGEROUS):
-        return "'" + text
-    return text
-
-
-class _Echo:
-    def write(self, value: str) -> str:
-        return value
-
-
-def csv_lines(header: Iterable[Any], rows: Iterable[Iterable[Any]]) -> Iterator[str]:
-    writer = csv.writer(_Echo())
-    yield writer.writerow([neutralise(h) for h in header])
-    for row in rows:
-        yield writer.writerow([neutralise(v) for v in row])
-
-
-def csv_response(
-    filename: str, header: Iterable[Any], rows: Iterable[Iterable[Any]]
-) -> StreamingHttpResponse:
-    response = StreamingHttpResponse(csv_lines(header, rows), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
+from core.csv import csv_lines
+from core.csv import csv_response as csv_response  # the reporting views' one way to a CSV
 
 
 def report_tables(data: dict[str, Any]) -> list[tuple[str, list[str], list[list[Any]]]]:

@@ -23,7 +23,9 @@ from django.db import connection
 from django.db.models import Count, F, Q, QuerySet
 
 from escalation.choices import Priority
-from incidents.models import Channel, Incident
+from escalation.models import SupportGroup
+from incidents.models import Category, Channel, Handoff, Incident
+from incidents.selectors import incidents_for_totals
 
 from . import clocks, sources
 from .sql import percentile_cont
@@ -64,9 +66,6 @@ def _touching(start: datetime, end: datetime) -> Q:
 
 
 def _labels() -> dict[str, dict[Any, str]]:
-    from escalation.models import SupportGroup
-    from incidents.models import Category
-
     return {
         "priority": {p.value: p.label for p in Priority},
         "channel": {c.value: c.label for c in Channel},
@@ -198,8 +197,6 @@ def escalation(qs: QuerySet[Incident], start: datetime, end: datetime) -> dict[s
 
 def escalation_flow(start: datetime, end: datetime) -> list[dict[str, int]]:
     """Hand-offs between tiers in the period: each hand-off against the one before it (LAG)."""
-    from incidents.models import Handoff
-
     table = connection.ops.quote_name(Handoff._meta.db_table)
     sql = f"""
         SELECT prev_tier, tier, COUNT(*) FROM (
@@ -234,7 +231,7 @@ def top(qs: QuerySet[Incident], start: datetime, end: datetime) -> dict[str, Any
 
 
 def month_figures(start: datetime, end: datetime) -> dict[str, Any]:
-    qs = Incident.objects.all()
+    qs = incidents_for_totals()
     figures: dict[str, Any] = {}
     figures.update(counts(qs, start, end))
     figures.update(times(start, end))

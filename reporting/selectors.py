@@ -8,7 +8,7 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, F, Q
+from django.db.models import Count, F, Q, QuerySet
 from django.utils import timezone
 
 from core.replica import replica_reads
@@ -17,6 +17,7 @@ from escalation.access import Access
 from escalation.choices import Role
 from escalation.policies import calendar_default
 from incidents.models import OPEN_STATUSES, Incident, SlaState
+from incidents.selectors import incidents_for_totals, incidents_not_visible_count, incidents_visible_to
 
 from . import metrics
 from .models import DashboardSnapshot, MonthlyReport, ReviewAction, ReviewNote
@@ -107,10 +108,11 @@ DIMENSION_PARAM = {
 FIGURES_MAX_AGE = timedelta(minutes=15)  # beat refreshes every 5 minutes (dashboard_refresh_task)
 
 
-def dashboard(*, now: datetime | None = None) -> dict[str, Any]:
+def dashboard(*, access: Access, now: datetime | None = None) -> dict[str, Any]:
     """The dashboard: month-to-date figures from the stored snapshot when it is fresh (computed here
     otherwise, with ``computed`` set so that the caller stores them), the breached and
-    about-to-breach lists live; read from the replica if there is one."""
+    about-to-breach lists live, as the person (``access``) may see them; read from the replica if
+    there is one."""
     now = now or timezone.now()
     month = Month.of(timezone.localdate(now))
     with replica_reads():
@@ -123,7 +125,7 @@ def dashboard(*, now: datetime | None = None) -> dict[str, Any]:
         else:
             assert snapshot is not None
             figures, as_of = snapshot.data, snapshot.computed_at
-        lists = dashboard_lists(now=now)
+        lists = dashboard_lists(access=access, now=now)
     mtd = figures["mtd"]
     return {
         "now": now,
@@ -144,12 +146,12 @@ def dashboard_figures(*, now: datetime) -> dict[str, Any]:
     """The month-to-date figures: scans of the month's incidents and of the open ones."""
     month = Month.of(timezone.localdate(now))
     start = month.start
-    qs = Incident.objects.all()
+    qs = incidents_for_totals()
     mtd: dict[str, Any] = {}
     mtd.update(metrics.counts(qs, start, now))
     mtd.update(metrics.sla(qs, start, now))
     mtd.update(metrics.escalation(qs, start, now))
-    open_qs = Incident.objects.filter(status__in=OPEN_STATUSES)
+    open_qs = qs.filter(status__in=OPEN_STATUSES)
     by_group = list(
         qs.filter(resolved_at__gte=start, resolved_at__lt=now)
         .values(slug=F("assignment_group__slug"), name=F("assignment_group__name"))
@@ -182,26 +184,41 @@ def dashboard_figures(*, now: datetime) -> dict[str, Any]:
     return {"month": str(month), "mtd": mtd, "by_group": by_group, "backlog": backlog}
 
 
-def dashboard_lists(*, now: datetime) -> dict[str, list[Incident]]:
-    """Breached and about to breach, live: index look-ups (``inc_sla_state_status``,
-    ``inc_open_resolution_due``), at most ``LIST_LIMIT`` each."""
-    breached = list(
-        Incident.objects.filter(status__in=OPEN_STATUSES, sla_state=SlaState.BREACHED)
-        .select_related("assignment_group")
-        .order_by("resolution_due_at", "id")[:LIST_LIMIT]
-    )
+def dashboard_lists(*, access: Access, now: datetime) -> dict[str, Any]:
+    """Breached and about to breach, live, as the person may see them: index look-ups
+    (``inc_sla_state_status``, ``inc_open_resolution_due``), at most ``LIST_LIMIT`` each. The
+    figures count every incident (the aggregate rule); so the lists say how many they leave out."""
+    breached = Q(status__in=OPEN_STATUSES, sla_state=SlaState.BREACHED)
     horizon = bt.add(calendar_default(), now, ABOUT_TO_BREACH_SECONDS)
-    at_risk = list(
-        Incident.objects.filter(
-            status__in=["new", "assigned", "in_progress"],
-            resolution_due_at__gt=now,
-            resolution_due_at__lte=horizon,
-        )
-        .exclude(sla_state=SlaState.BREACHED)
-        .select_related("assignment_group")
-        .order_by("resolution_due_at", "id")[:LIST_LIMIT]
+    at_risk = Q(
+        status__in=["new", "assigned", "in_progress"],
+        resolution_due_at__gt=now,
+        resolution_due_at__lte=horizon,
+    ) & ~Q(sla_state=SlaState.BREACHED)
+    visible = (
+        incidents_visible_to(access).select_related("assignment_group").order_by("resolution_due_at", "id")
     )
-    return {"breached": breached, "at_risk": at_risk}
+    return {
+        "breached": list(visible.filter(breached)[:LIST_LIMIT]),
+        "at_risk": list(visible.filter(at_risk)[:LIST_LIMIT]),
+        "breached_not_listed": incidents_not_visible_count(access, breached, limit=LIST_LIMIT),
+        "at_risk_not_listed": incidents_not_visible_count(access, at_risk, limit=LIST_LIMIT),
+    }
+
+
+def month_incidents(*, access: Access, month: Month) -> QuerySet[Incident]:
+    """The incidents logged in the month that the person may see (the month's incident export)."""
+    return (
+        incidents_visible_to(access)
+        .select_related(None)
+        .filter(created_at__gte=month.start, created_at__lt=month.end)
+        .order_by("created_at", "id")
+    )
+
+
+def month_incidents_not_listed(*, access: Access, month: Month) -> int:
+    """How many of the month's incidents, counted in its figures, the person's export leaves out."""
+    return incidents_not_visible_count(access, Q(created_at__gte=month.start, created_at__lt=month.end))
 
 
 def targets() -> dict[str, float]:

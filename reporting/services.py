@@ -13,6 +13,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from core.queueing import enqueue_on_commit
@@ -23,8 +24,12 @@ from escalation.choices import Role
 from . import metrics
 from .models import DashboardSnapshot, MonthlyReport, ReportDelivery, ReviewAction, ReviewNote, Subscriber
 from .periods import Month
+from .selectors import dashboard_figures
 
 User = get_user_model()
+
+# ``reporting.tasks.report_delivery_send_task``, queued by name: the task imports this module.
+DELIVERY_SEND_TASK = "reporting.tasks.report_delivery_send_task"
 
 
 @functools.cache
@@ -113,8 +118,6 @@ def dashboard_snapshot_store(*, figures: dict[str, Any], computed_at: Any) -> No
 
 def dashboard_refresh(*, now: Any = None) -> None:
     """Compute the month-to-date figures now and store them (beat, every five minutes)."""
-    from .selectors import dashboard_figures
-
     now = now or timezone.now()
     with replica_reads():
         figures = dashboard_figures(now=now)
@@ -146,8 +149,6 @@ def subscriber_add(*, actor: Any, user: Any) -> Subscriber:
 
 def report_circulate(*, report: MonthlyReport) -> int:
     """Record one delivery per subscriber for the report's month (none twice) and queue the sending."""
-    from .tasks import report_delivery_send_task
-
     made = 0
     for user in subscribers():
         with transaction.atomic():
@@ -156,15 +157,13 @@ def report_circulate(*, report: MonthlyReport) -> int:
             )
             if created:
                 made += 1
-                enqueue_on_commit(report_delivery_send_task, delivery.pk)
+                enqueue_on_commit(DELIVERY_SEND_TASK, delivery.pk)
     return made
 
 
 def delivery_claim(*, delivery_id: int, seconds: int = 300) -> ReportDelivery | None:
     """Claim an unsent delivery for sending (a conditional update: one sender at a time)."""
     now = timezone.now()
-    from django.db.models import Q
-
     claimed = (
         ReportDelivery.objects.filter(pk=delivery_id, sent_at__isnull=True)
         .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))

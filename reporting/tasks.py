@@ -1,10 +1,24 @@
-"""Thin Celery tasks: they take ids, call a service and own their retry policy."""
+"""Thin Celery tasks: they take ids, call a service and own their retry policy.
+
+Services queue them by name (``core.queueing``); tasks import their services, never the reverse."""
 
 from __future__ import annotations
 
 import logging
 
 from celery import shared_task
+
+from .circulation import report_message
+from .models import MonthlyReport, ReportDelivery
+from .periods import Month
+from .services import (
+    DELIVERY_SEND_TASK,
+    dashboard_refresh,
+    delivery_claim,
+    delivery_mark,
+    report_circulate,
+    report_generate,
+)
 
 log = logging.getLogger(__name__)
 
@@ -13,10 +27,6 @@ log = logging.getLogger(__name__)
 def monthly_report_task() -> str:
     """Beat, early on the 1st: the month before, once (the automatic snapshot is unique per month),
     then its circulation (one delivery per subscriber and month)."""
-    from .models import MonthlyReport
-    from .periods import Month
-    from .services import report_circulate, report_generate
-
     month = Month.current().previous()
     report_generate(month=month, automatic=True)
     report = MonthlyReport.objects.filter(month=month.first_day, automatic=True).get()
@@ -27,18 +37,13 @@ def monthly_report_task() -> str:
 @shared_task(acks_late=True)
 def dashboard_refresh_task() -> None:
     """Beat, every five minutes: the dashboard's month-to-date figures (the ``reports`` queue)."""
-    from .services import dashboard_refresh
-
     dashboard_refresh()
 
 
-@shared_task(acks_late=True)
+@shared_task(name=DELIVERY_SEND_TASK, acks_late=True)
 def report_delivery_send_task(delivery_id: int) -> bool:
     """Send one subscriber's mail. Network I/O outside any transaction; a failure keeps the row for
     ``report_deliveries_flush_task``."""
-    from .circulation import report_message
-    from .services import delivery_claim, delivery_mark
-
     delivery = delivery_claim(delivery_id=delivery_id)
     if delivery is None:
         return False
@@ -55,8 +60,6 @@ def report_delivery_send_task(delivery_id: int) -> bool:
 @shared_task(acks_late=True)
 def report_deliveries_flush_task() -> int:
     """Beat, hourly: send deliveries left behind by a lost task or a failed attempt (up to 8 tries)."""
-    from .models import ReportDelivery
-
     sent = 0
     for pk in ReportDelivery.objects.filter(sent_at__isnull=True, attempts__lt=8).values_list(
         "pk", flat=True

@@ -15,8 +15,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from escalation.access import access_of
-from incidents.models import Incident
+from escalation.access import Access, access_of
 
 from . import charts, exports, pdf, selectors, services
 from .forms import ReviewActionForm, ReviewNoteForm, ReviewStatusForm
@@ -51,8 +50,8 @@ def _percent(value: Any) -> Any:
 # --- dashboard ----------------------------------------------------------------------------------
 
 
-def _dashboard() -> dict[str, Any]:
-    data = selectors.dashboard()
+def _dashboard(access: Access) -> dict[str, Any]:
+    data = selectors.dashboard(access=access)
     if data["computed"]:
         services.dashboard_snapshot_store(figures=data["figures"], computed_at=data["as_of"])
     return data
@@ -62,7 +61,7 @@ def _dashboard() -> dict[str, Any]:
 @require_GET
 @transaction.non_atomic_requests
 def dashboard(request: HttpRequest) -> HttpResponse:
-    data = _dashboard()
+    data = _dashboard(access_of(request))
     mtd = data["mtd"]
     month = data["month"]
     chart_data = {
@@ -115,7 +114,7 @@ DASHBOARD_TABLES = (
 def dashboard_export(request: HttpRequest, table: str) -> StreamingHttpResponse:
     if table not in DASHBOARD_TABLES:
         raise Http404("There is no such table.")
-    data = _dashboard()
+    data = _dashboard(access_of(request))
     header: list[str]
     rows: Any
     if table == "trend":
@@ -221,6 +220,7 @@ def _month_page(
                 for pop in ("logged", "resolved", "closed", "backlog_end", "first_contact", "reopened")
             },
             "chart_data": chart_data,
+            "incidents_not_listed": selectors.month_incidents_not_listed(access=access_of(request), month=m),
             "times": [
                 ("Time to respond (business)", data["time_to_respond"]),
                 ("Time to respond (wall-clock)", data["time_to_respond_wall"]),
@@ -270,27 +270,24 @@ def month_pdf(request: HttpRequest, month: str) -> HttpResponse:
 @require_GET
 @transaction.non_atomic_requests
 def month_incidents_csv(request: HttpRequest, month: str) -> StreamingHttpResponse:
-    """Every incident logged in the month, streamed from a server-side cursor."""
+    """Every incident logged in the month that the reader may open, streamed from a server-side
+    cursor (the month page says how many it leaves out)."""
     m = _month(month)
-    qs = (
-        Incident.objects.filter(created_at__gte=m.start, created_at__lt=m.end)
-        .order_by("created_at", "id")
-        .values_list(
-            "number",
-            "title",
-            "created_at",
-            "priority",
-            "status",
-            "channel",
-            "assignment_group__slug",
-            "category__slug",
-            "responded_at",
-            "resolved_at",
-            "closed_at",
-            "sla_state",
-            "max_tier_reached",
-            "reopen_count",
-        )
+    qs = selectors.month_incidents(access=access_of(request), month=m).values_list(
+        "number",
+        "title",
+        "created_at",
+        "priority",
+        "status",
+        "channel",
+        "assignment_group__slug",
+        "category__slug",
+        "responded_at",
+        "resolved_at",
+        "closed_at",
+        "sla_state",
+        "max_tier_reached",
+        "reopen_count",
     )
     header = [
         "number",

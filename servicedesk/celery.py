@@ -15,6 +15,7 @@ app.autodiscover_tasks()
 @task_prerun.connect(weak=False)
 def _config_unit_begin(**kwargs: object) -> None:
     # A task reads the SLA configuration's version once (escalation.config_cache).
+    # Imported here: servicedesk/__init__ loads this module with the settings, before the models.
     from escalation.config_cache import unit_begin
 
     unit_begin()
@@ -22,6 +23,6 @@ def _config_unit_begin(**kwargs: object) -> None:
 
 @task_postrun.connect(weak=False)
 def _config_unit_end(**kwargs: object) -> None:
-    from escalation.config_cache import unit_end
+    from escalation.config_cache import unit_end  # before the models, as above
 
     unit_end()

@@ -3,6 +3,9 @@
 from collections.abc import Mapping
 from typing import Any
 
+from django.contrib.auth.models import Group, Permission
+from django.db.models import Q
+
 from escalation.choices import Role
 
 # The incident manager owns the process configuration; managers read it.
@@ -14,9 +17,6 @@ READ_ONLY = {"incidents": ["incident", "incidentevent"]}
 
 
 def grant_role_permissions(sender: Any = None, **kwargs: Any) -> None:
-    from django.contrib.auth.models import Group, Permission
-    from django.db.models import Q
-
     def perms(spec: Mapping[str, list[str] | None], actions: tuple[str, ...]) -> list[Permission]:
         query = Q(pk__in=[])
         for app, models in spec.items():

@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from escalation.access import Access
 from escalation.choices import Priority, Tier
+from incidents.selectors import incidents_visible_to
 
 from .models import Answer, ImprovementAction, Invitation, Programme, Question, Response
 
@@ -231,9 +232,14 @@ def programme_results(*, access: Access, programme: Programme) -> dict[str, Any]
     results_gate(access)
     ratings = _ratings(programme)
     mean = ratings.aggregate(mean=Avg("rating"))["mean"]
+    # Comments name their incident: those about an incident the reader may not open are counted
+    # in the ratings (the aggregate rule) but not listed.
+    written = Answer.objects.filter(response__invitation__programme=programme).exclude(text="")
+    hidden = Q(response__invitation__incident__isnull=False) & ~Q(
+        response__invitation__incident__in=incidents_visible_to(access).values("pk")
+    )
     comments = (
-        Answer.objects.filter(response__invitation__programme=programme)
-        .exclude(text="")
+        written.exclude(hidden)
         .select_related("question", "response__invitation__incident")
         .order_by("-response__submitted_at", "-id")[:100]
     )
@@ -246,6 +252,7 @@ def programme_results(*, access: Access, programme: Programme) -> dict[str, Any]
         "monthly": _monthly(ratings),
         "breakdowns": _breakdowns(ratings),
         "comments": list(comments),
+        "comments_not_listed": written.filter(hidden).count(),
         "actions": list(programme.actions.select_related("owner")),
     }
 

@@ -46,10 +46,12 @@ from .models import (
     SurveyTemplate,
     TemplateVersion,
 )
-from .tasks import survey_mail_task
 
 log = logging.getLogger(__name__)
 User = get_user_model()
+
+# ``surveys.tasks.survey_mail_task``, queued by name: the task imports this module.
+MAIL_TASK = "surveys.tasks.survey_mail_task"
 
 # Events in which the actor works the incident: their author is never surveyed about it.
 WORK_KINDS = frozenset(
@@ -364,7 +366,7 @@ def mail_queue(
         .first()
     )
     if mail is not None:  # queued twice at worst: the send's claim lets one through
-        enqueue_on_commit(survey_mail_task, mail)
+        enqueue_on_commit(MAIL_TASK, mail)
 
 
 def _message_id(mail: SurveyMail) -> str:
@@ -406,7 +408,7 @@ def _render(mail: SurveyMail, *, now: datetime) -> tuple[str, str, str] | None:
 
 
 def survey_mail_send(mail_id: int, *, now: datetime | None = None) -> bool:
-    """Claim, commit, send, mark (as ``incidents.notifications``). True if this call sent the mail.
+    """Claim, commit, send, mark (as ``incidents.notifications.delivery``). True if this call sent the mail.
 
     Call outside a transaction. A mail about an invitation answered or expired meanwhile is marked
     sent without sending (nothing to remind of).

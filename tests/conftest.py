@@ -134,6 +134,7 @@ def settings_env_vars(tmp_path_factory) -> frozenset[str]:
         "SECRET_KEY": "x" * 50,
         "ALLOWED_HOSTS": "localhost",
         "DATABASE_URL": "sqlite:////tmp/unused.sqlite3",
+        "CACHE_URL": "rediscache://127.0.0.1:6379/1",  # production refuses a process-local cache
         "SERVICEDESK_VAR_DIR": str(tmp_path_factory.mktemp("var")),
     }
     modules = [f"servicedesk.settings.{name}" for name in ("production", "dev", "test")]
@@ -219,3 +220,20 @@ def alice(db):
 @pytest.fixture
 def bob(db):
     return make_user("bob1")
+
+
+@pytest.fixture(scope="module")
+def world(django_db_setup, django_db_blocker):
+    """The demo, every role and the canary incidents (``tests/world.py``), built once per module.
+
+    Built inside a transaction that is rolled back when the module ends; the module's tests
+    (``db``) run in savepoints inside it, so each one's own writes are undone as usual.
+    """
+    from django.db import transaction
+
+    from tests.world import build_world
+
+    with django_db_blocker.unblock(), transaction.atomic():
+        built = build_world()
+        yield built
+        transaction.set_rollback(True)

@@ -1,4 +1,5 @@
 import ast
+import json
 import os
 import re
 import secrets
@@ -28,7 +29,30 @@ def _realistic_values() -> dict[str, str]:
         "CELERY_BROKER_URL": "redis://redis.example.org:6379/0",
         "EMAIL_URL": "smtp+tls://mailer:pw@smtp.example.org:587",
         "SITE_URL": "https://servicedesk.example.org",
+        "CACHE_URL": "rediscache://redis.example.org:6379/1",
     }
+
+
+_PRINT_SETTINGS = """
+import json
+import django
+from django.conf import settings
+django.setup()
+print(settings.CACHES["default"]["BACKEND"])
+print(settings.SESSION_ENGINE)
+print(json.dumps(settings.CACHES["default"].get("OPTIONS", {})))
+"""
+
+
+def _start_production(**values: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-c", _PRINT_SETTINGS],
+        cwd=REPO_ROOT,
+        env=_production_env(**values),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
 
 @pytest.mark.parametrize("missing", REQUIRED)
@@ -49,6 +73,51 @@ def test_production_refuses_to_start_without_a_required_variable(missing):
     # then it stops and names the variable
     assert result.returncode != 0
     assert f"Set the {missing} environment variable" in result.stderr
+
+
+@pytest.mark.parametrize("cache_url", [None, "locmemcache://", "dummycache://"])
+def test_production_refuses_a_process_local_cache_unless_told_it_is_one_process(cache_url):
+    # given production settings whose cache each worker would keep for itself
+    values = {k: v for k, v in _realistic_values().items() if k != "CACHE_URL"}
+    if cache_url:
+        values["CACHE_URL"] = cache_url
+
+    # when Django starts, without and then with the explicit permission
+    refused = _start_production(**values)
+    allowed = _start_production(**values, ALLOW_PROCESS_LOCAL_CACHE="true")
+
+    # then it first stops and says what to set, then starts with sessions in the database only
+    assert refused.returncode != 0
+    assert "ImproperlyConfigured" in refused.stderr
+    assert "CACHE_URL" in refused.stderr and "ALLOW_PROCESS_LOCAL_CACHE=true" in refused.stderr
+    assert allowed.returncode == 0, allowed.stderr
+    assert allowed.stdout.split()[:2] == [
+        "django.core.cache.backends.locmem.LocMemCache"
+        if cache_url != "dummycache://"
+        else "django.core.cache.backends.dummy.DummyCache",
+        "django.contrib.sessions.backends.db",
+    ]
+
+
+def test_production_with_a_shared_cache_keeps_rate_limits_and_sessions_in_it():
+    started = _start_production(**_realistic_values())
+
+    assert started.returncode == 0, started.stderr
+    backend, sessions, options = started.stdout.split(maxsplit=2)
+    assert backend == "django.core.cache.backends.redis.RedisCache"
+    assert sessions == "django.contrib.sessions.backends.cached_db"
+    # a Redis that does not answer fails within seconds instead of holding a web worker
+    assert json.loads(options) == {"socket_connect_timeout": 2, "socket_timeout": 2}
+
+
+def test_compose_gives_every_django_process_the_shared_cache():
+    import yaml
+
+    compose = yaml.safe_load((REPO_ROOT / "docker-compose.yml").read_text())
+    apps = {name: svc for name, svc in compose["services"].items() if "build" in svc}
+    assert {"web", "beat", "worker-sweep"} <= set(apps)
+    for name, service in apps.items():
+        assert service["environment"]["CACHE_URL"].startswith("${CACHE_URL:-rediscache://redis:6379/"), name
 
 
 def test_production_passes_the_deployment_checks():
@@ -140,3 +209,17 @@ def test_the_configuration_doc_names_no_variable_the_settings_no_longer_read(var
     assert len(documented) > 40, "the tables of docs/admin/configuration.md were not found"
     stale = sorted(documented - variables_the_settings_read - _READ_OUTSIDE_SETTINGS)
     assert not stale, f"docs/admin/configuration.md documents variables no setting reads: {stale}"
+
+
+def test_the_image_build_can_load_the_production_settings_for_collectstatic():
+    # given the throw-away variables the Dockerfile's collectstatic step sets
+    dockerfile = (REPO_ROOT / "Dockerfile").read_text()
+    step = re.search(r"RUN ((?:\w+=\S+\s+\\?\s*)+)python manage\.py collectstatic", dockerfile)
+    assert step, "the Dockerfile runs collectstatic"
+    values = dict(re.findall(r"(\w+)=(\S+)", step[1]))
+
+    # when Django loads the production settings with only those
+    started = _start_production(**values)
+
+    # then it starts (no shared cache is needed to gather static files)
+    assert started.returncode == 0, started.stderr

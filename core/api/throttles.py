@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
+from redis.exceptions import RedisError
 from rest_framework.request import Request
 from rest_framework.settings import api_settings
 from rest_framework.throttling import ScopedRateThrottle
 
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+
+logger = logging.getLogger(__name__)
 
 
 class _LiveRateThrottle(ScopedRateThrottle):
@@ -21,7 +25,14 @@ class _LiveRateThrottle(ScopedRateThrottle):
         self.scope = self.throttle_scope
         self.rate = self.get_rate()
         self.num_requests, self.duration = self.parse_rate(self.rate)
-        return super(ScopedRateThrottle, self).allow_request(request, view)
+        try:
+            return super(ScopedRateThrottle, self).allow_request(request, view)
+        except RedisError:
+            # The counters live in the shared cache (Redis in production). While it is unreachable the
+            # API keeps working unthrottled rather than failing every request; the sign-in lockout,
+            # kept in the database, still stops password guessing.
+            logger.exception("throttle %r: the cache is unreachable, the request is not counted", self.scope)
+            return True
 
     def get_rate(self) -> str | None:
         rates: dict[str, Any] = api_settings.DEFAULT_THROTTLE_RATES

@@ -17,9 +17,9 @@ from escalation.gates import staff_required
 
 from .. import selectors, services
 from ..errors import IncidentError
-from ..records import forms
 from ..records.models import Incident
 from ..records.views import AuthedRequest, _errors_onto_form, _render_detail
+from . import forms
 from .selectors import major_log_for
 from .services.major import related_candidates
 
@@ -40,13 +40,14 @@ def _log_page(
     if context["major"] is None or not context["major"].is_declared:
         messages.info(request, f"{incident.number} is not a declared major incident.")
         return redirect("incidents:detail", number=incident.number)
-    manager = access_of(request).is_incident_manager
+    access = access_of(request)
+    manager = access.is_incident_manager
     context.update(
         incident=incident,
         form=form or forms.MajorUpdateForm(),
         can_post=manager and incident.is_open,
         candidates=related_candidates(incident) if manager else [],
-        children=list(incident.children.select_related("caller").order_by("created_at", "id")),
+        children=list(selectors.incident_children(access=access, incident=incident)),
     )
     return render(request, "incidents/major_log.html", context, status=status)
 

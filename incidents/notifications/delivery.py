@@ -1,6 +1,6 @@
 """Notifications (SPEC §7): in-app rows mirrored by email, once per event and recipient.
 
-Two subscribers of the event hook (``incidents.hooks``), registered by ``IncidentsConfig.ready()``:
+Two subscribers of the event hook (``incidents.records.hooks``), registered by ``IncidentsConfig.ready()``:
 ``incidents.notifications`` for the lifecycle, ``incidents.sla_notifications`` for SLA thresholds.
 Each turns an event into ``Notification`` rows (unique per event, recipient, kind and key, so a
 redelivered event adds nothing) and queues their emails after commit.
@@ -34,11 +34,14 @@ from escalation.models import Membership
 
 from ..records.models import Incident, IncidentEvent, Watcher
 from ..records.outbox import retry_delay
+from ..selectors import incident_readers
 from .models import Notification, NotificationPreference
-from .tasks import notification_email_task
 
 log = logging.getLogger(__name__)
 User = get_user_model()
+
+# ``incidents.notifications.tasks.notification_email_task``, queued by name: the task imports this module.
+EMAIL_TASK = "incidents.tasks.notification_email_task"
 
 
 @dataclass(frozen=True)
@@ -106,7 +109,7 @@ def notify(event: IncidentEvent, rule: RecipientRule) -> list[int]:
         staff_ids=staff_ids({event.actor_id, incident.caller_id, incident.reported_by_id, *watcher_ids}),
         watcher_ids=watcher_ids,
     )
-    rows: list[Notification] = []
+    recipients: list[Recipient] = []
     seen: set[tuple[int, str, str]] = set()
     for recipient in rule(audience):
         user = recipient.user
@@ -117,7 +120,17 @@ def notify(event: IncidentEvent, rule: RecipientRule) -> list[int]:
         if (user.pk, recipient.kind, recipient.key) in seen:
             continue
         seen.add((user.pk, recipient.kind, recipient.key))
-        rows.append(_build(audience, recipient))
+        recipients.append(recipient)
+    # Nobody hears of a restricted incident they may not open: its escalations reach its group
+    # and the incident managers only, whatever the register says (SPEC §1). Each row is checked
+    # against the incident it is about (a major incident's update tells each child's caller).
+    about: dict[Incident, list[Recipient]] = {}
+    for r in recipients:
+        about.setdefault(r.extra.get("about") or incident, []).append(r)
+    rows = []
+    for subject, told in about.items():
+        readers = incident_readers(subject, {r.user.pk for r in told})
+        rows += [_build(audience, r) for r in told if r.user.pk in readers]
     if not rows:
         return []
     apply_preferences(rows)
@@ -130,7 +143,7 @@ def notify(event: IncidentEvent, rule: RecipientRule) -> list[int]:
         .values_list("pk", flat=True)
     )
     for pk in ids:
-        enqueue_on_commit(notification_email_task, pk)
+        enqueue_on_commit(EMAIL_TASK, pk)
     return ids
 
 

@@ -57,7 +57,7 @@ class Notification(models.Model):
 
 class NotificationPreference(models.Model):
     """What mail a user has muted. In-app notifications are never muted, and neither are SLA
-    escalations addressed to the user as a point of escalation (``incidents.notifications.ESSENTIAL``)."""
+    escalations addressed to the user as a point of escalation (``delivery.ESSENTIAL``)."""
 
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL,

@@ -7,16 +7,18 @@ import logging
 from datetime import timedelta
 
 from celery import shared_task
+from django.utils import timezone
+
+from ..records.outbox import event_publish, outbox_due
+from .delivery import EMAIL_TASK, emails_due, notification_email_send
 
 log = logging.getLogger(__name__)
 
 
-@shared_task(name="incidents.tasks.notification_email_task", acks_late=True)
+@shared_task(name=EMAIL_TASK, acks_late=True)
 def notification_email_task(notification_id: int) -> bool:
     """Send one email. A failed send is not retried here: the row keeps its backoff and the flush
     retries it when due, so that the retry survives a lost task or a broker outage."""
-    from .delivery import notification_email_send
-
     try:
         return notification_email_send(notification_id)
     except Exception:
@@ -33,11 +35,6 @@ def notifications_flush_task(batch_size: int = 200) -> int:
     Publishes events still pending and sends emails still due, each in its own short transaction:
     nothing is held across an SMTP conversation. Returns how many emails it sent.
     """
-    from django.utils import timezone
-
-    from ..records.outbox import event_publish, outbox_due
-    from .delivery import emails_due, notification_email_send
-
     now = timezone.now()
     grace = timedelta(seconds=30)  # what the tasks queued on commit are about to do anyway
     for event_id in outbox_due(now=now, older_than=grace, batch_size=batch_size):

@@ -31,23 +31,14 @@ from .models import Category, Incident, IncidentEvent
 from .ordering import API_ORDERINGS, DEFAULT_API_ORDERING
 from .serializers import (
     NUMBER_PATTERN,
-    AssignInputSerializer,
-    CancelInputSerializer,
-    CloseInputSerializer,
     CommentInputSerializer,
-    ConsultInputSerializer,
-    EscalateInputSerializer,
     EventSerializer,
-    HoldInputSerializer,
     IncidentCreateInputSerializer,
     IncidentSerializer,
     IncidentUpdateInputSerializer,
     NotificationReadInputSerializer,
     NotificationReadSerializer,
     NotificationSerializer,
-    ReasonInputSerializer,
-    ResolveInputSerializer,
-    VersionInputSerializer,
 )
 
 if TYPE_CHECKING:
@@ -214,21 +205,12 @@ class IncidentDetailApi(GenericAPIView):
 
 # --- lifecycle actions: POST /incidents/{number}/{action}/ --------------------------------------
 
-# The moves themselves (service, inputs, how references resolve) are ``actions.MOVES``, which
-# the web uses too; here each gets its input serializer.
+# The moves themselves (service, inputs, how references resolve, the input serializer) are rows
+# of ``actions.ACTIONS``, which the web page dispatches through too; the API offers the rows that
+# have a serializer.
 INPUTS: dict[str, type[serializers.Serializer]] = {
-    "assign": AssignInputSerializer,
-    "start": VersionInputSerializer,
-    "escalate": EscalateInputSerializer,
-    "consult": ConsultInputSerializer,
-    "hold": HoldInputSerializer,
-    "resume": VersionInputSerializer,
-    "resolve": ResolveInputSerializer,
-    "reopen": ReasonInputSerializer,
-    "close": CloseInputSerializer,
-    "cancel": CancelInputSerializer,
+    name: action.serializer for name, action in actions.ACTIONS.items() if action.serializer is not None
 }
-assert set(INPUTS) == set(actions.MOVES), "every move has an input serializer"
 
 
 class IncidentActionApi(GenericAPIView):
@@ -260,7 +242,7 @@ def _action_view(name: str) -> type[IncidentActionApi]:
     return extend_schema_view(
         post=extend_schema(
             operation_id=f"incidents_{name}",
-            summary=actions.MOVES[name].summary,
+            summary=actions.ACTIONS[name].summary,
             description=f"`{name}` from the lifecycle table; `version` must be the one the client read.",
             parameters=[NUMBER_PARAMETER],
             request=INPUTS[name],
@@ -270,7 +252,7 @@ def _action_view(name: str) -> type[IncidentActionApi]:
     )(view)
 
 
-ACTION_VIEWS = {name: _action_view(name) for name in actions.MOVES}
+ACTION_VIEWS = {name: _action_view(name) for name in INPUTS}
 
 
 # --- activity and comments ---------------------------------------------------------------------

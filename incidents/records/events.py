@@ -1,6 +1,6 @@
 """Constructors of activity-log rows, written in the same transaction as the change.
 
-Imports only the models and the hook registry (``incidents.hooks``, which imports nothing of the
+Imports only the models and the hook registry (``incidents.records.hooks``, which imports nothing of the
 project): services, the sweep and the dispatcher import this module, never the other way round.
 """
 
@@ -55,7 +55,7 @@ def event_record(
     """Call after the incident row is saved, so that the event carries its new version.
 
     An event that no subscriber takes is born published, so the outbox never holds it; the
-    others are published to their subscribers after commit (``incidents.hooks``).
+    others are published to their subscribers after commit (``incidents.records.hooks``).
     """
     pending = bool(hooks.subscribers_of(kind))
     event = IncidentEvent.objects.create(

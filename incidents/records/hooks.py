@@ -20,8 +20,8 @@ The contract, for a subscriber:
   idempotent (a unique key on what it writes, as ``Notification`` has) and it must not do network I/O
   itself: queue that on commit (``core.queueing.enqueue_on_commit``).
 
-This module imports nothing of the project, so that ``incidents.events`` can ask whether an event has
-subscribers without an import circle; the dispatcher is ``incidents.outbox``.
+This module imports nothing of the project, so that ``incidents.records.events`` can ask whether an event has
+subscribers without an import circle; the dispatcher is ``incidents.records.outbox``.
 """
 
 from __future__ import annotations

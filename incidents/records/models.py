@@ -222,7 +222,7 @@ class Incident(models.Model):
     max_tier_reached = models.PositiveSmallIntegerField(default=1)
 
     # SLA clocks, stored on the row so that queues and the sweep are index look-ups (SPEC §6).
-    # The policy the selection rules chose (``incidents.sla_rules``); the slug is kept beside it
+    # The policy the selection rules chose (``incidents.sla.rules``); the slug is kept beside it
     # for the targets cache, which is keyed by slug.
     sla_policy = models.ForeignKey(
         SLAPolicy,
@@ -405,7 +405,7 @@ class IncidentEvent(models.Model):
     consultation = models.ForeignKey(
         "Consultation", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    # Outbox: set once every subscriber of the hook (``incidents.hooks``) is done with the event, or
+    # Outbox: set once every subscriber of the hook (``incidents.records.hooks``) is done with the event, or
     # at birth when it has none. The name predates the hook: it means "published".
     notified_at = models.DateTimeField(null=True, blank=True)
 
@@ -432,7 +432,7 @@ class IncidentEvent(models.Model):
 
 
 class EventDelivery(models.Model):
-    """One subscriber's delivery of one event (``incidents.outbox``): done, or when to try again."""
+    """One subscriber's delivery of one event (``incidents.records.outbox``): done, or when to try again."""
 
     event = models.ForeignKey(IncidentEvent, on_delete=models.CASCADE, related_name="deliveries")
     subscriber = models.CharField(max_length=100)

@@ -1,4 +1,4 @@
-"""The outbox dispatcher: runs the hook's subscribers (``incidents.hooks``) for committed events.
+"""The outbox dispatcher: runs the hook's subscribers (``incidents.records.hooks``) for committed events.
 
 ``IncidentEvent.notified_at`` is the outbox flag: an event is pending until every subscriber of its
 kind has a done (or given-up) ``EventDelivery``. ``event_publish`` runs the pending, due deliveries of
@@ -24,9 +24,12 @@ from core.queueing import enqueue_on_commit
 
 from . import hooks
 from .models import EventDelivery, IncidentEvent
-from .tasks import event_publish_task, events_publish_task
 
 log = logging.getLogger(__name__)
+
+# The tasks that publish (``incidents.records.tasks``), queued by name: they import this module.
+PUBLISH_TASK = "incidents.tasks.event_publish_task"
+PUBLISH_TOGETHER_TASK = "incidents.tasks.events_publish_task"
 
 
 def retry_delay(attempts: int) -> timedelta:
@@ -42,7 +45,7 @@ def publish_on_commit(event_id: int) -> None:
     if collected is not None:
         collected.append(event_id)
     else:
-        enqueue_on_commit(event_publish_task, event_id)
+        enqueue_on_commit(PUBLISH_TASK, event_id)
 
 
 @contextmanager
@@ -68,7 +71,7 @@ def published_together() -> Iterator[None]:
     if outer is not None:  # nested: the outer block publishes them with its own
         outer.extend(ids)
     else:
-        enqueue_on_commit(events_publish_task, ids)
+        enqueue_on_commit(PUBLISH_TOGETHER_TASK, ids)
 
 
 def event_publish(event_id: int, *, now: datetime | None = None) -> int:

@@ -9,8 +9,6 @@ hundredth page costs what the first does.
 
 from __future__ import annotations
 
-import csv
-import itertools
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -21,6 +19,7 @@ from django.db.models import Q, QuerySet
 from django.http import StreamingHttpResponse
 from django.utils import timezone
 
+from core import csv as core_csv
 from core import paging
 from escalation import config_cache
 from escalation.access import Access
@@ -89,6 +88,37 @@ def queue_queryset(
     if queue == "all":
         return qs
     return qs.filter(status__in=open_statuses)
+
+
+# The filters a report's figure links to the queue with (``reporting.selectors.drill_params``):
+# the period of a population and the report's dimensions.
+REPORT_FILTERS = frozenset(
+    {
+        "created_after",
+        "created_before",
+        "resolved_after",
+        "resolved_before",
+        "closed_after",
+        "closed_before",
+        "backlog_on",
+        "first_contact",
+        "reopened",
+        "priority",
+        "category",
+        "channel",
+        "group",
+        "tier",
+    }
+)
+
+
+def is_report_drill_down(access: Access, cleaned: dict[str, Any]) -> bool:
+    """Whether the page lists a report's figure for someone who reads the reports: filtered by the
+    report's own filters and nothing else. There the page says how many incidents the figure counts
+    that the reader may not open; under any other filter (a caller, an assignee, a search) the
+    count would tell what the report does not."""
+    used = {name for name, value in cleaned.items() if value not in (None, "")}
+    return bool(used) and used <= REPORT_FILTERS and access.is_manager
 
 
 # --- keyset pagination ---------------------------------------------------------------------
@@ -164,31 +194,17 @@ CSV_COLUMNS = (
 )
 
 
-class _Echo:
-    def write(self, value: str) -> str:
-        return value
-
-
-def _cell(value: Any) -> str:
-    """A cell a spreadsheet shows as text: a leading = + - @ would start a formula."""
-    text = "" if value is None else value.isoformat() if isinstance(value, datetime) else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
-def _csv_row(incident: Incident) -> list[str]:
+def _csv_row(incident: Incident) -> list[Any]:
     return [
-        _cell(v)
-        for v in (
-            incident.number,
-            incident.title,
-            incident.priority,
-            incident.status,
-            incident.assignment_group.slug if incident.assignment_group else "",
-            incident.assigned_to.get_username() if incident.assigned_to else "",
-            incident.caller.get_username(),
-            incident.resolution_due_at,
-            incident.created_at,
-        )
+        incident.number,
+        incident.title,
+        incident.priority,
+        incident.status,
+        incident.assignment_group.slug if incident.assignment_group else "",
+        incident.assigned_to.get_username() if incident.assigned_to else "",
+        incident.caller.get_username(),
+        incident.resolution_due_at,
+        incident.created_at,
     ]
 
 
@@ -197,11 +213,7 @@ def csv_response(qs: QuerySet[Incident], *, sort_key: str, filename: str) -> Str
     exports)."""
     sort = SORTS.get(sort_key) or SORTS[DEFAULT_SORT]
     rows = paging.order(qs, sort.columns).iterator(chunk_size=500)
-    writer = csv.writer(_Echo())
-    lines = itertools.chain([writer.writerow(CSV_COLUMNS)], (writer.writerow(_csv_row(i)) for i in rows))
-    response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
+    return core_csv.csv_response(filename, CSV_COLUMNS, (_csv_row(i) for i in rows))
 
 
 # --- pick-lists and look-ups -----------------------------------------------------------------

@@ -9,11 +9,14 @@ import logging
 
 from celery import shared_task
 
+from .. import services
+from .outbox import PUBLISH_TASK, PUBLISH_TOGETHER_TASK, event_publish
+
 log = logging.getLogger(__name__)
 
 
 @shared_task(
-    name="incidents.tasks.event_publish_task",
+    name=PUBLISH_TASK,
     acks_late=True,
     autoretry_for=(Exception,),
     retry_backoff=5,
@@ -21,18 +24,16 @@ log = logging.getLogger(__name__)
     max_retries=8,
 )
 def event_publish_task(event_id: int) -> int:
-    """Run the event hook's subscribers for one committed event (``incidents.hooks``).
+    """Run the event hook's subscribers for one committed event (``incidents.records.hooks``).
 
     A subscriber's own failure is recorded on its delivery and retried by the flush with backoff;
     this task retries only when the dispatcher itself fails (the database is away).
     """
-    from .outbox import event_publish
-
     return event_publish(event_id)
 
 
 @shared_task(
-    name="incidents.tasks.events_publish_task",
+    name=PUBLISH_TOGETHER_TASK,
     acks_late=True,
     autoretry_for=(Exception,),
     retry_backoff=5,
@@ -43,13 +44,9 @@ def events_publish_task(event_ids: list[int]) -> int:
     """``event_publish_task`` for the events one transaction recorded together (a batch of the SLA
     sweep): one message instead of a hundred. Each event is published at most once, so a retry
     after a failure part-way through runs only what is left."""
-    from .outbox import event_publish
-
     return sum(event_publish(event_id) for event_id in event_ids)
 
 
 @shared_task(name="incidents.tasks.incidents_autoclose_task", acks_late=True)
 def incidents_autoclose_task() -> int:
-    from ..services import incidents_autoclose
-
-    return incidents_autoclose()
+    return services.incidents_autoclose()

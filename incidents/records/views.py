@@ -31,8 +31,8 @@ from ..errors import TransitionNotAllowed, VersionConflict
 from ..major.selectors import incident_page_extras
 from ..selectors import attachment_get_for_user, incident_get_for_user, incident_timeline
 from . import forms, queues
-from .actions import MOVES, resolve_incident
-from .actions import perform as perform_move
+from .actions import ACTIONS, permission_of
+from .actions import perform as perform_action
 from .filters import filter_queue
 from .models import TRANSITIONS, Consultation, Incident, PriorityMatrixEntry
 
@@ -135,6 +135,12 @@ def incident_list(request: AuthedRequest) -> HttpResponse | StreamingHttpRespons
     if request.GET.get("format") == "csv":
         return queues.csv_response(qs, sort_key=sort, filename=f"incidents-{queue}.csv")
     page = queues.paginate(qs, sort_key=sort, cursor=request.GET.get("cursor"))
+    not_listed = 0
+    if queue == "all" and filters.is_valid() and queues.is_report_drill_down(access, filters.cleaned_data):
+        cleaned = filters.cleaned_data
+        not_listed = selectors.incidents_not_visible_count(
+            access, lambda hidden: filter_queue(hidden, cleaned)
+        )
     return render(
         request,
         "incidents/incident_list.html",
@@ -147,6 +153,7 @@ def incident_list(request: AuthedRequest) -> HttpResponse | StreamingHttpRespons
             "page": page,
             "bulk_form": forms.BulkForm(groups=groups),
             "first_page": "cursor" in request.GET,
+            "not_listed": not_listed,
         },
     )
 
@@ -211,37 +218,6 @@ def incident_bulk(request: AuthedRequest) -> HttpResponse:
 # --- the incident page ---------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Action:
-    """A POST endpoint on the incident page."""
-
-    form: Any  # a Form class taking ``context=``
-    permission: str  # the permissions/lifecycle action it needs
-    label: str
-    needs: tuple[str, ...] = ()  # pick-lists its form is built from: "groups", "members"
-    owner_only: bool = False  # beyond ``permissions.can``: only the owning group (or the incident manager)
-    member_only: bool = False  # only a member of the owning group (taking it)
-
-
-ACTIONS: dict[str, Action] = {
-    "take": Action(forms.TakeForm, "assign", "Take it (assign to me)", member_only=True),
-    "start": Action(forms.StartForm, "start", "Start work"),
-    "assign": Action(forms.AssignForm, "assign", "Assign", needs=("members",)),
-    "escalate": Action(forms.EscalateForm, "escalate", "Escalate", needs=("groups",)),
-    "consult": Action(forms.ConsultForm, "consult", "Consult a group", needs=("groups",)),
-    "hold": Action(forms.HoldForm, "hold", "Put on hold"),
-    "resume": Action(forms.ResumeForm, "resume", "Resume"),
-    "resolve": Action(forms.ResolveForm, "resolve", "Resolve"),
-    "reopen": Action(forms.ReopenForm, "reopen", "Reopen"),
-    "close": Action(forms.CloseForm, "close", "Close"),
-    "cancel": Action(forms.CancelForm, "cancel", "Cancel"),
-    "link": Action(forms.LinkForm, "update", "Link parent or duplicate", owner_only=True),
-    "major": Action(forms.MajorForm, "update", "Declare or propose a major incident", owner_only=True),
-    "comment": Action(forms.CommentForm, "comment", "Comment"),
-    "attach": Action(forms.AttachForm, "attach", "Attach files"),
-}
-
-
 def allowed_moves(access: Access, incident: Incident) -> set[str]:
     """The lifecycle actions the incident's status allows now and the person may take."""
     return {name for name in TRANSITIONS if incident.allows(name) and permissions.can(access, incident, name)}
@@ -251,7 +227,7 @@ def offered_actions(access: Access, incident: Incident, allowed: set[str]) -> li
     """The forms to show on the incident page."""
     offered = []
     for name, action in ACTIONS.items():
-        if action.permission not in allowed:
+        if permission_of(name) not in allowed:
             continue
         if action.owner_only and not permissions.can_work(access, incident):
             continue
@@ -273,15 +249,8 @@ def _form_context(incident: Incident, needs: set[str]) -> dict[str, Any]:
 
 
 def _initial(name: str, incident: Incident) -> dict[str, Any]:
-    initial: dict[str, Any] = {"version": incident.version}
-    if name == "major":
-        initial["major_incident"] = not incident.major_incident
-    if name == "link":
-        initial["parent"] = incident.parent.number if incident.parent else ""
-        initial["duplicate_of"] = incident.duplicate_of.number if incident.duplicate_of else ""
-    if name == "assign" and incident.assigned_to:
-        initial["assigned_to"] = incident.assigned_to.get_username()
-    return initial
+    extra = ACTIONS[name].initial
+    return {"version": incident.version, **(extra(incident) if extra else {})}
 
 
 def _render_detail(
@@ -381,53 +350,13 @@ def _with_version(data: QueryDict, version: int) -> QueryDict:
     return copy
 
 
-def _perform(request: AuthedRequest, incident: Incident, name: str, form: Form) -> str:
-    """Call the service behind action ``name`` and return the message to show."""
-    data = form.cleaned_data
-    user = request.user
-    access = access_of(request)
-    common: dict[str, Any] = {"actor": user, "incident": incident}
-    version = data.get("version")
-    n = incident.number
-    if name == "take":
-        services.incident_assign(**common, expected_version=version, assigned_to=user)
-        return f"{n} is now assigned to you."
-    if name in MOVES:
-        return perform_move(
-            name, actor=user, access=access, incident=incident, expected_version=version, data=data
-        )
-    if name == "link":
-        parent = resolve_incident(access=access, number=data["parent"], field="parent")
-        duplicate = resolve_incident(access=access, number=data["duplicate_of"], field="duplicate_of")
-        services.incident_update(**common, expected_version=version, parent=parent, duplicate_of=duplicate)
-        return f"The links of {n} are saved."
-    if name == "major":
-        if not data["major_incident"]:
-            return f"Nothing changed: tick “Major incident” to declare or propose {n}."
-        if access.is_incident_manager:
-            services.major_declare(actor=user, incident=incident, reason=data["why"])
-            return f"{n} is now a major incident: its communications log is open."
-        services.major_propose(
-            actor=user, incident=incident, reason=data["why"] or "Proposed by the owning group."
-        )
-        return f"{n} is proposed as a major incident; the incident manager decides."
-    if name == "comment":
-        services.incident_comment(**common, body=data["body"], public=data["public"])
-        return f"Your {'public comment' if data['public'] else 'work note'} is on {n}."
-    if name == "attach":
-        with transaction.atomic():  # all the files or none
-            for upload in data["uploads"]:
-                services.attachment_add(**common, access=access, upload=upload, public=data["public"])
-        return f"{len(data['uploads'])} file(s) attached to {n}."
-    raise Http404(f"No action {name}.")
-
-
 @staff_required
 @require_POST
 def incident_action(request: AuthedRequest, number: str, action: str) -> HttpResponse:
     if action not in ACTIONS:
         raise Http404(f"No action {action}.")
-    incident = incident_get_for_user(access=access_of(request), number=number)
+    access = access_of(request)
+    incident = incident_get_for_user(access=access, number=number)
     spec = ACTIONS[action]
     context = _form_context(incident, set(spec.needs))
     form = spec.form(request.POST, request.FILES, context=context)
@@ -435,11 +364,19 @@ def incident_action(request: AuthedRequest, number: str, action: str) -> HttpRes
     if form.is_valid():
 
         def perform() -> str:
-            if spec.owner_only and not permissions.can_work(access_of(request), incident):
+            if spec.owner_only and not permissions.can_work(access, incident):
                 raise PermissionDenied(
                     f"Only {incident.assignment_group.name} changes the links and flags of {incident.number}."
                 )
-            return _perform(request, incident, action, form)
+            data = form.cleaned_data
+            return perform_action(
+                action,
+                actor=request.user,
+                access=access,
+                incident=incident,
+                expected_version=data.get("version"),
+                data=data,
+            )
 
         outcome = _attempt(
             request,
@@ -456,7 +393,7 @@ def incident_action(request: AuthedRequest, number: str, action: str) -> HttpRes
         form, status = outcome.form, outcome.status
     else:
         messages.error(request, "Nothing was changed: please correct the form.")
-    incident = incident_get_for_user(access=access_of(request), number=number)
+    incident = incident_get_for_user(access=access, number=number)
     return _render_detail(request, incident, bound=(action, form), status=status)
 
 

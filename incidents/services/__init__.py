@@ -2,19 +2,22 @@
 
 Each service is keyword-only, runs in one transaction with the incident row locked, checks
 the actor's permission and the lifecycle table, bumps ``version``, records its events (which
-are published to subscribers after commit, see ``incidents.events``) and queues side effects
+are published to subscribers after commit, see ``incidents.records.events``) and queues side effects
 after commit. ``expected_version`` is the version the editor saw; pass ``None`` only from
 system code (tasks, rules) that acts on the current state.
 
-- ``records``: logging an incident, editing its fields, numbering and priority;
-- ``lifecycle``: one service per move of ``incidents.models.TRANSITIONS``, and the auto-close;
-- ``collaboration``: consultations and comments;
-- ``attachments``: checked uploads;
-- ``notifications``: the user's in-app inbox and mail preferences;
-- ``watchers``: colleagues following an incident;
-- ``major``: major incidents (declare, status updates, related incidents, post-incident review);
-- ``security``: the security procedure checklist;
-- ``configuration``: the priority matrix, categories and services, each change audited.
+The services live in the sub-packages that own them; this module gathers them for callers:
+
+- ``records.services.records``: logging an incident, editing its fields, numbering and priority;
+- ``records.services.lifecycle``: one service per move of ``incidents.models.TRANSITIONS``, the auto-close;
+- ``records.services.collaboration``: consultations and comments;
+- ``records.services.attachments``: checked uploads;
+- ``records.services.watchers``: colleagues following an incident;
+- ``records.services.configuration``: the priority matrix, categories and services, each change audited;
+- ``notifications.services``: the user's in-app inbox and mail preferences;
+- ``major.services.major``: major incidents (declare, status updates, related incidents, review);
+- ``major.services.security``: the security procedure checklist;
+- ``sla.services``: the SLA policy rules (not gathered here: the rule editor calls them directly).
 """
 
 from ..major.services.major import (

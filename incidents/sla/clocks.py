@@ -7,7 +7,7 @@ The clock of a cycle starts at ``sla_started_at`` (creation, then every reopen s
 cycle with fresh targets). Elapsed time is business time on the priority's calendar minus
 ``sla_paused_seconds`` (business seconds spent on hold awaiting the caller), so a due time is
 ``start + target + paused`` in business time: a priority change keeps the time already
-elapsed, and a resume keeps the time that was left. The sweep (``incidents.sweep``) fires the
+elapsed, and a resume keeps the time that was left. The sweep (``incidents.sla.sweep``) fires the
 thresholds at the fractions of ``settings.SLA_WARNING_FRACTIONS`` and at 100 %.
 """
 
@@ -67,7 +67,7 @@ def targets(incident: Incident, *, cache: dict[Any, Any] | None = None) -> Targe
 
 
 def policy_select(incident: Incident) -> None:
-    """Choose the incident's SLA policy by the rules (``incidents.sla_rules``).
+    """Choose the incident's SLA policy by the rules (``incidents.sla.rules``).
 
     With no rule matching, ``refresh`` records the default policy. Call ``refresh`` next: it
     recomputes the clocks under the policy as ``sla_recompute`` does (fired thresholds stay fired).

@@ -103,7 +103,7 @@ class OlaThresholdFire(models.Model):
 
 
 class SLAPolicyRule(models.Model):
-    """One ordered rule choosing an incident's SLA policy (``incidents.sla_rules``).
+    """One ordered rule choosing an incident's SLA policy (``incidents.sla.rules``).
 
     Every condition set must hold; an empty condition holds for every incident. The rules are read
     by ``position`` (then id): the first that matches wins, and the default policy is the fallback.

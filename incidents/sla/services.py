@@ -1,4 +1,4 @@
-"""Writing the SLA policy rules (``incidents.sla_rules``): the incident manager adds, changes,
+"""Writing the SLA policy rules (``incidents.sla.rules``): the incident manager adds, changes,
 reorders and deletes them. Every change is one row of the configuration audit
 (``escalation.RegisterChange``, old and new values) and bumps the rules' counter in the same
 transaction, so that every process reads the rules again before its next selection.

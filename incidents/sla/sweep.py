@@ -27,7 +27,8 @@ from escalation.policies import escalation_level
 from ..errors import TransitionNotAllowed
 from ..records import outbox
 from ..records.events import event_record
-from ..records.models import Incident, IncidentEvent, SlaState
+from ..records.models import OPEN_STATUSES, Incident, IncidentEvent, SlaState
+from ..records.services.lifecycle import incident_escalate
 from . import clocks as sla
 from .models import OlaThresholdFire, SlaThresholdFire
 
@@ -245,8 +246,6 @@ def _fire_ola(incident: Incident, clock: sla.OlaClock, threshold: sla.Threshold,
 
 
 def _escalate_by_rule(incident: Incident, rule: Any, *, now: datetime) -> bool:
-    from ..services import incident_escalate
-
     try:
         with transaction.atomic():
             incident_escalate(
@@ -270,8 +269,6 @@ def sla_recompute(*, now: datetime | None = None, batch_size: int = 500) -> int:
 
     Thresholds already fired stay fired; one whose new time has passed fires at the next sweep.
     """
-    from ..records.models import OPEN_STATUSES
-
     now = now or timezone.now()
     cache: dict[Any, Any] = {}
     last_pk, count = 0, 0

@@ -5,6 +5,9 @@ from __future__ import annotations
 import logging
 
 from celery import shared_task
+from django.conf import settings
+
+from .sweep import sla_sweep
 
 log = logging.getLogger(__name__)
 
@@ -17,10 +20,6 @@ def sla_sweep_task(batch_size: int = 100, helpers: int | None = None) -> int:
     the sweep queue, so that several workers share the catch-up; helpers start no helpers. They
     claim other rows (``SKIP LOCKED``), and the unique fire rows keep every threshold once.
     """
-    from django.conf import settings
-
-    from .sweep import sla_sweep
-
     count = max(0, settings.SLA_SWEEP_PARALLEL - 1) if helpers is None else helpers
 
     def start_helpers() -> None:

@@ -14,6 +14,8 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 
+from incidents.models import Incident
+
 register = template.Library()
 
 # What a description or comment may contain once rendered: text formatting, lists, code,
@@ -70,8 +72,6 @@ ACRONYMS = {"sla": "SLA", "ola": "OLA", "id": "ID"}
 @register.filter
 def field_label(name: str) -> str:
     """An incident field's label ("sla_state" → "SLA state"); any other name is spelled out alike."""
-    from incidents.models import Incident
-
     try:
         field = Incident._meta.get_field(str(name))
     except FieldDoesNotExist:

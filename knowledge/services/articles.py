@@ -11,9 +11,11 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.html import escape
+from django.utils.translation import gettext as _
 
 from escalation.access import access_for
 from incidents.models import Category, Counter, Incident, Service
+from incidents.permissions import is_restricted
 from incidents.records.services.collaboration import incident_knowledge_linked
 from incidents.records.services.common import check_text
 
@@ -267,6 +269,17 @@ def article_promote_from_incident(*, actor: User, incident: Incident, now: datet
     linked to it."""
     if not incident.resolution_notes:
         raise ValidationError({"incident": f"{incident.number} has no resolution to promote yet."})
+    if is_restricted(incident):
+        # Every member of staff reads drafts: a restricted incident's text would reach them all.
+        raise ValidationError(
+            {
+                "incident": _(
+                    "%(number)s is restricted: it is not copied into an article, which all staff "
+                    "read. Write the article by hand, without what is confidential."
+                )
+                % {"number": incident.number}
+            }
+        )
     now = now or timezone.now()
     article = article_create(
         actor=actor,

@@ -10,6 +10,7 @@ from typing import Any
 
 import environ
 from celery.schedules import crontab
+from csp.constants import NONE, SELF
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = Path(environ.Env().str("SERVICEDESK_VAR_DIR", default=str(BASE_DIR / "var")))
@@ -53,6 +54,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -71,6 +73,31 @@ MIDDLEWARE = [
 # `make bench` only: SQL count, SQL time and server time of each request in a Server-Timing header.
 if env.bool("BENCH_PROFILE", default=False):
     MIDDLEWARE.insert(0, "servicedesk.profiling.ProfileMiddleware")
+
+# Headers a browser enforces, on every response of every environment (pages, API, errors); HSTS is
+# added in production only (settings/production.py). Django's defaults already say so: they are
+# written out so that no one relaxes them by accident.
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+# Content-Security-Policy (django-csp): only our own files run or style the page. No template holds
+# an inline script, handler or style="" (they live in static/js and static/css); data for a script
+# travels in data-* attributes or json_script. `data:` images are Bootstrap's own: its CSS draws
+# the select arrow, the check marks and the close button as data:image/svg+xml.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
 
 ROOT_URLCONF = "servicedesk.urls"
 WSGI_APPLICATION = "servicedesk.wsgi.application"
@@ -209,6 +236,9 @@ REST_FRAMEWORK = {
     # OPTIONS would describe the same as /api/schema/, and DRF's description breaks on views
     # without a queryset: answer 405 instead.
     "DEFAULT_METADATA_CLASS": None,
+    # Throttles count per client address the way sign-in does (servicedesk.signin): with DRF's
+    # default (None) any client could write a new X-Forwarded-For for each guess and never be limited.
+    "NUM_PROXIES": TRUSTED_PROXY_COUNT,
     "DEFAULT_THROTTLE_RATES": {
         "token": env.str("THROTTLE_TOKEN", default="20/min"),
         "writes": env.str("THROTTLE_WRITES", default="120/min"),
@@ -245,6 +275,11 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
+# The default cache holds what every process must agree on: the API's rate-limit counters (DRF
+# throttles, core/api/throttles.py) and, in production, the session cache. Process-local memory is
+# the default because the embedded default (`make run`) serves the web from ONE process (runserver),
+# where it is exact, and needs no Redis; production refuses it (settings/production.py) since each
+# gunicorn worker would count apart and a limit would hold once per worker.
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
 
 # Celery: the broker is the only moving part; results are not needed by the product.
@@ -336,7 +371,7 @@ SLA_SWEEP_PARALLEL = env.int("SLA_SWEEP_PARALLEL", default=4)
 # SLA warnings at these fractions of each target; the breach at 100 % always fires (SPEC §6).
 SLA_WARNING_FRACTIONS = tuple(env.list("SLA_WARNING_FRACTIONS", cast=float, default=[0.75, 0.9]))
 
-# The event hook (incidents.hooks) and email delivery (incidents.notifications).
+# The event hook (incidents.records.hooks) and email delivery (incidents.notifications.delivery).
 EVENT_DELIVERY_MAX_ATTEMPTS = env.int("EVENT_DELIVERY_MAX_ATTEMPTS", default=8)
 # How long a sender's claim on an email holds before another worker may send it again: well above
 # EMAIL_TIMEOUT, so that only a dead worker's claim runs out.

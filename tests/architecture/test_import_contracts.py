@@ -112,6 +112,12 @@ def test_a_stub_project_keeps_them_too(tmp_path: Path) -> None:
         ("reporting/bad.py", "import servicedesk\n"),
         ("surveys/bad.py", "import portal\n"),
         ("portal/bad.py", "import reporting\n"),  # siblings stay independent
+        ("demo/bad.py", "import servicedesk\n"),  # the glue's two halves stay independent
+        # inside incidents: a model importing a service, a service importing a page, the clocks the sweep
+        ("incidents/records/models/bad.py", "import incidents.records.services\n"),
+        ("incidents/records/services/bad.py", "import incidents.records.views\n"),
+        ("incidents/sla/clocks/bad.py", "import incidents.sla.sweep\n"),
+        ("incidents/notifications/delivery/bad.py", "import incidents.major.notifications\n"),
     ],
 )
 def test_a_lower_layer_importing_a_higher_one_breaks_the_layers(tmp_path: Path, path: str, text: str) -> None:

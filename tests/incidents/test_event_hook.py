@@ -1,4 +1,4 @@
-"""The event hook (incidents.hooks, incidents.outbox): subscribers per kind, isolated, retried, idempotent."""
+"""The event hook (incidents.records.hooks, outbox): subscribers per kind, isolated, retried, idempotent."""
 
 from __future__ import annotations
 

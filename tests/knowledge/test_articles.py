@@ -11,7 +11,7 @@ from django.core.exceptions import PermissionDenied
 from django.urls import reverse
 from django.utils import timezone
 
-from incidents.models import IncidentEvent
+from incidents.models import Category, IncidentEvent
 from incidents.services import incident_resolve
 from knowledge.errors import ArticleTransitionNotAllowed
 from knowledge.mail import stale_articles_notify
@@ -25,7 +25,7 @@ from knowledge.services.articles import (
     self_solved_report,
     version_diff,
 )
-from tests.factories import make_incident
+from tests.factories import make_incident, make_user
 from tests.knowledge.conftest import publish
 
 pytestmark = pytest.mark.django_db
@@ -151,6 +151,23 @@ def test_a_resolution_is_promoted_to_a_prefilled_linked_draft(client, agent, ali
         "Replaced the roller.",
     )
     assert article.links.filter(incident=incident).exists()
+
+
+def test_a_restricted_incident_is_not_promoted_to_a_draft_all_staff_read(client, alice):
+    secops = make_user("secops5", groups=["security"])
+    security = Category.objects.get(slug="security", parent__isnull=True)
+    incident = make_incident(actor=alice, caller=alice, title="Phishing kit found", category=security)
+    incident_resolve(
+        actor=secops,
+        incident=incident,
+        expected_version=None,
+        resolution_code="permanent_fix",
+        resolution_notes="Kit removed.",
+    )
+    client.force_login(secops)
+    response = client.post(reverse("knowledge:incident-promote", args=[incident.number]), follow=True)
+    assert "is restricted" in response.content.decode()
+    assert not Article.objects.filter(title="Phishing kit found").exists()
 
 
 def test_a_stale_article_is_mailed_to_its_owner_once_and_listed_for_the_incident_manager(

@@ -11,7 +11,8 @@ from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
 
-from escalation.models import SLATarget
+from escalation.choices import Priority, Tier
+from escalation.models import SLATarget, SupportGroup
 from incidents.models import PriorityMatrixEntry
 from knowledge.generated import generated_quiz_ensure
 from knowledge.mail import quiz_reminders_send
@@ -94,13 +95,53 @@ def test_random_quizzes_draw_per_attempt_from_the_chosen_topics(agent, small_qui
     assert attempt.question_ids == [small_quiz[2].pk]
 
 
-def test_the_generated_quiz_has_15_questions_and_follows_the_configuration(client, agent):
+def test_the_generated_quiz_has_30_distinct_questions_each_with_one_right_answer(db):
+    # given the default configuration (the README promises 30 or more questions from it)
     quiz = generated_quiz_ensure()
-    questions = quiz.questions.filter(is_active=True)
-    assert questions.count() >= 15
-    assert {Topic.PRIORITIES, Topic.SLA, Topic.REGISTER, Topic.WHEN_TO_ESCALATE} <= set(
-        questions.values_list("topic", flat=True)
-    )
+    questions = list(quiz.questions.filter(is_active=True).prefetch_related("choices"))
+
+    assert len(questions) >= 30
+    assert len({q.text for q in questions}) == len(questions), "two questions ask the same thing"
+    assert {Topic.PRIORITIES, Topic.SLA, Topic.REGISTER, Topic.WHEN_TO_ESCALATE} <= {
+        q.topic for q in questions
+    }
+    for q in questions:
+        choices = list(q.choices.all())
+        texts = [c.text for c in choices]
+        right = [c.text for c in choices if c.is_correct]
+        # one right answer: a single choice has exactly one correct option; a multiple choice has one
+        # correct set, which is unambiguous when its options differ and some of them are wrong
+        assert len(set(texts)) == len(texts), (q.text, texts)
+        assert len(right) < len(choices), (q.text, texts)
+        if q.kind == Question.Kind.SINGLE:
+            assert len(right) == 1, (q.text, right)
+        else:
+            assert len(right) >= 1, (q.text, right)
+
+    # and the right answers are the configuration's: every cell of the matrix, every SLA target, every tier
+    by_key = {q.generated_key: q for q in questions}
+
+    def answer(key: str) -> str:
+        [right] = [c.text for c in by_key[key].choices.all() if c.is_correct]
+        return right
+
+    labels = dict(Priority.choices)
+    for cell in PriorityMatrixEntry.objects.all():
+        assert answer(f"matrix:{cell.impact}:{cell.urgency}") == labels[cell.priority]
+    assert answer("matrix:3:3") == "P5 planning"
+    targets = {t.priority: t for t in SLATarget.objects.filter(policy__is_default=True)}
+    assert answer("sla:response:1") == "15 min" and answer("sla:resolution:1") == "4 h"
+    assert answer("sla:resolution:3") == "3 business days" and len(targets) == 5
+    assert {key for key in by_key if key.startswith("sla:")} == {
+        f"sla:{what}:{p}" for what in ("response", "resolution") for p in targets
+    }
+    tiers = dict(Tier.choices)
+    for group in SupportGroup.objects.filter(is_active=True, kind="support"):
+        assert answer(f"tier:{group.slug}") == tiers[group.tier]
+
+
+def test_the_generated_quiz_follows_the_configuration(client, agent):
+    quiz = generated_quiz_ensure()
     cell = Question.objects.get(generated_key="matrix:3:3")
     assert cell.choices.get(is_correct=True).text == "P5 planning"
 

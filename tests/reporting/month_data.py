@@ -9,8 +9,11 @@ from zoneinfo import ZoneInfo
 import time_machine
 
 from incidents import services
-from incidents.models import Incident
-from tests.factories import group, make_incident
+from incidents.models import Incident, IncidentEvent
+from incidents.records.outbox import event_publish
+from surveys.models import Invitation, Programme
+from surveys.services import QuestionSpec, response_submit, submission_parse, template_save
+from tests.factories import group, make_incident, make_user
 
 LONDON = ZoneInfo("Europe/London")
 
@@ -130,3 +133,42 @@ def build_march(agent, tech, netops, caller) -> dict[str, Incident]:
     out["H"] = create("2026-04-01 00:30", agent, caller, title="Just after midnight")
     assert sd.tier == 1 and net.tier == 3
     return out
+
+
+def survey_programme(actor) -> Programme:
+    """A transactional programme that surveys every resolution, with an optional rating question."""
+    template = template_save(
+        actor=actor,
+        template=None,
+        name="After an incident",
+        intro="",
+        questions=[
+            QuestionSpec(kind="rating", text="How satisfied are you?"),
+            QuestionSpec(kind="text", text="Anything else?"),
+        ],
+    )
+    return Programme.objects.create(name="After resolution", template=template, sample_percent=100)
+
+
+def answer_survey(
+    when: str, agent, programme: Programme, *, rating: int | None, name: str, resolved: str | None = None
+) -> None:
+    """A new caller's incident logged and resolved at ``resolved`` (default: ``when``), its survey
+    invitation delivered through the event hook, and answered at ``when`` with ``rating`` (None: a
+    comment only)."""
+    caller = make_user(name)
+    inc = create(resolved or when, agent, caller)
+    resolve(resolved or when, agent, inc)
+    with time_machine.travel(at(resolved or when), tick=False):
+        for event_id in IncidentEvent.objects.filter(notified_at__isnull=True).values_list("pk", flat=True):
+            event_publish(event_id)
+    with time_machine.travel(at(when), tick=False):
+        invitation = Invitation.objects.get(programme=programme, incident=inc, user=caller)
+        questions = list(invitation.template_version.questions.order_by("position"))
+        rating_q, text_q = questions
+        data = {f"q{text_q.pk}": f"Comment from {name}"}
+        if rating is not None:
+            data[f"q{rating_q.pk}"] = str(rating)
+        submission = submission_parse(questions, data)
+        assert not submission.errors
+        response_submit(invitation=invitation, submission=submission)

@@ -11,12 +11,13 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.db import connection
 
+from incidents.models import Category, Service
 from reporting.models import MonthlyReport
 from reporting.periods import Month
 from reporting.services import report_generate
 from reporting.sql import _SqlitePercentile, percentile_cont
 from tests.factories import make_incident
-from tests.reporting.month_data import build_march
+from tests.reporting.month_data import answer_survey, build_march, create, survey_programme
 
 pytestmark = pytest.mark.django_db
 
@@ -116,6 +117,67 @@ def test_every_figure_of_a_month_matches_the_hand_worked_numbers_and_regenerates
     assert MonthlyReport.objects.filter(month=MARCH.first_day).first() == second  # the newest is the month's
     with pytest.raises(ValueError, match="immutable"):
         first.save()
+
+
+def test_top_categories_and_services_rank_the_months_logged_incidents_by_count(
+    agent, alice, settings, time_machine
+):
+    settings.TIME_ZONE = "Europe/London"
+    # given six categories and three services with known counts in March, and others outside it
+    cats = {
+        slug: Category.objects.create(name=f"Cat {slug}", slug=slug)
+        for slug in ("network", "mail", "printing", "access-cards", "laptop", "phones")
+    }
+    svcs = {slug: Service.objects.create(name=f"Svc {slug}", slug=slug) for slug in ("payroll", "web", "crm")}
+    march = {"network": 4, "mail": 3, "printing": 2, "access-cards": 2, "laptop": 1, "phones": 1}
+    day = 2
+    for slug, n in march.items():
+        for _ in range(n):
+            create(f"2026-03-{day:02d} 10:00", agent, alice, category=cats[slug])
+            day += 1
+    for slug, n in (("web", 3), ("payroll", 1)):
+        for _ in range(n):
+            create("2026-03-20 11:00", agent, alice, service=svcs[slug])
+    create("2026-03-20 12:00", agent, alice)  # no category, no service: in neither list
+    # Outside March: February, and 00:30 on 1 April local time (still 31 March in UTC).
+    create("2026-02-27 10:00", agent, alice, category=cats["laptop"], service=svcs["crm"])
+    for _ in range(3):
+        create("2026-04-01 00:30", agent, alice, category=cats["phones"], service=svcs["crm"])
+
+    time_machine.move_to("2026-04-02 09:00:00+01:00", tick=False)
+    data = report_generate(month=MARCH).data
+
+    # then the five largest by count, ties broken by slug, the sixth (phones, tied with laptop) left out
+    assert [(r["key"], r["label"], r["logged"]) for r in data["top_categories"]] == [
+        ("network", "Cat network", 4),
+        ("mail", "Cat mail", 3),
+        ("access-cards", "Cat access-cards", 2),
+        ("printing", "Cat printing", 2),
+        ("laptop", "Cat laptop", 1),
+    ]
+    assert [(r["key"], r["logged"]) for r in data["top_services"]] == [("web", 3), ("payroll", 1)]
+
+
+def test_satisfaction_is_the_mean_rating_of_the_answers_submitted_in_the_month(
+    agent, incident_manager, settings, time_machine
+):
+    settings.TIME_ZONE = "Europe/London"
+    programme = survey_programme(incident_manager)
+    # given three rated answers and one comment-only answer in March
+    answer_survey("2026-03-03 10:00", agent, programme, rating=5, name="caller-a")
+    answer_survey("2026-03-12 10:00", agent, programme, rating=4, name="caller-b")
+    answer_survey("2026-03-31 23:00", agent, programme, rating=2, name="caller-c")
+    answer_survey("2026-03-18 10:00", agent, programme, rating=None, name="caller-d")
+    # and low ratings just outside it: February, and 00:30 on 1 April local time (23:30 UTC on 31 March)
+    answer_survey("2026-02-28 10:00", agent, programme, rating=1, name="caller-e")
+    answer_survey("2026-04-01 00:30", agent, programme, rating=1, name="caller-f")
+
+    time_machine.move_to("2026-04-02 09:00:00+01:00", tick=False)
+    data = report_generate(month=MARCH).data
+
+    # then the mean of 5, 4 and 2, over the three responses that gave a rating
+    assert data["satisfaction"] == {"mean": round(11 / 3, 2), "responses": 3}
+    assert report_generate(month=Month(2026, 2)).data["satisfaction"] == {"mean": 1.0, "responses": 1}
 
 
 def test_the_month_follows_the_organisations_time_zone_at_2330_on_the_last_day(

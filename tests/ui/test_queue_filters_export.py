@@ -108,6 +108,16 @@ def test_the_export_holds_every_row_sorted_with_formulas_defused(agent, spread):
 
 
 @pytest.mark.django_db
+def test_the_export_neutralises_cells_by_the_rules_of_the_reports_too(agent, alice):
+    """One writer for every export (core.csv): the pipe and the percent sign, which the queue's own
+    writer used to let through, are text here as in the monthly report."""
+    for title in ("|cmd /C calc", "%APPDATA%"):
+        make_incident(actor=agent, caller=alice, title=title)
+    titles = {r["title"] for r in _csv(client_for(agent))}
+    assert titles == {"'|cmd /C calc", "'%APPDATA%"}
+
+
+@pytest.mark.django_db
 def test_the_export_is_for_staff_only(alice, spread):
     response = client_for(alice).get("/incidents/", {"queue": "all", "format": "csv"})
     assert response.status_code == 403

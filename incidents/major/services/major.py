@@ -4,7 +4,7 @@ Declaring is one step for the incident manager; an agent proposes and the incide
 accepts, which is the same declaration. It applies the major-incident policy
 (``escalation.policies.major_policy_slug``) and recomputes the clocks as ``sla_recompute`` does
 (thresholds already fired stay fired). Its event (``major_declared``) and every status update
-(``major_update``) reach people through the event hook (``incidents.major_notifications``).
+(``major_update``) reach people through the event hook (``incidents.major.notifications``).
 """
 
 from __future__ import annotations

@@ -17,6 +17,7 @@ from escalation.models import SupportGroup
 
 from ... import permissions
 from ...errors import PermissionDenied
+from ...major.services.major import major_declare, major_propose
 from ...sla import clocks as sla
 from ...sla import rules as sla_rules
 from ...sla.models import Handoff
@@ -234,8 +235,6 @@ def incident_create(
 def _major_requested(*, actor: User, access: Access, incident: Incident, now: datetime) -> None:
     """The major flag set on a form or through the API: the incident manager declares, anyone else
     proposes (``services.major``)."""
-    from ...major.services.major import major_declare, major_propose
-
     if access.is_incident_manager:
         major_declare(actor=actor, access=access, incident=incident, now=now)
     else:

@@ -55,7 +55,7 @@ ALLOWED: dict[str, str] = {
     "*/events.py": "activity-log constructors",
     "*/hooks.py": "the event hook",
     "*notifications.py": "notification senders (recipients filtered by incident_readers)",
-    "incidents/notifications/delivery.py": "the notification sender (recipients filtered by incident_readers)",
+    "incidents/notifications/delivery.py": "the notification sender (recipients: incident_readers)",
     "intake/notify.py": "mail intake's notification sender",
     # Not a request's reads at all.
     "*/migrations/*.py": "schema and data migrations",

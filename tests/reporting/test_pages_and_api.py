@@ -318,7 +318,14 @@ def test_dashboard_exports_hold_the_dashboards_rows_with_formula_titles_neutrali
     incident_header = ["number", "title", "priority", "group", "sla_state", "resolution_due_at"]
     assert export("breached") == [
         incident_header,
-        [late.number, '\'=cmd|"/c calc"!A1', "1", "Service Desk", "breached", late.resolution_due_at.isoformat()],
+        [
+            late.number,
+            '\'=cmd|"/c calc"!A1',
+            "1",
+            "Service Desk",
+            "breached",
+            late.resolution_due_at.isoformat(),
+        ],
     ]
     assert late.resolution_due_at == at("2026-05-20 07:00")
     assert export("at_risk") == [

@@ -2,6 +2,7 @@ from typing import Any
 
 from django.contrib import admin
 
+from .access import access_of
 from .models import (
     BusinessCalendar,
     CallerProfile,
@@ -17,7 +18,6 @@ from .models import (
     SupportGroup,
     WorkingHours,
 )
-from .roles import is_incident_manager
 from .services import register_delete, register_save
 
 
@@ -25,19 +25,19 @@ class IncidentManagerEdits:
     """The register and the SLA configuration are edited by the incident manager (SPEC §5)."""
 
     def has_view_permission(self, request: Any, obj: Any = None) -> bool:
-        return is_incident_manager(request.user) or super().has_view_permission(request, obj)  # type: ignore[misc]
+        return access_of(request).is_incident_manager or super().has_view_permission(request, obj)  # type: ignore[misc]
 
     def has_module_permission(self, request: Any) -> bool:
-        return is_incident_manager(request.user) or super().has_module_permission(request)  # type: ignore[misc]
+        return access_of(request).is_incident_manager or super().has_module_permission(request)  # type: ignore[misc]
 
     def has_add_permission(self, request: Any, obj: Any = None) -> bool:
-        return is_incident_manager(request.user)
+        return access_of(request).is_incident_manager
 
     def has_change_permission(self, request: Any, obj: Any = None) -> bool:
-        return is_incident_manager(request.user)
+        return access_of(request).is_incident_manager
 
     def has_delete_permission(self, request: Any, obj: Any = None) -> bool:
-        return is_incident_manager(request.user)
+        return access_of(request).is_incident_manager
 
 
 class AuditedInline(IncidentManagerEdits, admin.TabularInline):

@@ -18,11 +18,11 @@ from rest_framework.response import Response
 from core.api.errors import E400, E429, READ_ERRORS
 from core.api.pagination import ApiCursorPagination
 
+from .access import access_of
 from .choices import Priority
 from .gates import IsStaffMember
 from .models import BusinessCalendar, ContactPerson, EscalationPoint, SLAPolicy, SLATarget, SupportGroup
 from .policy_services import MAX_MINUTES, TargetSpec, sla_policy_update
-from .roles import is_incident_manager
 
 
 class GroupSerializer(serializers.ModelSerializer):
@@ -143,7 +143,7 @@ class IsIncidentManagerToWrite(BasePermission):
     message = "Only the incident manager edits SLA policies."
 
     def has_permission(self, request: Request, view: Any) -> bool:
-        return request.method in SAFE_METHODS or is_incident_manager(request.user)
+        return request.method in SAFE_METHODS or access_of(request).is_incident_manager
 
 
 class SLATargetSerializer(serializers.ModelSerializer):

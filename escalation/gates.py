@@ -1,8 +1,8 @@
 """The staff-only gate, once for both surfaces.
 
 ``staff_required`` guards a web view, ``IsStaffMember`` an API view; both ask the same
-predicate, ``roles.is_staff_member``, so the workspace and the API cannot disagree on who is
-staff. Anonymous web users are sent to sign in; signed-in non-staff get a 403.
+predicate, ``is_staff_member`` of the request's ``Access``, so the workspace and the API cannot
+disagree on who is staff. Anonymous web users are sent to sign in; signed-in non-staff get a 403.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from django.http.response import HttpResponseBase
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 
-from .roles import is_staff_member
+from .access import access_of
 
 STAFF_ONLY = "This page is for service desk and support staff."
 
@@ -32,7 +32,7 @@ def staff_required(view: View | None = None, *, message: str = STAFF_ONLY) -> An
         @login_required
         @wraps(view)
         def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
-            if not is_staff_member(request.user):
+            if not access_of(request).is_staff_member:
                 raise PermissionDenied(message)
             return view(request, *args, **kwargs)
 
@@ -47,4 +47,4 @@ class IsStaffMember(BasePermission):
     message = "Only staff members may read this."
 
     def has_permission(self, request: Request, view: Any) -> bool:
-        return is_staff_member(request.user)
+        return access_of(request).is_staff_member

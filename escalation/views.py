@@ -3,8 +3,8 @@ from __future__ import annotations
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from .access import access_of
 from .gates import staff_required
-from .roles import is_incident_manager
 from .selectors import register_for_staff
 
 
@@ -12,5 +12,5 @@ from .selectors import register_for_staff
 def escalation_register(request: HttpRequest) -> HttpResponse:
     """The escalation process page agents read (and print): tiers, groups, contacts, points of escalation."""
     context = register_for_staff()
-    context["can_edit"] = is_incident_manager(request.user)
+    context["can_edit"] = access_of(request).is_incident_manager
     return render(request, "escalation/register.html", context)

@@ -1,4 +1,5 @@
-"""Who may see and do what on an incident (SPEC §1). Services and views both ask here."""
+"""Who may see and do what on an incident (SPEC §1). Services and views both ask here, with the
+person's ``Access`` (``request.access`` in a view, ``access_for(actor)`` at a service's entry)."""
 
 from __future__ import annotations
 
@@ -8,15 +9,10 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
+from escalation.access import Access
 from escalation.choices import Role
 from escalation.defaults import SECURITY_GROUP_SLUG
 from escalation.models import Membership, SupportGroup
-from escalation.roles import (
-    is_incident_manager,
-    is_service_desk,
-    is_staff_member,
-    user_support_group_ids,
-)
 
 from .errors import PermissionDenied
 from .models import SECURITY_CATEGORY_SLUG, Category, Incident
@@ -31,22 +27,22 @@ CONSULTED_ACTIONS = frozenset({"comment", "attach"})
 WATCHER_ACTIONS = frozenset({"comment", "attach"})
 
 
-def is_caller(user: Any, incident: Incident) -> bool:
-    return bool(user.is_authenticated) and user.pk in (incident.caller_id, incident.reported_by_id)
+def is_caller(access: Access, incident: Incident) -> bool:
+    return access.authenticated and access.user_id in (incident.caller_id, incident.reported_by_id)
 
 
-def is_watcher(user: Any, incident: Incident) -> bool:
-    if not getattr(user, "is_authenticated", False):
+def is_watcher(access: Access, incident: Incident) -> bool:
+    if not access.authenticated:
         return False
-    return incident.watchers.filter(user=user).exists()
+    return incident.watchers.filter(user=access.user_id).exists()
 
 
-def is_owner_member(user: Any, incident: Incident) -> bool:
-    return incident.assignment_group_id in user_support_group_ids(user)
+def is_owner_member(access: Access, incident: Incident) -> bool:
+    return incident.assignment_group_id in access.group_ids
 
 
-def is_consulted_on(user: Any, incident: Incident) -> bool:
-    groups = user_support_group_ids(user)
+def is_consulted_on(access: Access, incident: Incident) -> bool:
+    groups = access.group_ids
     if not groups:
         return False
     return incident.consultations.filter(group_id__in=groups).exists()
@@ -68,35 +64,40 @@ def is_restricted(incident: Incident) -> bool:
     )
 
 
-def _security_membership(user: Any) -> QuerySet[Membership]:
-    return _security_membership_of(user.pk)
+def _security_membership(access: Access) -> QuerySet[Membership]:
+    return _security_membership_of(access.user_id)
 
 
 def _security_membership_of(user_id: Any) -> QuerySet[Membership]:
     return Membership.objects.filter(user=user_id, group__slug=SECURITY_GROUP_SLUG, group__is_active=True)
 
 
-def staff_visibility(user: Any) -> Q:
+def staff_visibility(access: Access) -> Q:
     """What a staff member sees, as a filter: everything but the security incidents, unless the
     user is an incident manager, in the security group, or the incident's own caller or reporter.
 
     The one place the rule lives: ``selectors.incidents_visible_to`` applies it, and every queue,
     search, export, API list and detail, and report drill-down starts from that selector.
     """
-    if is_incident_manager(user):
+    if access.is_incident_manager:
         return Q()
-    return ~RESTRICTED | Q(caller=user.pk) | Q(reported_by=user.pk) | Q(Exists(_security_membership(user)))
+    return (
+        ~RESTRICTED
+        | Q(caller=access.user_id)
+        | Q(reported_by=access.user_id)
+        | Q(Exists(_security_membership(access)))
+    )
 
 
-def can_view(user: Any, incident: Incident) -> bool:
+def can_view(access: Access, incident: Incident) -> bool:
     """Staff see every incident but the restricted ones (read-only unless their group owns it);
     callers and watchers see theirs."""
-    if is_caller(user, incident):
+    if is_caller(access, incident):
         return True
-    if not is_staff_member(user):
-        return is_watcher(user, incident)
-    if is_restricted(incident) and not is_incident_manager(user):
-        return _security_membership(user).exists()
+    if not access.is_staff_member:
+        return is_watcher(access, incident)
+    if is_restricted(incident) and not access.is_incident_manager:
+        return _security_membership(access).exists()
     return True
 
 
@@ -122,35 +123,35 @@ def reader_ids(incident: Incident, user_ids: frozenset[int]) -> frozenset[int]:
     return frozenset(own) | frozenset(readers)
 
 
-def can_work(user: Any, incident: Incident) -> bool:
-    return is_incident_manager(user) or is_owner_member(user, incident)
+def can_work(access: Access, incident: Incident) -> bool:
+    return access.is_incident_manager or is_owner_member(access, incident)
 
 
-def can(user: Any, incident: Incident, action: str) -> bool:
-    if not getattr(user, "is_authenticated", False):
+def can(access: Access, incident: Incident, action: str) -> bool:
+    if not access.authenticated:
         return False
-    if is_restricted(incident) and not can_view(user, incident):
+    if is_restricted(incident) and not can_view(access, incident):
         return False
-    if can_work(user, incident):
+    if can_work(access, incident):
         return True
-    if action in SERVICE_DESK_ACTIONS and is_service_desk(user):
+    if action in SERVICE_DESK_ACTIONS and access.is_service_desk:
         return True
-    if action in CALLER_ACTIONS and is_caller(user, incident):
+    if action in CALLER_ACTIONS and is_caller(access, incident):
         return True
-    if action in CONSULTED_ACTIONS and is_consulted_on(user, incident):
+    if action in CONSULTED_ACTIONS and is_consulted_on(access, incident):
         return True
     # Staff follow incidents through their queues; watching is for end users (and costs a query).
-    return action in WATCHER_ACTIONS and not is_staff_member(user) and is_watcher(user, incident)
+    return action in WATCHER_ACTIONS and not access.is_staff_member and is_watcher(access, incident)
 
 
-def check(user: Any, incident: Incident, action: str) -> None:
-    if not can(user, incident, action):
+def check(access: Access, incident: Incident, action: str) -> None:
+    if not can(access, incident, action):
         raise PermissionDenied(
             f"You may not {action} {incident.number}: it belongs to {incident.assignment_group.name}, "
             "and you are not a member of that group."
         )
 
 
-def can_see_internal(user: Any) -> bool:
+def can_see_internal(access: Access) -> bool:
     """Internal work notes and private attachments are for staff only."""
-    return is_staff_member(user)
+    return access.is_staff_member

@@ -12,8 +12,8 @@ from django.db.models import ForeignKey, Model, Q, QuerySet
 from django.http import Http404
 
 from escalation import config_cache
+from escalation.access import Access
 from escalation.models import SupportGroup
-from escalation.roles import is_staff_member
 
 from . import permissions
 from .models import Attachment, Category, Incident, IncidentEvent, Service, Watcher
@@ -106,35 +106,37 @@ def attach_related(rows: Sequence[Model], fields: Sequence[str]) -> None:
                     field.set_cached_value(row, known[key])
 
 
-def incidents_visible_to(user: Any) -> QuerySet[Incident]:
+def incidents_visible_to(access: Access) -> QuerySet[Incident]:
     """Staff see every incident but the security ones outside their remit
     (``permissions.staff_visibility``); an end user sees those they are the caller of, reported or watch."""
     qs = Incident.objects.select_related(*LIST_RELATED)
-    if not getattr(user, "is_authenticated", False):
+    if not access.authenticated:
         return qs.none()
-    if is_staff_member(user):
-        return qs.filter(permissions.staff_visibility(user))
-    watched = Watcher.objects.filter(user=user).values("incident_id")
-    return qs.filter(Q(caller=user) | Q(reported_by=user) | Q(pk__in=watched))
+    if access.is_staff_member:
+        return qs.filter(permissions.staff_visibility(access))
+    me = access.user_id
+    watched = Watcher.objects.filter(user=me).values("incident_id")
+    return qs.filter(Q(caller=me) | Q(reported_by=me) | Q(pk__in=watched))
 
 
-def incidents_own(user: Any) -> QuerySet[Incident]:
-    """The incidents the user called in, reported or watches (the portal's), as the user may see
+def incidents_own(access: Access) -> QuerySet[Incident]:
+    """The incidents the person called in, reported or watches (the portal's), as they may see
     them: a colleague on the staff who watches a restricted incident does not read it by watching.
 
     The watched ids are read first and given as a list: with a sub-select in the OR, PostgreSQL
     scans the whole incident table (280 ms at a million incidents); with a list it combines the
     caller, reporter and primary-key indexes (3 ms).
     """
-    if not getattr(user, "is_authenticated", False):
+    if not access.authenticated:
         return Incident.objects.none()
-    watched = list(Watcher.objects.filter(user=user).values_list("incident_id", flat=True))
-    mine = Q(caller=user) | Q(reported_by=user)
+    me = access.user_id
+    watched = list(Watcher.objects.filter(user=me).values_list("incident_id", flat=True))
+    mine = Q(caller=me) | Q(reported_by=me)
     if watched:
         mine |= Q(pk__in=watched)
     qs = Incident.objects.filter(mine)
-    if is_staff_member(user):
-        qs = qs.filter(permissions.staff_visibility(user))
+    if access.is_staff_member:
+        qs = qs.filter(permissions.staff_visibility(access))
     return qs
 
 
@@ -149,22 +151,22 @@ def incidents_for_totals() -> QuerySet[Incident]:
 
 
 def incidents_not_visible_count(
-    user: Any,
+    access: Access,
     where: Q | Callable[[QuerySet[Incident]], QuerySet[Incident]],
     *,
     limit: int | None = None,
 ) -> int:
     """How many incidents matching ``where`` (a filter, or a function that narrows a queryset the
-    way a page does) are left out of ``user``'s lists, for the pages that show a total beside the
+    way a page does) are left out of the person's lists, for the pages that show a total beside the
     rows ("2 restricted incidents are counted but not listed"); at most ``limit`` (read as that many
     keys rather than counted, for the live pages). 0 without a query for those who see everything.
 
     Only for totals the person reads anyway (the reports'): a count under a free-text search would
     tell what hidden incidents say.
     """
-    if not getattr(user, "is_authenticated", False) or not is_staff_member(user):
+    if not access.is_staff_member:
         return 0
-    visibility = permissions.staff_visibility(user)
+    visibility = permissions.staff_visibility(access)
     if not visibility:
         return 0
     hidden = Incident.objects.exclude(visibility)
@@ -181,7 +183,8 @@ def incident_readers(incident: Incident, user_ids: Iterable[int]) -> frozenset[i
     its followers and the contacts the escalation register names for its group, an on-call
     colleague without a role included. A restricted incident is told only to those who may open
     it (``permissions.reader_ids``: ``can_view`` for many people, one query), whatever a rule or
-    the register says.
+    the register says. These are other people than the one asking, and many: their rule is
+    read in SQL for all of them at once rather than as one ``Access`` each.
     """
     ids = frozenset(user_ids)
     if not ids or not permissions.is_restricted(incident):
@@ -189,15 +192,15 @@ def incident_readers(incident: Incident, user_ids: Iterable[int]) -> frozenset[i
     return permissions.reader_ids(incident, ids)
 
 
-def incident_get_for_user(*, user: Any, number: str, for_update: bool = False) -> Incident:
-    """The incident ``number`` if ``user`` may see it; otherwise 404, never 403 (no leak).
+def incident_get_for_user(*, access: Access, number: str, for_update: bool = False) -> Incident:
+    """The incident ``number`` if the person may see it; otherwise 404, never 403 (no leak).
 
     One incident is read by its number and checked with ``permissions.can_view``, the rule of
     ``incidents_visible_to`` for a single row, rather than filtered with that rule in SQL: the
     rule's sub-selects cost more to build and plan than the read itself, on every incident page,
     API detail and write (SPEC §13). tests/incidents/test_visibility_rules.py holds both to agreement.
     """
-    if not getattr(user, "is_authenticated", False):
+    if not access.authenticated:
         raise Http404(f"No incident {number}.")
     qs = Incident.objects.select_related(*DETAIL_JOINED)
     if for_update:
@@ -207,32 +210,32 @@ def incident_get_for_user(*, user: Any, number: str, for_update: bool = False) -
     except Incident.DoesNotExist:
         raise Http404(f"No incident {number}.") from None
     attach_related([incident], DETAIL_RELATED)
-    if not permissions.can_view(user, incident):
+    if not permissions.can_view(access, incident):
         raise Http404(f"No incident {number}.")
     return incident
 
 
-def incident_children(*, user: Any, incident: Incident) -> QuerySet[Incident]:
-    """The incidents linked to ``incident`` as its children, as ``user`` may see them."""
-    return incidents_visible_to(user).filter(parent=incident).order_by("created_at", "id")
+def incident_children(*, access: Access, incident: Incident) -> QuerySet[Incident]:
+    """The incidents linked to ``incident`` as its children, as the person may see them."""
+    return incidents_visible_to(access).filter(parent=incident).order_by("created_at", "id")
 
 
-def incident_timeline(*, user: Any, incident: Incident) -> QuerySet[IncidentEvent]:
-    """The activity log as this user may read it: callers see only public entries."""
+def incident_timeline(*, access: Access, incident: Incident) -> QuerySet[IncidentEvent]:
+    """The activity log as this person may read it: callers see only public entries."""
     qs = incident.events.select_related("actor", "attachment").order_by("created_at", "id")
-    if not permissions.can_see_internal(user):
+    if not permissions.can_see_internal(access):
         qs = qs.filter(public=True)
     return qs
 
 
-def attachment_get_for_user(*, user: Any, pk: int) -> Attachment:
+def attachment_get_for_user(*, access: Access, pk: int) -> Attachment:
     try:
         attachment = Attachment.objects.select_related("incident").get(pk=pk)
     except Attachment.DoesNotExist:
         raise Http404("No such attachment.") from None
-    if not permissions.can_view(user, attachment.incident):
+    if not permissions.can_view(access, attachment.incident):
         raise Http404("No such attachment.")
-    if not attachment.public and not permissions.can_see_internal(user):
+    if not attachment.public and not permissions.can_see_internal(access):
         raise Http404("No such attachment.")
     return attachment
 
@@ -255,27 +258,27 @@ def incidents_search(qs: QuerySet[Incident], q: str) -> QuerySet[Incident]:
     return qs.filter(Q(title__icontains=q) | Q(description__icontains=q) | Q(number__icontains=q))
 
 
-def notifications_for(*, user: Any, limit: int = 50) -> list[Any]:
-    """The user's own in-app notifications, newest first."""
-    if not getattr(user, "is_authenticated", False):
+def notifications_for(*, access: Access, limit: int = 50) -> list[Any]:
+    """The person's own in-app notifications, newest first."""
+    if not access.authenticated:
         return []
-    return list(notifications_visible_to(user).order_by("-created_at", "-id")[:limit])
+    return list(notifications_visible_to(access).order_by("-created_at", "-id")[:limit])
 
 
-def notifications_visible_to(user: Any) -> QuerySet[Any]:
+def notifications_visible_to(access: Access) -> QuerySet[Any]:
     """The user's own notifications about incidents they may still see (a security incident's
     notifications vanish for whoever is no longer allowed to read it)."""
     from .models import Notification
 
     return (
-        Notification.objects.filter(recipient=user)
-        .filter(Q(incident__isnull=True) | Q(incident__in=incidents_visible_to(user).values("pk")))
+        Notification.objects.filter(recipient=access.user_id)
+        .filter(Q(incident__isnull=True) | Q(incident__in=incidents_visible_to(access).values("pk")))
         .select_related("incident")
     )
 
 
 def notifications_unread_count(*, user: Any) -> int:
-    """One count over the partial index ``notification_unread``."""
+    """One count over the partial index ``notification_unread`` (the bell, polled: no access read)."""
     from .models import Notification
 
     if not getattr(user, "is_authenticated", False):

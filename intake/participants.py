@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from escalation.access import access_for
 from incidents import permissions
 from incidents.models import Incident
 
@@ -13,4 +14,5 @@ def may_reply(user: Any, incident: Incident) -> bool:
 
     A reply from anyone else goes to the review queue.
     """
-    return permissions.is_caller(user, incident) or permissions.is_watcher(user, incident)
+    access = access_for(user)
+    return permissions.is_caller(access, incident) or permissions.is_watcher(access, incident)

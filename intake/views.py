@@ -10,6 +10,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from escalation.access import access_of
 from escalation.gates import staff_required
 from incidents.errors import IncidentError
 
@@ -20,13 +21,14 @@ from .parsing import Malformed
 
 @staff_required
 def review_list(request: HttpRequest) -> HttpResponse:
+    access = access_of(request)
     return render(
         request,
         "intake/review_list.html",
         {
-            "awaiting": selectors.inbound_awaiting_review(user=request.user),
-            "set_aside": selectors.inbound_set_aside(user=request.user),
-            "may_review": selectors.may_review(request.user),
+            "awaiting": selectors.inbound_awaiting_review(access=access),
+            "set_aside": selectors.inbound_set_aside(access=access),
+            "may_review": selectors.may_review(access),
         },
     )
 
@@ -34,9 +36,10 @@ def review_list(request: HttpRequest) -> HttpResponse:
 @require_POST
 @staff_required
 def review_action(request: HttpRequest, pk: int) -> HttpResponse:
-    if not selectors.may_review(request.user):
+    access = access_of(request)
+    if not selectors.may_review(access):
         raise PermissionDenied("Only the service desk reviews incoming mail.")
-    message = selectors.inbound_get_for_review(user=request.user, pk=pk)
+    message = selectors.inbound_get_for_review(access=access, pk=pk)
     form = ReviewForm(request.POST)
     if not form.is_valid():
         messages.error(request, "Choose to accept or discard the message.")

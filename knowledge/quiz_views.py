@@ -11,8 +11,8 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
+from escalation.access import access_of
 from escalation.gates import staff_required
-from escalation.roles import is_incident_manager
 
 from . import forms, selectors
 from .generated import generated_quiz_sync
@@ -38,7 +38,7 @@ def _quiz(slug: str) -> Quiz:
 def quiz_list(request: AuthedRequest) -> HttpResponse:
     quizzes = list(Quiz.objects.all())
     current = next((q for q in quizzes if q.is_current), None)
-    manager = is_incident_manager(request.user)
+    manager = access_of(request).is_incident_manager
     context: dict[str, Any] = {
         "quizzes": quizzes,
         "current": current,

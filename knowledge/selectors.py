@@ -14,7 +14,7 @@ from django.db.models import Count, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
-from escalation.roles import is_incident_manager, is_staff_member
+from escalation.access import Access
 from incidents.selectors import incidents_visible_to
 
 from . import search
@@ -25,38 +25,38 @@ LINKS_SHOWN = 20
 LIST_RELATED = ("category", "service", "owner")
 
 
-def articles_visible_to(user: Any) -> QuerySet[Article]:
+def articles_visible_to(access: Access) -> QuerySet[Article]:
     qs = Article.objects.select_related(*LIST_RELATED)
-    if not getattr(user, "is_authenticated", False):
+    if not access.authenticated:
         return qs.none()
-    if is_staff_member(user):
+    if access.is_staff_member:
         return qs
     return qs.filter(status=Status.PUBLISHED, visibility=Visibility.PUBLIC)
 
 
-def article_get_for_user(*, user: Any, number: str) -> Article:
-    """The article if ``user`` may read it; 404 otherwise, so that an internal article's existence
+def article_get_for_user(*, access: Access, number: str) -> Article:
+    """The article if the person may read it; 404 otherwise, so that an internal article's existence
     does not leak."""
     try:
-        return articles_visible_to(user).select_related("author").get(number=str(number)[:12])
+        return articles_visible_to(access).select_related("author").get(number=str(number)[:12])
     except Article.DoesNotExist:
         raise Http404(f"No article {number}.") from None
 
 
-def articles_search(*, user: Any, q: str, status: str = "") -> QuerySet[Article]:
-    qs = articles_visible_to(user)
+def articles_search(*, access: Access, q: str, status: str = "") -> QuerySet[Article]:
+    qs = articles_visible_to(access)
     if status in Status.values:
         qs = qs.filter(status=status)
     return search.search(qs, q) if search.clean(q) else qs.order_by("-updated_at", "-id")
 
 
-def suggestions_for(*, user: Any, title: str = "", description: str = "", q: str = "") -> list[Article]:
+def suggestions_for(*, access: Access, title: str = "", description: str = "", q: str = "") -> list[Article]:
     """Published articles matching what is being typed, best first, at most ``SUGGESTION_LIMIT``.
 
     One index look-up on PostgreSQL (the partial GIN index on ``suggest_tsv``), limited.
     """
     qs = (
-        articles_visible_to(user)
+        articles_visible_to(access)
         .filter(status=Status.PUBLISHED)
         .select_related(None)
         .only("id", "number", "title", "symptoms", "visibility", "status")
@@ -89,10 +89,10 @@ def article_counts_for_period(start: datetime, end: datetime) -> dict[str, int]:
     return {"resolved_with_article": resolved, "self_solved": self_solved}
 
 
-def article_incidents(*, user: Any, article: Article) -> dict[str, Any]:
-    """What the article's page names of incidents, as ``user`` may open them: its source incident
+def article_incidents(*, access: Access, article: Article) -> dict[str, Any]:
+    """What the article's page names of incidents, as the person may open them: its source incident
     and the latest linked ones (``LINKS_SHOWN``), with how many links it leaves out."""
-    visible = incidents_visible_to(user)
+    visible = incidents_visible_to(access)
     source = None
     if article.source_incident_id is not None:
         source = visible.filter(pk=article.source_incident_id).only("id", "number").first()
@@ -120,24 +120,15 @@ def stale_articles(*, today: date | None = None) -> QuerySet[Article]:
     )
 
 
-def can_publish(user: Any) -> bool:
+def can_publish(access: Access) -> bool:
     """The incident manager and group leads publish (SPEC §10)."""
-    if is_incident_manager(user):
-        return True
-    cached = getattr(user, "_kb_is_lead", None)
-    if cached is None:
-        from escalation.models import Membership
-
-        cached = (
-            bool(user.is_authenticated)
-            and Membership.objects.filter(user=user, is_lead=True, group__is_active=True).exists()
-        )
-        user._kb_is_lead = cached
-    return cached
+    return access.is_incident_manager or access.is_group_lead
 
 
-def can_edit(user: Any, article: Article) -> bool:
-    return is_staff_member(user) and (user.pk in (article.author_id, article.owner_id) or can_publish(user))
+def can_edit(access: Access, article: Article) -> bool:
+    return access.is_staff_member and (
+        access.user_id in (article.author_id, article.owner_id) or can_publish(access)
+    )
 
 
 def quiz_scores_by_person(quiz_id: int | None = None) -> QuerySet[Attempt]:

@@ -16,8 +16,8 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from core.errors import DomainError
+from escalation.access import access_of
 from escalation.gates import staff_required
-from escalation.roles import is_incident_manager, is_staff_member
 from incidents.selectors import incident_get_for_user
 
 from . import forms, selectors
@@ -42,7 +42,7 @@ def _error_text(error: ValidationError) -> str:
 def article_list(request: AuthedRequest) -> HttpResponse:
     q = request.GET.get("q", "")[:500]
     status = request.GET.get("status", "")
-    articles = list(selectors.articles_search(user=request.user, q=q, status=status)[:PAGE_SIZE])
+    articles = list(selectors.articles_search(access=access_of(request), q=q, status=status)[:PAGE_SIZE])
     return render(
         request,
         "knowledge/article_list.html",
@@ -51,7 +51,9 @@ def article_list(request: AuthedRequest) -> HttpResponse:
             "q": q,
             "status": status,
             "statuses": Status.choices,
-            "stale_count": selectors.stale_articles().count() if is_incident_manager(request.user) else None,
+            "stale_count": selectors.stale_articles().count()
+            if access_of(request).is_incident_manager
+            else None,
             "page_size": PAGE_SIZE,
         },
     )
@@ -81,19 +83,16 @@ def article_create(request: AuthedRequest) -> HttpResponse:
 @login_required
 @require_GET
 def article_detail(request: AuthedRequest, number: str) -> HttpResponse:
-    article = selectors.article_get_for_user(user=request.user, number=number)
-    if not is_staff_member(request.user):
+    access = access_of(request)
+    article = selectors.article_get_for_user(access=access, number=number)
+    if not access.is_staff_member:
         return render(request, "knowledge/article_public.html", {"article": article})
     versions = list(article.versions.select_related("published_by").order_by("-number"))
     actions = [
         (name, t.label)
         for name, t in TRANSITIONS.items()
         if article.status in t.sources
-        and (
-            selectors.can_publish(request.user)
-            if t.publisher_only
-            else selectors.can_edit(request.user, article)
-        )
+        and (selectors.can_publish(access) if t.publisher_only else selectors.can_edit(access, article))
     ]
     return render(
         request,
@@ -102,18 +101,18 @@ def article_detail(request: AuthedRequest, number: str) -> HttpResponse:
             "article": article,
             "versions": versions,
             "usage": selectors.article_usage(article),
-            **selectors.article_incidents(user=request.user, article=article),
+            **selectors.article_incidents(access=access, article=article),
             "events": list(article.events.select_related("actor").order_by("-at", "-id")[:20]),
             "actions": actions,
-            "can_edit": selectors.can_edit(request.user, article),
+            "can_edit": selectors.can_edit(access, article),
         },
     )
 
 
 @staff_required
 def article_edit(request: AuthedRequest, number: str) -> HttpResponse:
-    article = selectors.article_get_for_user(user=request.user, number=number)
-    if not selectors.can_edit(request.user, article):
+    article = selectors.article_get_for_user(access=access_of(request), number=number)
+    if not selectors.can_edit(access_of(request), article):
         raise PermissionDenied(
             "Only the author, the owner, a group lead or the incident manager edit this article."
         )
@@ -139,7 +138,7 @@ def article_edit(request: AuthedRequest, number: str) -> HttpResponse:
 @staff_required
 @require_POST
 def article_transition(request: AuthedRequest, number: str, action: str) -> HttpResponse:
-    article = selectors.article_get_for_user(user=request.user, number=number)
+    article = selectors.article_get_for_user(access=access_of(request), number=number)
     if action not in TRANSITIONS:
         raise Http404("No such action.")
     try:
@@ -165,7 +164,7 @@ def article_transition(request: AuthedRequest, number: str, action: str) -> Http
 @staff_required
 @require_GET
 def version_diff(request: AuthedRequest, number: str, version: int) -> HttpResponse:
-    article = selectors.article_get_for_user(user=request.user, number=number)
+    article = selectors.article_get_for_user(access=access_of(request), number=number)
     try:
         current = article.versions.select_related("published_by").get(number=version)
     except ArticleVersion.DoesNotExist:
@@ -181,7 +180,7 @@ def version_diff(request: AuthedRequest, number: str, version: int) -> HttpRespo
 @staff_required
 @require_GET
 def stale_list(request: AuthedRequest) -> HttpResponse:
-    if not is_incident_manager(request.user):
+    if not access_of(request).is_incident_manager:
         raise PermissionDenied("The list of stale articles is for the incident manager.")
     return render(request, "knowledge/stale_list.html", {"articles": list(selectors.stale_articles()[:200])})
 
@@ -197,19 +196,19 @@ def suggest(request: AuthedRequest) -> HttpResponse:
     End users get public articles only, each with a link to read it and a "This solved it" button.
     """
     articles = selectors.suggestions_for(
-        user=request.user,
+        access=access_of(request),
         title=request.GET.get("title", ""),
         description=request.GET.get("description", ""),
         q=request.GET.get("q", ""),
     )
-    staff = is_staff_member(request.user)
+    staff = access_of(request).is_staff_member
     return render(request, "knowledge/_suggestions.html", {"articles": articles, "staff": staff})
 
 
 @login_required
 @require_POST
 def self_solved(request: AuthedRequest, number: str) -> HttpResponse:
-    article = selectors.article_get_for_user(user=request.user, number=number)
+    article = selectors.article_get_for_user(access=access_of(request), number=number)
     try:
         article_services.self_solved_report(user=request.user, article=article)
     except PermissionDenied:
@@ -224,15 +223,15 @@ def self_solved(request: AuthedRequest, number: str) -> HttpResponse:
 @staff_required
 @require_GET
 def incident_panel(request: AuthedRequest, number: str) -> HttpResponse:
-    incident = incident_get_for_user(user=request.user, number=number)
+    incident = incident_get_for_user(access=access_of(request), number=number)
     links = list(selectors.articles_linked_to(incident.pk))
     linked = {link.article_id for link in links}
     q = request.GET.get("q", "")
     if q:
-        found = list(selectors.articles_search(user=request.user, q=q, status=Status.PUBLISHED)[:5])
+        found = list(selectors.articles_search(access=access_of(request), q=q, status=Status.PUBLISHED)[:5])
     else:
         found = selectors.suggestions_for(
-            user=request.user, title=incident.title, description=incident.description
+            access=access_of(request), title=incident.title, description=incident.description
         )
     return render(
         request,
@@ -250,9 +249,11 @@ def incident_panel(request: AuthedRequest, number: str) -> HttpResponse:
 @staff_required
 @require_POST
 def incident_link(request: AuthedRequest, number: str) -> HttpResponse:
-    incident = incident_get_for_user(user=request.user, number=number)
+    incident = incident_get_for_user(access=access_of(request), number=number)
     try:
-        article = selectors.article_get_for_user(user=request.user, number=request.POST.get("article", ""))
+        article = selectors.article_get_for_user(
+            access=access_of(request), number=request.POST.get("article", "")
+        )
     except Http404:
         messages.error(request, "Choose an article to link.")
         return redirect("incidents:detail", number=incident.number)
@@ -270,7 +271,7 @@ def incident_link(request: AuthedRequest, number: str) -> HttpResponse:
 @staff_required
 @require_POST
 def incident_promote(request: AuthedRequest, number: str) -> HttpResponse:
-    incident = incident_get_for_user(user=request.user, number=number)
+    incident = incident_get_for_user(access=access_of(request), number=number)
     try:
         article = article_services.article_promote_from_incident(actor=request.user, incident=incident)
     except ValidationError as error:

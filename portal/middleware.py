@@ -14,7 +14,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 
-from escalation.roles import is_staff_member
+from escalation.access import access_of
 
 
 class EndUserFenceMiddleware:
@@ -26,14 +26,12 @@ class EndUserFenceMiddleware:
 
     def process_view(self, request: HttpRequest, view: Any, args: Any, kwargs: Any) -> None:
         match = request.resolver_match
-        user = getattr(request, "user", None)
         if (
             match is not None
             and "admin" in match.namespaces
-            and user is not None
-            and user.is_authenticated
-            and not user.is_staff
-            and not is_staff_member(user)
+            and request.user.is_authenticated
+            and not request.user.is_staff
+            and not access_of(request).is_staff_member
         ):
             raise PermissionDenied("This page is for administrators.")
         return None

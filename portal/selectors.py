@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.db.models import QuerySet
 
+from escalation.access import Access
 from incidents.models import Incident, IncidentEvent
 from incidents.notifications.delivery import staff_ids
 from incidents.selectors import incident_get_for_user, incidents_own
@@ -18,26 +17,27 @@ RECENT = 20
 OPEN_SHOWN = 50
 
 
-def portal_incidents(*, user: Any) -> QuerySet[Incident]:
-    """The incidents the user called in, reported or watches, staff included (it is *their* portal)."""
+def portal_incidents(*, access: Access) -> QuerySet[Incident]:
+    """The incidents the person called in, reported or watches, staff included (it is *their*
+    portal), as they may see them (``incidents_own``)."""
     return (
-        incidents_own(user).select_related("assignment_group", "assigned_to").order_by("-created_at", "-id")
+        incidents_own(access).select_related("assignment_group", "assigned_to").order_by("-created_at", "-id")
     )
 
 
-def portal_incident_lists(*, user: Any) -> tuple[list[Incident], int, list[Incident]]:
+def portal_incident_lists(*, access: Access) -> tuple[list[Incident], int, list[Incident]]:
     """The newest ``OPEN_SHOWN`` open ones with the number of open ones in all, and the most recent
     finished ones: three or four queries."""
-    qs = portal_incidents(user=user)
+    qs = portal_incidents(access=access)
     open_qs = qs.filter(status__in=OPEN)
     shown = list(open_qs[: OPEN_SHOWN + 1])
     open_total = len(shown) if len(shown) <= OPEN_SHOWN else open_qs.count()
     return shown[:OPEN_SHOWN], open_total, list(qs.exclude(status__in=OPEN)[:RECENT])
 
 
-def portal_incident_get(*, user: Any, number: str) -> Incident:
+def portal_incident_get(*, access: Access, number: str) -> Incident:
     """404 for anyone who may not see it (``incidents.selectors`` decides)."""
-    return incident_get_for_user(user=user, number=number)
+    return incident_get_for_user(access=access, number=number)
 
 
 def portal_timeline(*, incident: Incident) -> list[IncidentEvent]:

@@ -18,7 +18,7 @@ from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from escalation.roles import is_staff_member
+from escalation.access import access_of
 from incidents import permissions
 from incidents import services as incident_services
 from incidents.errors import IncidentError
@@ -62,7 +62,8 @@ def _card(incident: Incident) -> dict[str, Any]:
 @require_GET
 @transaction.non_atomic_requests
 def home(request: HttpRequest) -> HttpResponse:
-    open_incidents, open_total, recent = selectors.portal_incident_lists(user=request.user)
+    access = access_of(request)
+    open_incidents, open_total, recent = selectors.portal_incident_lists(access=access)
     return render(
         request,
         "portal/home.html",
@@ -70,7 +71,7 @@ def home(request: HttpRequest) -> HttpResponse:
             "open_cards": [_card(i) for i in open_incidents],
             "open_total": open_total,
             "recent_cards": [_card(i) for i in recent],
-            "is_staff": is_staff_member(request.user),
+            "is_staff": access.is_staff_member,
         },
     )
 
@@ -110,10 +111,11 @@ def report(request: HttpRequest) -> HttpResponse:
 
 def _detail_context(request: HttpRequest, incident: Incident, **extra: Any) -> dict[str, Any]:
     user = request.user
+    access = access_of(request)
     events = selectors.portal_timeline(incident=incident)
     staff = selectors.timeline_staff_ids(events)
-    caller = permissions.is_caller(user, incident)
-    follower = caller or permissions.is_watcher(user, incident)
+    caller = permissions.is_caller(access, incident)
+    follower = caller or permissions.is_watcher(access, incident)
     return {
         **_card(incident),
         "timeline": [
@@ -128,7 +130,7 @@ def _detail_context(request: HttpRequest, incident: Incident, **extra: Any) -> d
         "can_write": follower and incident.status not in (Status.CLOSED, Status.CANCELLED),
         "can_confirm": caller and incident.status == Status.RESOLVED,
         "watchers": list(incident.watchers.select_related("user")),
-        "is_staff": is_staff_member(user),
+        "is_staff": access.is_staff_member,
         "comment_form": extra.pop("comment_form", None) or CommentForm(),
         "watcher_form": extra.pop("watcher_form", None) or WatcherForm(),
         # The caller's open satisfaction survey about this incident, answered from here too.
@@ -142,14 +144,14 @@ def _detail_context(request: HttpRequest, incident: Incident, **extra: Any) -> d
 @require_GET
 @transaction.non_atomic_requests
 def incident_detail(request: HttpRequest, number: str) -> HttpResponse:
-    incident = selectors.portal_incident_get(user=request.user, number=number)
+    incident = selectors.portal_incident_get(access=access_of(request), number=number)
     return render(request, "portal/incident_detail.html", _detail_context(request, incident))
 
 
 @login_required
 @require_POST
 def incident_comment(request: HttpRequest, number: str) -> HttpResponse:
-    incident = selectors.portal_incident_get(user=request.user, number=number)
+    incident = selectors.portal_incident_get(access=access_of(request), number=number)
     form = CommentForm(request.POST, request.FILES)
     if form.is_valid():
         try:
@@ -181,7 +183,7 @@ def incident_comment(request: HttpRequest, number: str) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def incident_confirm(request: HttpRequest, number: str) -> HttpResponse:
     """Confirm the resolution: GET asks (the mail's link), POST closes."""
-    incident = selectors.portal_incident_get(user=request.user, number=number)
+    incident = selectors.portal_incident_get(access=access_of(request), number=number)
     if request.method == "POST":
         try:
             incident_services.incident_close(
@@ -202,7 +204,7 @@ def incident_confirm(request: HttpRequest, number: str) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def incident_reopen(request: HttpRequest, number: str) -> HttpResponse:
     """Reopen with a reason: GET asks for it (the mail's link), POST reopens."""
-    incident = selectors.portal_incident_get(user=request.user, number=number)
+    incident = selectors.portal_incident_get(access=access_of(request), number=number)
     form = ReopenForm(request.POST or None)
     status = 200
     if request.method == "POST":
@@ -226,7 +228,7 @@ def incident_reopen(request: HttpRequest, number: str) -> HttpResponse:
 @login_required
 @require_POST
 def watcher_add(request: HttpRequest, number: str) -> HttpResponse:
-    incident = selectors.portal_incident_get(user=request.user, number=number)
+    incident = selectors.portal_incident_get(access=access_of(request), number=number)
     form = WatcherForm(request.POST)
     if form.is_valid():
         try:
@@ -248,7 +250,7 @@ def watcher_add(request: HttpRequest, number: str) -> HttpResponse:
 @login_required
 @require_POST
 def watcher_remove(request: HttpRequest, number: str, user_id: int) -> HttpResponse:
-    incident = selectors.portal_incident_get(user=request.user, number=number)
+    incident = selectors.portal_incident_get(access=access_of(request), number=number)
     try:
         removed = incident_services.watcher_remove(
             actor=request.user,  # type: ignore[arg-type]
@@ -260,6 +262,6 @@ def watcher_remove(request: HttpRequest, number: str, user_id: int) -> HttpRespo
         return _detail(number)
     if removed:
         messages.success(request, "The colleague no longer follows this incident.")
-    if user_id == request.user.pk and not permissions.can_view(request.user, incident):
+    if user_id == request.user.pk and not permissions.can_view(access_of(request), incident):
         return redirect("portal:home")
     return _detail(number)

@@ -13,6 +13,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.api.errors import READ_ERRORS
+from escalation.access import access_of
 
 from . import selectors, services
 from .periods import BadMonth, Month
@@ -22,7 +23,7 @@ class CanViewReports(BasePermission):
     message = "Reports are for managers, incident managers and administrators."
 
     def has_permission(self, request: Request, view: Any) -> bool:
-        return selectors.can_view_reports(request.user)
+        return selectors.can_view_reports(access_of(request))
 
 
 class TimeStatsSerializer(serializers.Serializer):

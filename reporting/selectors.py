@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from core.replica import replica_reads
 from escalation import business_time as bt
-from escalation import roles
+from escalation.access import Access
 from escalation.choices import Role
 from escalation.policies import calendar_default
 from incidents.models import OPEN_STATUSES, Incident, SlaState
@@ -28,13 +28,13 @@ LIST_LIMIT = 25
 AGEING = [("under_1_day", 0, 1), ("days_1_3", 1, 3), ("days_3_7", 3, 7), ("over_7_days", 7, None)]
 
 
-def can_view_reports(user: Any) -> bool:
+def can_view_reports(access: Access) -> bool:
     """Managers, incident managers and administrators."""
-    return roles.is_manager(user) or Role.ADMINISTRATOR in roles.user_roles(user)
+    return access.is_manager or Role.ADMINISTRATOR in access.roles
 
 
-def check_can_view(user: Any) -> None:
-    if not can_view_reports(user):
+def check_can_view(access: Access) -> None:
+    if not can_view_reports(access):
         raise PermissionDenied("Reports are for managers, incident managers and administrators.")
 
 
@@ -108,10 +108,11 @@ DIMENSION_PARAM = {
 FIGURES_MAX_AGE = timedelta(minutes=15)  # beat refreshes every 5 minutes (dashboard_refresh_task)
 
 
-def dashboard(*, user: Any, now: datetime | None = None) -> dict[str, Any]:
+def dashboard(*, access: Access, now: datetime | None = None) -> dict[str, Any]:
     """The dashboard: month-to-date figures from the stored snapshot when it is fresh (computed here
     otherwise, with ``computed`` set so that the caller stores them), the breached and
-    about-to-breach lists live, as ``user`` may see them; read from the replica if there is one."""
+    about-to-breach lists live, as the person (``access``) may see them; read from the replica if
+    there is one."""
     now = now or timezone.now()
     month = Month.of(timezone.localdate(now))
     with replica_reads():
@@ -124,7 +125,7 @@ def dashboard(*, user: Any, now: datetime | None = None) -> dict[str, Any]:
         else:
             assert snapshot is not None
             figures, as_of = snapshot.data, snapshot.computed_at
-        lists = dashboard_lists(user=user, now=now)
+        lists = dashboard_lists(access=access, now=now)
     mtd = figures["mtd"]
     return {
         "now": now,
@@ -183,8 +184,8 @@ def dashboard_figures(*, now: datetime) -> dict[str, Any]:
     return {"month": str(month), "mtd": mtd, "by_group": by_group, "backlog": backlog}
 
 
-def dashboard_lists(*, user: Any, now: datetime) -> dict[str, Any]:
-    """Breached and about to breach, live, as ``user`` may see them: index look-ups
+def dashboard_lists(*, access: Access, now: datetime) -> dict[str, Any]:
+    """Breached and about to breach, live, as the person may see them: index look-ups
     (``inc_sla_state_status``, ``inc_open_resolution_due``), at most ``LIST_LIMIT`` each. The
     figures count every incident (the aggregate rule); so the lists say how many they leave out."""
     breached = Q(status__in=OPEN_STATUSES, sla_state=SlaState.BREACHED)
@@ -195,29 +196,29 @@ def dashboard_lists(*, user: Any, now: datetime) -> dict[str, Any]:
         resolution_due_at__lte=horizon,
     ) & ~Q(sla_state=SlaState.BREACHED)
     visible = (
-        incidents_visible_to(user).select_related("assignment_group").order_by("resolution_due_at", "id")
+        incidents_visible_to(access).select_related("assignment_group").order_by("resolution_due_at", "id")
     )
     return {
         "breached": list(visible.filter(breached)[:LIST_LIMIT]),
         "at_risk": list(visible.filter(at_risk)[:LIST_LIMIT]),
-        "breached_not_listed": incidents_not_visible_count(user, breached, limit=LIST_LIMIT),
-        "at_risk_not_listed": incidents_not_visible_count(user, at_risk, limit=LIST_LIMIT),
+        "breached_not_listed": incidents_not_visible_count(access, breached, limit=LIST_LIMIT),
+        "at_risk_not_listed": incidents_not_visible_count(access, at_risk, limit=LIST_LIMIT),
     }
 
 
-def month_incidents(*, user: Any, month: Month) -> QuerySet[Incident]:
-    """The incidents logged in the month that ``user`` may see (the month's incident export)."""
+def month_incidents(*, access: Access, month: Month) -> QuerySet[Incident]:
+    """The incidents logged in the month that the person may see (the month's incident export)."""
     return (
-        incidents_visible_to(user)
+        incidents_visible_to(access)
         .select_related(None)
         .filter(created_at__gte=month.start, created_at__lt=month.end)
         .order_by("created_at", "id")
     )
 
 
-def month_incidents_not_listed(*, user: Any, month: Month) -> int:
-    """How many of the month's incidents, counted in its figures, ``user``'s export leaves out."""
-    return incidents_not_visible_count(user, Q(created_at__gte=month.start, created_at__lt=month.end))
+def month_incidents_not_listed(*, access: Access, month: Month) -> int:
+    """How many of the month's incidents, counted in its figures, the person's export leaves out."""
+    return incidents_not_visible_count(access, Q(created_at__gte=month.start, created_at__lt=month.end))
 
 
 def targets() -> dict[str, float]:

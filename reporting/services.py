@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from core.queueing import enqueue_on_commit
 from core.replica import replica_reads
-from escalation import roles
+from escalation.access import access_for
 from escalation.choices import Role
 
 from . import metrics
@@ -187,7 +187,7 @@ def delivery_mark(*, delivery: ReportDelivery, error: str = "") -> None:
 
 
 def _check_reviewer(actor: Any) -> None:
-    if not roles.is_manager(actor):
+    if not access_for(actor).is_manager:
         raise ValidationError("Only managers and incident managers write reviews.")
 
 

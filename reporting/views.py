@@ -15,6 +15,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
+from escalation.access import Access, access_of
+
 from . import charts, exports, pdf, selectors, services
 from .forms import ReviewActionForm, ReviewNoteForm, ReviewStatusForm
 from .models import ReviewAction
@@ -26,7 +28,7 @@ def reports_required(view: Any) -> Any:
     @login_required
     @wraps(view)
     def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
-        if not selectors.can_view_reports(request.user):
+        if not selectors.can_view_reports(access_of(request)):
             raise PermissionDenied("Reports are for managers, incident managers and administrators.")
         return view(request, *args, **kwargs)
 
@@ -48,8 +50,8 @@ def _percent(value: Any) -> Any:
 # --- dashboard ----------------------------------------------------------------------------------
 
 
-def _dashboard(user: Any) -> dict[str, Any]:
-    data = selectors.dashboard(user=user)
+def _dashboard(access: Access) -> dict[str, Any]:
+    data = selectors.dashboard(access=access)
     if data["computed"]:
         services.dashboard_snapshot_store(figures=data["figures"], computed_at=data["as_of"])
     return data
@@ -59,7 +61,7 @@ def _dashboard(user: Any) -> dict[str, Any]:
 @require_GET
 @transaction.non_atomic_requests
 def dashboard(request: HttpRequest) -> HttpResponse:
-    data = _dashboard(request.user)
+    data = _dashboard(access_of(request))
     mtd = data["mtd"]
     month = data["month"]
     chart_data = {
@@ -112,7 +114,7 @@ DASHBOARD_TABLES = (
 def dashboard_export(request: HttpRequest, table: str) -> StreamingHttpResponse:
     if table not in DASHBOARD_TABLES:
         raise Http404("There is no such table.")
-    data = _dashboard(request.user)
+    data = _dashboard(access_of(request))
     header: list[str]
     rows: Any
     if table == "trend":
@@ -218,7 +220,7 @@ def _month_page(
                 for pop in ("logged", "resolved", "closed", "backlog_end", "first_contact", "reopened")
             },
             "chart_data": chart_data,
-            "incidents_not_listed": selectors.month_incidents_not_listed(user=request.user, month=m),
+            "incidents_not_listed": selectors.month_incidents_not_listed(access=access_of(request), month=m),
             "times": [
                 ("Time to respond (business)", data["time_to_respond"]),
                 ("Time to respond (wall-clock)", data["time_to_respond_wall"]),
@@ -271,7 +273,7 @@ def month_incidents_csv(request: HttpRequest, month: str) -> StreamingHttpRespon
     """Every incident logged in the month that the reader may open, streamed from a server-side
     cursor (the month page says how many it leaves out)."""
     m = _month(month)
-    qs = selectors.month_incidents(user=request.user, month=m).values_list(
+    qs = selectors.month_incidents(access=access_of(request), month=m).values_list(
         "number",
         "title",
         "created_at",

@@ -1,18 +1,20 @@
-"""Template context shared by every page: which navigation links the signed-in user gets."""
+"""Template context shared by every page: the user's access, and which navigation links they get."""
 
 from typing import Any
 
 from django.http import HttpRequest
 
-from escalation import roles
+from escalation.access import ANONYMOUS, access_of
 
 from .views import is_routed
 
 
 def navigation(request: HttpRequest) -> dict[str, Any]:
-    user = getattr(request, "user", None)
-    if user is None or not user.is_authenticated:
+    # A page rendered without the middleware (an error page, a test's bare request) is anonymous.
+    access = access_of(request) if hasattr(request, "access") else ANONYMOUS
+    if not access.authenticated:
         return {
+            "access": access,
             "nav_is_staff": False,
             "nav_is_manager": False,
             "nav_is_incident_manager": False,
@@ -23,13 +25,14 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
             "nav_has_knowledge": False,
         }
     return {
-        "nav_is_staff": roles.is_staff_member(user),
-        "nav_is_service_desk": roles.is_service_desk(user),
-        "nav_is_manager": roles.is_manager(user),
-        "nav_is_incident_manager": roles.is_incident_manager(user),
+        "access": access,
+        "nav_is_staff": access.is_staff_member,
+        "nav_is_service_desk": access.is_service_desk,
+        "nav_is_manager": access.is_manager,
+        "nav_is_incident_manager": access.is_incident_manager,
         # Links to pages whose app has not landed yet are not shown.
         "nav_has_portal": is_routed("/portal/"),
         "nav_has_dashboard": is_routed("/reporting/"),
-        "nav_may_review_mail": roles.is_service_desk(user) or roles.is_incident_manager(user),
+        "nav_may_review_mail": access.is_service_desk or access.is_incident_manager,
         "nav_has_knowledge": is_routed("/knowledge/"),
     }

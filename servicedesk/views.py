@@ -1,7 +1,6 @@
 """Glue views: the role-aware landing page and the health check."""
 
 import functools
-from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.db import connection, transaction
@@ -11,7 +10,7 @@ from django.urls import Resolver404, resolve
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from escalation import roles
+from escalation.access import Access, access_of
 
 
 @functools.cache
@@ -28,15 +27,15 @@ def is_routed(path: str) -> bool:
     return True
 
 
-def landing_path(user: Any) -> str | None:
+def landing_path(access: Access) -> str | None:
     """Where a user starts: the queue for support staff, the dashboard for managers, the portal otherwise."""
-    if roles.is_service_desk(user):
+    if access.is_service_desk:
         candidates = ["/incidents/"]
-    elif roles.user_support_group_ids(user):
+    elif access.group_ids:
         candidates = ["/incidents/?queue=groups"]
-    elif roles.is_manager(user):
+    elif access.is_manager:
         candidates = ["/reporting/"]
-    elif roles.is_staff_member(user):
+    elif access.is_staff_member:
         candidates = []
     else:
         candidates = ["/portal/"]
@@ -48,7 +47,7 @@ def landing_path(user: Any) -> str | None:
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
-    target = landing_path(request.user)
+    target = landing_path(access_of(request))
     if target is not None:
         return redirect(target)
     return render(request, "home.html")

@@ -14,6 +14,7 @@ from rest_framework.response import Response
 
 from core.api.errors import E400, READ_ERRORS
 from core.api.pagination import ApiCursorPagination
+from escalation.access import access_of
 
 from . import selectors
 from .models import ImprovementAction, Programme
@@ -23,7 +24,7 @@ class CanReadResults(BasePermission):
     message = "Survey results are for the incident manager and managers."
 
     def has_permission(self, request: Request, view: Any) -> bool:
-        return selectors.can_read_results(request.user)
+        return selectors.can_read_results(access_of(request))
 
 
 class BucketSerializer(serializers.Serializer):
@@ -102,7 +103,7 @@ class SurveyResultsApi(GenericAPIView):
     )
     def get(self, request: Request) -> Response:
         page = self.paginate_queryset(self.get_queryset())
-        data = [selectors.programme_results(user=request.user, programme=p) for p in page or []]
+        data = [selectors.programme_results(access=access_of(request), programme=p) for p in page or []]
         return self.get_paginated_response(ProgrammeResultsSerializer(data, many=True).data)
 
 
@@ -115,7 +116,7 @@ class ImprovementActionListApi(GenericAPIView):
     def get_queryset(self) -> QuerySet[ImprovementAction]:
         if getattr(self, "swagger_fake_view", False):  # the schema generator reads the model only
             return ImprovementAction.objects.none()
-        return selectors.actions_for(user=self.request.user)
+        return selectors.actions_for(access=access_of(self.request))
 
     @extend_schema(
         operation_id="survey_actions_list",

@@ -19,8 +19,8 @@ from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
 
+from escalation.access import Access
 from escalation.choices import Priority, Tier
-from escalation.roles import is_incident_manager, is_manager
 from incidents.selectors import incidents_visible_to
 
 from .models import Answer, ImprovementAction, Invitation, Programme, Question, Response
@@ -37,21 +37,21 @@ BREAKDOWNS: dict[str, tuple[str, str]] = {
 }
 
 
-def can_read_results(user: Any) -> bool:
-    return is_manager(user)
+def can_read_results(access: Access) -> bool:
+    return access.is_manager
 
 
-def can_configure(user: Any) -> bool:
-    return is_incident_manager(user)
+def can_configure(access: Access) -> bool:
+    return access.is_incident_manager
 
 
-def results_gate(user: Any) -> None:
-    if not can_read_results(user):
+def results_gate(access: Access) -> None:
+    if not can_read_results(access):
         raise PermissionDenied("Survey results are for the incident manager and managers.")
 
 
-def configure_gate(user: Any) -> None:
-    if not can_configure(user):
+def configure_gate(access: Access) -> None:
+    if not can_configure(access):
         raise PermissionDenied("Survey templates and programmes are configured by the incident manager.")
 
 
@@ -227,16 +227,16 @@ def _breakdowns(qs: QuerySet[Answer], *, minimum: int = 0) -> list[dict[str, Any
     return out
 
 
-def programme_results(*, user: Any, programme: Programme) -> dict[str, Any]:
+def programme_results(*, access: Access, programme: Programme) -> dict[str, Any]:
     """Everything the results page shows for one programme (managers only)."""
-    results_gate(user)
+    results_gate(access)
     ratings = _ratings(programme)
     mean = ratings.aggregate(mean=Avg("rating"))["mean"]
     # Comments name their incident: those about an incident the reader may not open are counted
     # in the ratings (the aggregate rule) but not listed.
     written = Answer.objects.filter(response__invitation__programme=programme).exclude(text="")
     hidden = Q(response__invitation__incident__isnull=False) & ~Q(
-        response__invitation__incident__in=incidents_visible_to(user).values("pk")
+        response__invitation__incident__in=incidents_visible_to(access).values("pk")
     )
     comments = (
         written.exclude(hidden)
@@ -257,8 +257,8 @@ def programme_results(*, user: Any, programme: Programme) -> dict[str, Any]:
     }
 
 
-def programmes_overview(*, user: Any) -> list[dict[str, Any]]:
-    results_gate(user)
+def programmes_overview(*, access: Access) -> list[dict[str, Any]]:
+    results_gate(access)
     programmes = list(Programme.objects.select_related("template"))
     means = dict(
         _ratings()
@@ -279,8 +279,8 @@ def programmes_overview(*, user: Any) -> list[dict[str, Any]]:
     return out
 
 
-def responses_for_programme(*, user: Any, programme: Programme) -> QuerySet[Response]:
-    results_gate(user)
+def responses_for_programme(*, access: Access, programme: Programme) -> QuerySet[Response]:
+    results_gate(access)
     return (
         Response.objects.filter(invitation__programme=programme)
         .select_related("invitation__incident")
@@ -288,9 +288,9 @@ def responses_for_programme(*, user: Any, programme: Programme) -> QuerySet[Resp
     )
 
 
-def published_results(*, user: Any) -> list[dict[str, Any]]:
+def published_results(*, access: Access) -> list[dict[str, Any]]:
     """The page every signed-in user reads: aggregates only, no names, and nothing under the threshold."""
-    if not getattr(user, "is_authenticated", False):
+    if not access.authenticated:
         raise PermissionDenied("Sign in to read the survey results.")
     out = []
     for programme in Programme.objects.filter(published=True):
@@ -320,6 +320,6 @@ def published_results(*, user: Any) -> list[dict[str, Any]]:
     return out
 
 
-def actions_for(*, user: Any) -> QuerySet[ImprovementAction]:
-    results_gate(user)
+def actions_for(*, access: Access) -> QuerySet[ImprovementAction]:
+    results_gate(access)
     return ImprovementAction.objects.select_related("programme", "owner")

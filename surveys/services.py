@@ -30,8 +30,8 @@ from django.utils import timezone
 from core.errors import DomainError
 from core.mail import render_email
 from core.queueing import enqueue_on_commit
+from escalation.access import access_for
 from escalation.models import CallerProfile
-from escalation.roles import is_staff_member
 from incidents.models import Incident, IncidentEvent
 
 from .models import (
@@ -142,7 +142,7 @@ def sampled(*, programme_id: int, incident_id: int, percent: int, seed: str | No
 
 def worked_on(user: Any, incident: Incident) -> bool:
     """Staff who worked the incident (acted on it, or were ever its assignee) are not surveyed on it."""
-    if not is_staff_member(user):
+    if not access_for(user).is_staff_member:
         return False
     if incident.assigned_to_id == user.pk:
         return True

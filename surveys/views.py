@@ -12,6 +12,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
+from escalation.access import access_of
+
 from . import selectors, services
 from .forms import ActionForm, ProgrammeForm, QuestionFormSet, TemplateForm, question_initial
 from .models import Answer, ImprovementAction, Invitation, Programme, Question, SurveyTemplate
@@ -104,20 +106,20 @@ def _chart(chart_id: str, label: str, rows: list[dict[str, Any]], value: str = "
 
 @login_required
 def results_index(request: HttpRequest) -> HttpResponse:
-    overview = selectors.programmes_overview(user=request.user)
+    overview = selectors.programmes_overview(access=access_of(request))
     return render(request, "surveys/results_index.html", {"overview": overview, "tab": "results"})
 
 
 @login_required
 def results_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    selectors.results_gate(request.user)
+    selectors.results_gate(access_of(request))
     programme = get_object_or_404(Programme.objects.select_related("template"), pk=pk)
-    results = selectors.programme_results(user=request.user, programme=programme)
+    results = selectors.programme_results(access=access_of(request), programme=programme)
     results["charts"] = [
         _chart("distribution", "Ratings (all rating questions)", results["distribution"]),
         _chart("monthly", "Mean rating per month", results["monthly"], value="mean"),
     ]
-    results["can_configure"] = selectors.can_configure(request.user)
+    results["can_configure"] = selectors.can_configure(access_of(request))
     results["tab"] = "results"
     return render(request, "surveys/results_detail.html", results)
 
@@ -125,7 +127,7 @@ def results_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def comment_publish(request: HttpRequest, pk: int) -> HttpResponse:
-    selectors.configure_gate(request.user)
+    selectors.configure_gate(access_of(request))
     answer = get_object_or_404(Answer.objects.select_related("response__invitation"), pk=pk)
     publishable = request.POST.get("publishable") == "1"
     try:
@@ -141,7 +143,7 @@ def comment_publish(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def published(request: HttpRequest) -> HttpResponse:
-    results = selectors.published_results(user=request.user)
+    results = selectors.published_results(access=access_of(request))
     for r in results:
         r["charts"] = (
             [_chart(f"pub-{r['programme'].pk}", "Ratings", r["distribution"])] if r["enough"] else []
@@ -154,7 +156,7 @@ def published(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def template_list(request: HttpRequest) -> HttpResponse:
-    selectors.configure_gate(request.user)
+    selectors.configure_gate(access_of(request))
     templates = SurveyTemplate.objects.annotate(n_versions=Count("versions")).order_by("name")
     return render(request, "surveys/template_list.html", {"templates": templates, "tab": "templates"})
 
@@ -176,7 +178,7 @@ def _preview_rows(formset: Any) -> list[dict[str, Any]]:
 
 @login_required
 def template_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
-    selectors.configure_gate(request.user)
+    selectors.configure_gate(access_of(request))
     template = get_object_or_404(SurveyTemplate, pk=pk) if pk else None
     if request.method == "POST":
         form = TemplateForm(request.POST, instance=template)
@@ -225,7 +227,7 @@ def _initial_rows(template: SurveyTemplate | None) -> list[dict[str, Any]]:
 @require_POST
 def template_preview(request: HttpRequest) -> HttpResponse:
     """htmx: the answering form as a caller would see it, from the editor's unsaved fields."""
-    selectors.configure_gate(request.user)
+    selectors.configure_gate(access_of(request))
     formset = QuestionFormSet(request.POST, prefix="questions")
     formset.is_valid()
     return render(
@@ -237,7 +239,7 @@ def template_preview(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def programme_list(request: HttpRequest) -> HttpResponse:
-    selectors.configure_gate(request.user)
+    selectors.configure_gate(access_of(request))
     programmes = Programme.objects.select_related("template").prefetch_related(
         "groups", "categories", "services"
     )
@@ -246,7 +248,7 @@ def programme_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def programme_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
-    selectors.configure_gate(request.user)
+    selectors.configure_gate(access_of(request))
     programme = get_object_or_404(Programme, pk=pk) if pk else None
     form = ProgrammeForm(request.POST or None, instance=programme)
     if request.method == "POST" and form.is_valid():
@@ -264,7 +266,7 @@ def programme_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
 
 @login_required
 def action_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
-    selectors.results_gate(request.user)
+    selectors.results_gate(access_of(request))
     action = get_object_or_404(ImprovementAction, pk=pk) if pk else None
     initial = {"programme": request.GET.get("programme")} if action is None else None
     form = ActionForm(request.POST or None, instance=action, initial=initial)

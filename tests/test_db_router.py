@@ -7,6 +7,7 @@ import pytest
 from django.test.utils import override_settings
 
 from core.replica import replica_reads, replica_reads_allowed
+from escalation.access import access_for
 from incidents.models import Incident
 from reporting import selectors, services
 from reporting.periods import Month
@@ -48,9 +49,9 @@ def test_the_router_sends_only_marked_reads_to_the_replica_and_never_migrates_it
 @override_settings(DATABASE_ROUTERS=["tests.test_db_router.Recorder", "servicedesk.db_router.ReplicaRouter"])
 def test_the_dashboard_and_the_reports_figures_mark_their_reads_for_the_replica_and_other_reads_do_not():
     # when the dashboard is computed, a month's report generated, and an incident read elsewhere
-    manager = make_user("manager", roles=["Manager"])
+    access = access_for(make_user("manager", roles=["Manager"]))
     Recorder.seen = []
-    selectors.dashboard(user=manager)
+    selectors.dashboard(access=access)
     assert services.report_generate(month=Month.current().previous()) is not None
     dashboard_and_report = list(Recorder.seen)
     Recorder.seen = []

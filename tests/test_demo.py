@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from demo.seed import DEMO_PASSWORD, DEMO_USERS, load_demo
 from demo.surveys import FRESH_CALLER
-from escalation.roles import is_incident_manager, is_service_desk, user_tier
+from escalation.access import access_for
 from incidents import services
 from incidents.models import Handoff, Incident, IncidentEvent, SlaThresholdFire, Status
 from incidents.records.outbox import event_publish
@@ -28,10 +28,13 @@ def test_the_demo_loads_the_named_users_and_a_realistic_history_once():
     from django.contrib.auth import get_user_model
 
     users = {u.username: u for u in get_user_model().objects.filter(username__in=[u[0] for u in DEMO_USERS])}
-    assert is_service_desk(users["agent"])
-    assert user_tier(users["tech"]) == 2 and user_tier(users["netops"]) == 3 and user_tier(users["dba"]) == 3
-    assert is_incident_manager(users["incidentmgr"])
-    assert user_tier(users["alice"]) is None
+    access = {
+        name: access_for(users[name]) for name in ("agent", "tech", "netops", "dba", "incidentmgr", "alice")
+    }
+    assert access["agent"].is_service_desk
+    assert access["tech"].tier == 2 and access["netops"].tier == 3 and access["dba"].tier == 3
+    assert access["incidentmgr"].is_incident_manager
+    assert access["alice"].tier is None
 
     statuses = set(Incident.objects.values_list("status", flat=True))
     assert {Status.CLOSED, Status.RESOLVED} <= statuses

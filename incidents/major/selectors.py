@@ -9,7 +9,7 @@ from typing import Any
 from django.db.models import OuterRef, Subquery
 from django.urls import reverse
 
-from escalation.roles import is_incident_manager, is_staff_member
+from escalation.access import Access
 
 from .. import permissions
 from ..records.models import OPEN_STATUSES, Incident
@@ -29,12 +29,12 @@ class MajorBanner:
     url: str  # the staff page for staff, "" for everyone else
 
 
-def major_banners_for(user: Any, *, service_slug: str = "") -> list[MajorBanner]:
+def major_banners_for(access: Access, *, service_slug: str = "") -> list[MajorBanner]:
     """Banners of the open, declared major incidents that have a status update, newest first.
 
     Security incidents never make a banner. ``service_slug`` narrows them to one affected service.
     """
-    if not getattr(user, "is_authenticated", False):
+    if not access.authenticated:
         return []
     latest = MajorUpdate.objects.filter(major__incident=OuterRef("pk")).order_by("-created_at", "-id")
     qs = (
@@ -50,7 +50,7 @@ def major_banners_for(user: Any, *, service_slug: str = "") -> list[MajorBanner]
     )
     if service_slug:
         qs = qs.filter(service__slug=service_slug)
-    staff = is_staff_member(user)
+    staff = access.is_staff_member
     return [
         MajorBanner(
             number=i.number,
@@ -86,11 +86,11 @@ def security_checklist(incident: Incident) -> list[tuple[str, str, Any]]:
     return [(value, label, done.get(value)) for value, label in SecurityStep.Step.choices]
 
 
-def incident_page_extras(*, user: Any, incident: Incident) -> dict[str, Any]:
+def incident_page_extras(*, access: Access, incident: Incident) -> dict[str, Any]:
     """What the incident page shows of the major-incident and security sides (issue 13)."""
     context = major_log_for(incident=incident)
-    context["is_incident_manager"] = is_incident_manager(user)
+    context["is_incident_manager"] = access.is_incident_manager
     if permissions.is_restricted(incident):
         context["security_checklist"] = security_checklist(incident)
-        context["security_can_work"] = permissions.can_work(user, incident)
+        context["security_can_work"] = permissions.can_work(access, incident)
     return context

@@ -12,7 +12,7 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
-from escalation import roles
+from escalation.access import access_of
 from escalation.gates import staff_required
 
 from .. import selectors, services
@@ -40,13 +40,14 @@ def _log_page(
     if context["major"] is None or not context["major"].is_declared:
         messages.info(request, f"{incident.number} is not a declared major incident.")
         return redirect("incidents:detail", number=incident.number)
-    manager = roles.is_incident_manager(request.user)
+    access = access_of(request)
+    manager = access.is_incident_manager
     context.update(
         incident=incident,
         form=form or forms.MajorUpdateForm(),
         can_post=manager and incident.is_open,
         candidates=related_candidates(incident) if manager else [],
-        children=list(selectors.incident_children(user=request.user, incident=incident)),
+        children=list(selectors.incident_children(access=access, incident=incident)),
     )
     return render(request, "incidents/major_log.html", context, status=status)
 
@@ -55,7 +56,7 @@ def _log_page(
 @require_http_methods(["GET", "POST"])
 def major_log(request: AuthedRequest, number: str) -> HttpResponse:
     """The communications log: status updates (POST posts one) and the incidents to link."""
-    incident = selectors.incident_get_for_user(user=request.user, number=number)
+    incident = selectors.incident_get_for_user(access=access_of(request), number=number)
     if request.method != "POST":
         return _log_page(request, incident)
     form = forms.MajorUpdateForm(request.POST)
@@ -78,12 +79,12 @@ def major_log(request: AuthedRequest, number: str) -> HttpResponse:
 @require_POST
 def major_link(request: AuthedRequest, number: str) -> HttpResponse:
     """One click on the log: link a related incident as a child of the major incident."""
-    incident = selectors.incident_get_for_user(user=request.user, number=number)
+    incident = selectors.incident_get_for_user(access=access_of(request), number=number)
     form = forms.LinkChildForm(request.POST)
     if not form.is_valid():
         messages.error(request, "Say which incident to link.")
         return redirect("incidents:major-log", number=incident.number)
-    child = selectors.incident_get_for_user(user=request.user, number=form.cleaned_data["child"])
+    child = selectors.incident_get_for_user(access=access_of(request), number=form.cleaned_data["child"])
     try:
         services.major_link_child(actor=request.user, incident=incident, child=child)
     except PermissionDenied as error:
@@ -122,12 +123,12 @@ def _review_initial(incident: Incident, review: Any) -> dict[str, Any]:
 @require_http_methods(["GET", "POST"])
 def review(request: AuthedRequest, number: str) -> HttpResponse:
     """The post-incident review: printable when recorded; the incident manager records or edits it."""
-    incident = selectors.incident_get_for_user(user=request.user, number=number)
+    incident = selectors.incident_get_for_user(access=access_of(request), number=number)
     context = major_log_for(incident=incident)
     if context["major"] is None or not context["major"].is_declared:
         messages.info(request, f"{incident.number} is not a declared major incident: it needs no review.")
         return redirect("incidents:detail", number=incident.number)
-    manager = roles.is_incident_manager(request.user)
+    manager = access_of(request).is_incident_manager
     existing = context["review"]
     status = 200
     if request.method == "POST":
@@ -172,7 +173,7 @@ def review(request: AuthedRequest, number: str) -> HttpResponse:
 @require_POST
 def security_step(request: AuthedRequest, number: str) -> HttpResponse:
     """Mark one step of the security procedure done; it is logged in the timeline."""
-    incident = selectors.incident_get_for_user(user=request.user, number=number)
+    incident = selectors.incident_get_for_user(access=access_of(request), number=number)
     form = forms.SecurityStepForm(request.POST)
     if not form.is_valid():
         messages.error(request, "Choose a step of the procedure.")

@@ -84,7 +84,7 @@ RecipientRule = Callable[[Audience], Iterable[Recipient]]
 
 
 def staff_ids(user_ids: Iterable[int | None]) -> frozenset[int]:
-    """Which of these users are staff members, in one query (``escalation.roles.is_staff_member``)."""
+    """Which of these users are staff members, in one query (the rule of ``Access.is_staff_member``)."""
     ids = {pk for pk in user_ids if pk is not None}
     if not ids:
         return frozenset()

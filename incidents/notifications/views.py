@@ -14,6 +14,8 @@ from django.template.loader import render_to_string
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
+from escalation.access import access_of
+
 from .. import selectors, services
 from .models import NotificationPreference
 
@@ -66,5 +68,5 @@ def notification_list(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "incidents/notification_list.html",
-        {"notifications": selectors.notifications_for(user=user)},
+        {"notifications": selectors.notifications_for(access=access_of(request))},
     )

@@ -22,7 +22,7 @@ from django.db import transaction
 from django.http import Http404
 from rest_framework import serializers as drf
 
-from escalation import roles
+from escalation.access import Access
 
 from .. import selectors, services
 from . import forms
@@ -55,7 +55,8 @@ class Input:
 
 @dataclass(frozen=True)
 class Move:
-    """One action. ``run`` takes ``actor``, ``incident``, ``expected_version`` and the resolved inputs."""
+    """One action. ``run`` takes ``actor``, ``incident``, ``expected_version`` and the resolved
+    inputs, and the actor's ``access`` too when ``takes_access`` (the request's, not read again)."""
 
     run: Callable[..., Any]
     inputs: tuple[Input, ...]
@@ -70,28 +71,37 @@ class Move:
     owner_only: bool = False  # beyond ``permissions.can``: only the owning group (or the incident manager)
     member_only: bool = False  # only a member of the owning group (taking it)
     initial: Callable[[Incident], dict[str, Any]] | None = None  # the form's values beyond the version
+    takes_access: bool = False  # ``run`` is handed the actor's ``Access``
 
 
 def _username(user: Any) -> str:
     return str(user.get_username())
 
 
-def _take(*, actor: Any, incident: Incident, expected_version: int | None) -> None:
+def _take(*, actor: Any, access: Access, incident: Incident, expected_version: int | None) -> None:
     services.incident_assign(
-        actor=actor, incident=incident, expected_version=expected_version, assigned_to=actor
+        actor=actor, access=access, incident=incident, expected_version=expected_version, assigned_to=actor
     )
 
 
 def _major(
-    *, actor: Any, incident: Incident, expected_version: int | None, major_incident: bool, why: str
+    *,
+    actor: Any,
+    access: Access,
+    incident: Incident,
+    expected_version: int | None,
+    major_incident: bool,
+    why: str,
 ) -> str:
     n = incident.number
     if not major_incident:
         return f"Nothing changed: tick “Major incident” to declare or propose {n}."
-    if roles.is_incident_manager(actor):
-        services.major_declare(actor=actor, incident=incident, reason=why)
+    if access.is_incident_manager:
+        services.major_declare(actor=actor, access=access, incident=incident, reason=why)
         return f"{n} is now a major incident: its communications log is open."
-    services.major_propose(actor=actor, incident=incident, reason=why or "Proposed by the owning group.")
+    services.major_propose(
+        actor=actor, access=access, incident=incident, reason=why or "Proposed by the owning group."
+    )
     return f"{n} is proposed as a major incident; the incident manager decides."
 
 
@@ -102,11 +112,19 @@ def _comment(
 
 
 def _attach(
-    *, actor: Any, incident: Incident, expected_version: int | None, uploads: list[Any], public: bool
+    *,
+    actor: Any,
+    access: Access,
+    incident: Incident,
+    expected_version: int | None,
+    uploads: list[Any],
+    public: bool,
 ) -> None:
     with transaction.atomic():  # all the files or none
         for upload in uploads:
-            services.attachment_add(actor=actor, incident=incident, upload=upload, public=public)
+            services.attachment_add(
+                actor=actor, access=access, incident=incident, upload=upload, public=public
+            )
 
 
 ACTIONS: dict[str, Move] = {
@@ -118,6 +136,7 @@ ACTIONS: dict[str, Move] = {
         lambda n, d: f"{n} is now assigned to you.",
         permission="assign",
         member_only=True,
+        takes_access=True,
     ),
     "start": Move(
         services.incident_start,
@@ -142,6 +161,7 @@ ACTIONS: dict[str, Move] = {
         summary="Assign to a member of the group, or hand to another group",
         needs=("members",),
         initial=lambda i: {"assigned_to": i.assigned_to.get_username()} if i.assigned_to else {},
+        takes_access=True,
     ),
     "escalate": Move(
         services.incident_escalate,
@@ -239,6 +259,7 @@ ACTIONS: dict[str, Move] = {
         permission="update",
         owner_only=True,
         initial=lambda i: {"major_incident": not i.major_incident},
+        takes_access=True,
     ),
     "comment": Move(
         _comment,
@@ -253,6 +274,7 @@ ACTIONS: dict[str, Move] = {
         forms.AttachForm,
         "Attach files",
         lambda n, d: f"{len(d['uploads'])} file(s) attached to {n}.",
+        takes_access=True,
     ),
 }
 
@@ -262,23 +284,23 @@ def permission_of(name: str) -> str:
     return ACTIONS[name].permission or name
 
 
-def resolve_incident(*, user: Any, number: str | None, field: str) -> Incident | None:
-    """The incident an input names, if the user may see it; None for an empty input. One the
-    user cannot see does not exist."""
+def resolve_incident(*, access: Access, number: str | None, field: str) -> Incident | None:
+    """The incident an input names, if the person may see it; None for an empty input. One the
+    person cannot see does not exist."""
     number = (number or "").strip().upper()
     if not number:
         return None
     try:
-        return selectors.incident_get_for_user(user=user, number=number)
+        return selectors.incident_get_for_user(access=access, number=number)
     except Http404:
         raise ValidationError({field: f"There is no incident {number}."}) from None
 
 
-def _resolve(user: Any, spec: Input, value: Any) -> Any:
+def _resolve(access: Access, spec: Input, value: Any) -> Any:
     if not isinstance(value, str) or spec.ref is None:
         return value
     if spec.ref == INCIDENT:
-        return resolve_incident(user=user, number=value, field=spec.name)
+        return resolve_incident(access=access, number=value, field=spec.name)
     if not value.strip():
         return None
     if spec.ref == USER:
@@ -286,20 +308,28 @@ def _resolve(user: Any, spec: Input, value: Any) -> Any:
     return selectors.group_lookup(slug=value.strip(), field=spec.name)
 
 
-def resolved_inputs(name: str, *, actor: Any, data: dict[str, Any]) -> dict[str, Any]:
-    """The service's keyword arguments for move ``name`` from a surface's cleaned data."""
+def resolved_inputs(name: str, *, access: Access, data: dict[str, Any]) -> dict[str, Any]:
+    """The service's keyword arguments for move ``name`` from a surface's cleaned data; an incident
+    it names must be one the person (``access``) may see."""
     out: dict[str, Any] = {}
     for spec in ACTIONS[name].inputs:
         if spec.name in data or spec.required:
-            out[spec.name] = _resolve(actor, spec, data[spec.name])
+            out[spec.name] = _resolve(access, spec, data[spec.name])
     return out
 
 
 def perform(
-    name: str, *, actor: Any, incident: Incident, expected_version: int | None, data: dict[str, Any]
+    name: str,
+    *,
+    actor: Any,
+    access: Access,
+    incident: Incident,
+    expected_version: int | None,
+    data: dict[str, Any],
 ) -> str:
     """Run action ``name`` and return the confirmation to show a person."""
     move = ACTIONS[name]
-    inputs = resolved_inputs(name, actor=actor, data=data)
-    said = move.run(actor=actor, incident=incident, expected_version=expected_version, **inputs)
+    inputs = resolved_inputs(name, access=access, data=data)
+    extra = {"access": access} if move.takes_access else {}
+    said = move.run(actor=actor, incident=incident, expected_version=expected_version, **inputs, **extra)
     return said if move.done is None else move.done(incident.number, inputs)

@@ -21,6 +21,7 @@ from rest_framework.response import Response
 
 from core.api.errors import E400, READ_ERRORS, WRITE_ERRORS, ConflictSerializer
 from core.api.pagination import ApiCursorPagination
+from escalation.access import access_of
 
 from .. import permissions, selectors, services
 from ..notifications.models import Notification
@@ -64,7 +65,7 @@ def _incident_for(request: Request, number: str) -> Incident:
     """The incident if the user may see it: anything else, even a malformed number, is a 404."""
     if not _NUMBER_RE.match(number):
         raise Http404(f"No incident {number[:20]}.")
-    return selectors.incident_get_for_user(user=request.user, number=number)
+    return selectors.incident_get_for_user(access=access_of(request), number=number)
 
 
 def _subcategory(slug: str | None, category: Category | None) -> Category | None:
@@ -95,7 +96,7 @@ def _missing_version(request: Request, incident: Incident) -> Response | None:
 
 
 def _incident_response(request: Request, incident: Incident, code: int = status.HTTP_200_OK) -> Response:
-    fresh = selectors.incident_get_for_user(user=request.user, number=incident.number)
+    fresh = selectors.incident_get_for_user(access=access_of(request), number=incident.number)
     return Response(IncidentSerializer(fresh).data, status=code)
 
 
@@ -108,9 +109,11 @@ class IncidentListCreateApi(GenericAPIView):
     ordering_choices = API_ORDERINGS
 
     def get_queryset(self) -> QuerySet[Incident]:
+        if getattr(self, "swagger_fake_view", False):  # the schema generator reads the model only
+            return Incident.objects.none()
         # Four joins in all (``selectors.LIST_RELATED`` and the reporter): still planned in about a
         # millisecond, and one query fewer than reading the reporters apart.
-        return selectors.incidents_visible_to(self.request.user).select_related("reported_by")
+        return selectors.incidents_visible_to(access_of(self.request)).select_related("reported_by")
 
     @extend_schema(
         operation_id="incidents_list",
@@ -147,7 +150,9 @@ class IncidentListCreateApi(GenericAPIView):
             assignment_group=data.get("assignment_group"),
             assigned_to=data.get("assigned_to"),
             major_incident=data["major_incident"],
-            parent=actions.resolve_incident(user=request.user, number=data.get("parent"), field="parent"),
+            parent=actions.resolve_incident(
+                access=access_of(request), number=data.get("parent"), field="parent"
+            ),
         )
         response = _incident_response(request, incident, status.HTTP_201_CREATED)
         response["Location"] = f"/api/v1/incidents/{incident.number}/"
@@ -191,7 +196,9 @@ class IncidentDetailApi(GenericAPIView):
             data["subcategory"] = _subcategory(data["subcategory"], data.get("category", incident.category))
         for link in ("parent", "duplicate_of"):
             if link in data:
-                data[link] = actions.resolve_incident(user=request.user, number=data[link], field=link)
+                data[link] = actions.resolve_incident(
+                    access=access_of(request), number=data[link], field=link
+                )
         services.incident_update(actor=_actor(request), incident=incident, expected_version=version, **data)
         return _incident_response(request, incident)
 
@@ -220,7 +227,12 @@ class IncidentActionApi(GenericAPIView):
         data = _valid(INPUTS[self.action_name], request)
         version = data.pop("version")
         actions.perform(
-            self.action_name, actor=_actor(request), incident=incident, expected_version=version, data=data
+            self.action_name,
+            actor=_actor(request),
+            access=access_of(request),
+            incident=incident,
+            expected_version=version,
+            data=data,
         )
         return _incident_response(request, incident)
 
@@ -260,7 +272,9 @@ class IncidentCommentsApi(GenericAPIView):
     )
     def get(self, request: Request, number: str) -> Response:
         incident = _incident_for(request, number)
-        page = self.paginate_queryset(selectors.incident_timeline(user=request.user, incident=incident))
+        page = self.paginate_queryset(
+            selectors.incident_timeline(access=access_of(request), incident=incident)
+        )
         return self.get_paginated_response(EventSerializer(page, many=True).data)
 
     @extend_schema(
@@ -277,7 +291,7 @@ class IncidentCommentsApi(GenericAPIView):
     def post(self, request: Request, number: str) -> Response:
         incident = _incident_for(request, number)
         data = _valid(CommentInputSerializer, request)
-        staff = permissions.can_see_internal(request.user)
+        staff = permissions.can_see_internal(access_of(request))
         public = data.get("public", not staff)  # the service refuses a caller's private comment: 403
         event = services.incident_comment(
             actor=_actor(request), incident=incident, body=data["body"], public=public
@@ -308,7 +322,7 @@ class NotificationListApi(GenericAPIView):
     def get_queryset(self) -> QuerySet[Notification]:
         if getattr(self, "swagger_fake_view", False):
             return Notification.objects.none()
-        return selectors.notifications_visible_to(_actor(self.request))
+        return selectors.notifications_visible_to(access_of(self.request))
 
     @extend_schema(
         operation_id="notifications_list",

@@ -21,7 +21,8 @@ from django.utils import timezone
 
 from core import csv as core_csv
 from core import paging
-from escalation import config_cache, roles
+from escalation import config_cache
+from escalation.access import Access
 from escalation.models import SupportGroup
 
 from .. import selectors
@@ -59,26 +60,25 @@ SORTS = ordering.QUEUE_SORTS
 DEFAULT_SORT = ordering.DEFAULT_QUEUE_SORT
 
 
-def default_queue(user: Any) -> str:
+def default_queue(access: Access) -> str:
     """Agents start on the service desk's queue, tier 2/3 on their groups' queue, others on all open."""
-    return "groups" if roles.user_support_group_ids(user) else "open"
+    return "groups" if access.group_ids else "open"
 
 
-def _owning_group_ids(user: Any, groups: list[SupportGroup]) -> list[int]:
-    mine = roles.user_support_group_ids(user)
-    return [g.pk for g in groups if g.pk in mine and not g.is_consulted]
+def _owning_group_ids(access: Access, groups: list[SupportGroup]) -> list[int]:
+    return [g.pk for g in groups if g.pk in access.group_ids and not g.is_consulted]
 
 
 def queue_queryset(
-    user: Any, queue: str, *, groups: list[SupportGroup], now: datetime | None = None
+    access: Access, queue: str, *, groups: list[SupportGroup], now: datetime | None = None
 ) -> QuerySet[Incident]:
-    """The incidents of one queue, as ``user`` may see them."""
-    qs = selectors.incidents_visible_to(user)
+    """The incidents of one queue, as the person may see them."""
+    qs = selectors.incidents_visible_to(access)
     open_statuses = list(OPEN_STATUSES)
     if queue == "mine":
-        return qs.filter(assigned_to=user, status__in=open_statuses)
+        return qs.filter(assigned_to=access.user_id, status__in=open_statuses)
     if queue in ("groups", "unassigned"):
-        qs = qs.filter(assignment_group_id__in=_owning_group_ids(user, groups), status__in=open_statuses)
+        qs = qs.filter(assignment_group_id__in=_owning_group_ids(access, groups), status__in=open_statuses)
         return qs.filter(assigned_to__isnull=True) if queue == "unassigned" else qs
     if queue == "on_hold":
         return qs.filter(status=Status.ON_HOLD)
@@ -112,13 +112,13 @@ REPORT_FILTERS = frozenset(
 )
 
 
-def is_report_drill_down(user: Any, cleaned: dict[str, Any]) -> bool:
+def is_report_drill_down(access: Access, cleaned: dict[str, Any]) -> bool:
     """Whether the page lists a report's figure for someone who reads the reports: filtered by the
     report's own filters and nothing else. There the page says how many incidents the figure counts
     that the reader may not open; under any other filter (a caller, an assignee, a search) the
     count would tell what the report does not."""
     used = {name for name, value in cleaned.items() if value not in (None, "")}
-    return bool(used) and used <= REPORT_FILTERS and roles.is_manager(user)
+    return bool(used) and used <= REPORT_FILTERS and access.is_manager
 
 
 # --- keyset pagination ---------------------------------------------------------------------

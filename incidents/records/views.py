@@ -23,7 +23,7 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from escalation import roles
+from escalation.access import Access, access_of
 from escalation.gates import staff_required
 
 from .. import permissions, selectors, services
@@ -76,8 +76,11 @@ def incident_create(request: AuthedRequest) -> HttpResponse:
                     subcategory=form.category_object("subcategory"),
                     service=form.service_object(),
                 )
+                access = access_of(request)
                 for upload in data["attachments"]:
-                    services.attachment_add(actor=request.user, incident=incident, upload=upload)
+                    services.attachment_add(
+                        actor=request.user, access=access, incident=incident, upload=upload
+                    )
         except ValidationError as error:
             if hasattr(error, "error_dict") and "file" in error.error_dict:
                 error = ValidationError({"attachments": error.error_dict["file"]})
@@ -116,13 +119,14 @@ def caller_options(request: AuthedRequest) -> HttpResponse:
 @transaction.non_atomic_requests  # a read: no transaction, and two fewer queries per page
 def incident_list(request: AuthedRequest) -> HttpResponse | StreamingHttpResponse:
     groups = queues.active_groups()
-    queue = request.GET.get("queue") or queues.default_queue(request.user)
+    access = access_of(request)
+    queue = request.GET.get("queue") or queues.default_queue(access)
     if queue not in queues.QUEUES:
-        queue = queues.default_queue(request.user)
+        queue = queues.default_queue(access)
     filters = forms.QueueFilterForm(
         request.GET, groups=groups, categories=queues.active_categories(), services=queues.active_services()
     )
-    qs = queues.queue_queryset(request.user, queue, groups=groups)
+    qs = queues.queue_queryset(access, queue, groups=groups)
     if filters.is_valid():
         qs = filter_queue(qs, filters.cleaned_data)
     sort = request.GET.get("sort") or ""
@@ -132,14 +136,10 @@ def incident_list(request: AuthedRequest) -> HttpResponse | StreamingHttpRespons
         return queues.csv_response(qs, sort_key=sort, filename=f"incidents-{queue}.csv")
     page = queues.paginate(qs, sort_key=sort, cursor=request.GET.get("cursor"))
     not_listed = 0
-    if (
-        queue == "all"
-        and filters.is_valid()
-        and queues.is_report_drill_down(request.user, filters.cleaned_data)
-    ):
+    if queue == "all" and filters.is_valid() and queues.is_report_drill_down(access, filters.cleaned_data):
         cleaned = filters.cleaned_data
         not_listed = selectors.incidents_not_visible_count(
-            request.user, lambda hidden: filter_queue(hidden, cleaned)
+            access, lambda hidden: filter_queue(hidden, cleaned)
         )
     return render(
         request,
@@ -188,12 +188,13 @@ def incident_bulk(request: AuthedRequest) -> HttpResponse:
         return redirect(back)
     succeeded: list[str] = []
     failed: list[str] = []
+    access = access_of(request)
     for item in selected:
         number, _, version = item.partition(":")
         try:
-            incident = incident_get_for_user(user=request.user, number=number)
+            incident = incident_get_for_user(access=access, number=number)
             services.incident_assign(
-                actor=request.user, incident=incident, expected_version=int(version), **change
+                actor=request.user, access=access, incident=incident, expected_version=int(version), **change
             )
         except Http404:
             failed.append(f"{number}: not found")
@@ -217,22 +218,21 @@ def incident_bulk(request: AuthedRequest) -> HttpResponse:
 # --- the incident page ---------------------------------------------------------------------------
 
 
-def allowed_moves(user: Any, incident: Incident) -> set[str]:
-    """The lifecycle actions the incident's status allows now and the user may take."""
-    return {name for name in TRANSITIONS if incident.allows(name) and permissions.can(user, incident, name)}
+def allowed_moves(access: Access, incident: Incident) -> set[str]:
+    """The lifecycle actions the incident's status allows now and the person may take."""
+    return {name for name in TRANSITIONS if incident.allows(name) and permissions.can(access, incident, name)}
 
 
-def offered_actions(user: Any, incident: Incident, allowed: set[str]) -> list[str]:
+def offered_actions(access: Access, incident: Incident, allowed: set[str]) -> list[str]:
     """The forms to show on the incident page."""
     offered = []
     for name, action in ACTIONS.items():
         if permission_of(name) not in allowed:
             continue
-        if action.owner_only and not permissions.can_work(user, incident):
+        if action.owner_only and not permissions.can_work(access, incident):
             continue
         if action.member_only and (
-            incident.assigned_to_id == user.pk
-            or incident.assignment_group_id not in roles.user_support_group_ids(user)
+            incident.assigned_to_id == access.user_id or incident.assignment_group_id not in access.group_ids
         ):
             continue
         offered.append(name)
@@ -260,9 +260,9 @@ def _render_detail(
     bound: tuple[str, Form] | None = None,
     status: int = 200,
 ) -> HttpResponse:
-    user = request.user
-    allowed = allowed_moves(user, incident)
-    offered = offered_actions(user, incident, allowed)
+    access = access_of(request)
+    allowed = allowed_moves(access, incident)
+    offered = offered_actions(access, incident, allowed)
     needs = {need for name in offered for need in ACTIONS[name].needs}
     context = _form_context(incident, needs)
     action_forms: dict[str, Form] = {}
@@ -271,7 +271,7 @@ def _render_detail(
             action_forms[name] = bound[1]
         else:
             action_forms[name] = ACTIONS[name].form(initial=_initial(name, incident), context=context)
-    my_groups = roles.user_support_group_ids(user)
+    my_groups = access.group_ids
     consultations = list(incident.consultations.select_related("group", "requested_by", "answered_by"))
     answer_forms = {
         c.pk: (
@@ -287,13 +287,13 @@ def _render_detail(
         "incidents/incident_detail.html",
         {
             "incident": incident,
-            "timeline": list(incident_timeline(user=user, incident=incident)),
+            "timeline": list(incident_timeline(access=access, incident=incident)),
             "consultations": [(c, answer_forms.get(c.pk)) for c in consultations],
             "actions": [(name, ACTIONS[name].label, action_forms[name]) for name in offered],
             "open_action": bound[0] if bound else None,
             "can_edit": "update" in allowed,
-            "show_internal": permissions.can_see_internal(user),
-            **incident_page_extras(user=user, incident=incident),
+            "show_internal": permissions.can_see_internal(access),
+            **incident_page_extras(access=access, incident=incident),
         },
         status=status,
     )
@@ -303,7 +303,7 @@ def _render_detail(
 @require_GET
 @transaction.non_atomic_requests  # a read: no transaction, and two fewer queries per page
 def incident_detail(request: AuthedRequest, number: str) -> HttpResponse:
-    incident = incident_get_for_user(user=request.user, number=number)
+    incident = incident_get_for_user(access=access_of(request), number=number)
     return _render_detail(request, incident)
 
 
@@ -355,7 +355,8 @@ def _with_version(data: QueryDict, version: int) -> QueryDict:
 def incident_action(request: AuthedRequest, number: str, action: str) -> HttpResponse:
     if action not in ACTIONS:
         raise Http404(f"No action {action}.")
-    incident = incident_get_for_user(user=request.user, number=number)
+    access = access_of(request)
+    incident = incident_get_for_user(access=access, number=number)
     spec = ACTIONS[action]
     context = _form_context(incident, set(spec.needs))
     form = spec.form(request.POST, request.FILES, context=context)
@@ -363,13 +364,18 @@ def incident_action(request: AuthedRequest, number: str, action: str) -> HttpRes
     if form.is_valid():
 
         def perform() -> str:
-            if spec.owner_only and not permissions.can_work(request.user, incident):
+            if spec.owner_only and not permissions.can_work(access, incident):
                 raise PermissionDenied(
                     f"Only {incident.assignment_group.name} changes the links and flags of {incident.number}."
                 )
             data = form.cleaned_data
             return perform_action(
-                action, actor=request.user, incident=incident, expected_version=data.get("version"), data=data
+                action,
+                actor=request.user,
+                access=access,
+                incident=incident,
+                expected_version=data.get("version"),
+                data=data,
             )
 
         outcome = _attempt(
@@ -387,14 +393,14 @@ def incident_action(request: AuthedRequest, number: str, action: str) -> HttpRes
         form, status = outcome.form, outcome.status
     else:
         messages.error(request, "Nothing was changed: please correct the form.")
-    incident = incident_get_for_user(user=request.user, number=number)
+    incident = incident_get_for_user(access=access, number=number)
     return _render_detail(request, incident, bound=(action, form), status=status)
 
 
 @staff_required
 @require_POST
 def consultation_answer(request: AuthedRequest, number: str) -> HttpResponse:
-    incident = incident_get_for_user(user=request.user, number=number)
+    incident = incident_get_for_user(access=access_of(request), number=number)
     form = forms.AnswerForm(request.POST)
     status = 400
     if form.is_valid():
@@ -426,11 +432,12 @@ def consultation_answer(request: AuthedRequest, number: str) -> HttpResponse:
 @staff_required
 @require_http_methods(["GET", "POST"])
 def incident_edit(request: AuthedRequest, number: str) -> HttpResponse:
-    incident = incident_get_for_user(user=request.user, number=number)
-    if not (incident.allows("update") and permissions.can(request.user, incident, "update")):
+    incident = incident_get_for_user(access=access_of(request), number=number)
+    access = access_of(request)
+    if not (incident.allows("update") and permissions.can(access, incident, "update")):
         messages.error(request, f"You may not edit {incident.number} now.")
         return redirect("incidents:detail", number=incident.number)
-    full = permissions.can_work(request.user, incident)
+    full = permissions.can_work(access, incident)
     kwargs: dict[str, Any] = {
         "categories": queues.active_categories(),
         "services": queues.active_services(),
@@ -485,7 +492,7 @@ def incident_edit(request: AuthedRequest, number: str) -> HttpResponse:
 @require_GET
 def attachment_download(request: HttpRequest, pk: int) -> FileResponse:
     """Attachments are always downloaded, never rendered inline, and only by those who may see them."""
-    attachment = attachment_get_for_user(user=request.user, pk=pk)
+    attachment = attachment_get_for_user(access=access_of(request), pk=pk)
     try:
         handle = attachment.file.open("rb")
     except FileNotFoundError:

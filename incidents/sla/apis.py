@@ -19,10 +19,10 @@ from rest_framework.response import Response
 
 from core.api.errors import E400, E429, READ_ERRORS
 from core.api.pagination import ApiCursorPagination
+from escalation.access import access_of
 from escalation.choices import Priority
 from escalation.gates import IsStaffMember
 from escalation.models import CallerProfile, SLAPolicy
-from escalation.roles import is_incident_manager
 
 from ..records.models import Category, Channel, Service
 from .models import SLAPolicyRule
@@ -36,7 +36,7 @@ class IsIncidentManagerToWrite(BasePermission):
     message = "Only the incident manager edits the SLA policy rules."
 
     def has_permission(self, request: Request, view: Any) -> bool:
-        return request.method in SAFE_METHODS or is_incident_manager(request.user)
+        return request.method in SAFE_METHODS or access_of(request).is_incident_manager
 
 
 class SLAPolicyRuleSerializer(serializers.ModelSerializer):

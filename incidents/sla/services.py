@@ -12,10 +12,10 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import F
 
+from escalation.access import access_for
 from escalation.choices import Priority
 from escalation.config_cache import config_changed
 from escalation.models import CallerProfile, SLAPolicy
-from escalation.roles import is_incident_manager
 from escalation.services import register_delete, register_save
 
 from ..records.models import Category, Channel, Counter, Service
@@ -37,7 +37,7 @@ RULE_INPUTS = (
 
 
 def _authorise(actor: Any) -> None:
-    if not is_incident_manager(actor):
+    if not access_for(actor).is_incident_manager:
         raise PermissionDenied("Only the incident manager edits the SLA policy rules.")
 
 

@@ -11,10 +11,10 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
+from escalation.access import access_of
 from escalation.gates import staff_required
 from escalation.models import RegisterChange, SLAPolicy
 from escalation.policies import policy_default
-from escalation.roles import is_incident_manager
 
 from ..records import queues
 from ..records.models import Category, Service
@@ -28,7 +28,7 @@ AUDIT_ROWS = 15
 
 
 def _incident_manager(request: HttpRequest) -> None:
-    if not is_incident_manager(request.user):
+    if not access_of(request).is_incident_manager:
         raise PermissionDenied("Only the incident manager edits the SLA policy rules.")
 
 

@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.html import escape
 from django.utils.translation import gettext as _
 
-from escalation.roles import is_staff_member
+from escalation.access import access_for
 from incidents.models import Category, Counter, Incident, Service
 from incidents.permissions import is_restricted
 from incidents.records.services.collaboration import incident_knowledge_linked
@@ -71,7 +71,7 @@ def _clean_content(data: dict[str, Any]) -> dict[str, Any]:
             raise ValidationError({"review_on": "Enter a date."})
         out["review_on"] = data["review_on"]
     if "owner" in data:
-        if data["owner"] is None or not is_staff_member(data["owner"]):
+        if data["owner"] is None or not access_for(data["owner"]).is_staff_member:
             raise ValidationError({"owner": "The owner must be a staff member."})
         out["owner"] = data["owner"]
     return out
@@ -95,7 +95,7 @@ def article_create(
     now: datetime | None = None,
 ) -> Article:
     """A new draft written by ``actor`` (any staff member), owned by ``owner`` (default: the author)."""
-    if not is_staff_member(actor):
+    if not access_for(actor).is_staff_member:
         raise PermissionDenied("Only staff write knowledge articles.")
     now = now or timezone.now()
     fields = _clean_content(
@@ -130,8 +130,9 @@ def article_update(
 ) -> Article:
     """Edit a draft or an article in review. A published article is revised first (back to draft)."""
     now = now or timezone.now()
+    access = access_for(actor)
     locked = Article.objects.select_for_update().get(pk=article.pk)
-    if not can_edit(actor, locked):
+    if not can_edit(access, locked):
         raise PermissionDenied(
             "Only the author, the owner, a group lead or the incident manager edit this article."
         )
@@ -144,7 +145,7 @@ def article_update(
     if (
         locked.status == Status.PUBLISHED
         and fields.get("visibility", locked.visibility) != locked.visibility
-        and not can_publish(actor)
+        and not can_publish(access)
     ):
         raise PermissionDenied(
             "Only the incident manager or a group lead changes who may read a published article."
@@ -174,9 +175,10 @@ def article_transition(
             f"{locked.number} is {locked.get_status_display().lower()}: it cannot be "
             f"“{transition.label.lower()}” from there."
         )
-    if transition.publisher_only and not can_publish(actor):
+    access = access_for(actor)
+    if transition.publisher_only and not can_publish(access):
         raise PermissionDenied("Only the incident manager or a group lead may do that.")
-    if not transition.publisher_only and not can_edit(actor, locked):
+    if not transition.publisher_only and not can_edit(access, locked):
         raise PermissionDenied(
             "Only the author, the owner, a group lead or the incident manager may do that."
         )
@@ -297,7 +299,7 @@ def article_promote_from_incident(*, actor: User, incident: Incident, now: datet
 def self_solved_report(*, user: Any, article: Article, now: datetime | None = None) -> bool:
     """Count "this solved it" once a day per person and article; only a published public article counts."""
     if article.status != Status.PUBLISHED or (
-        article.visibility != Visibility.PUBLIC and not is_staff_member(user)
+        article.visibility != Visibility.PUBLIC and not access_for(user).is_staff_member
     ):
         raise PermissionDenied("This article cannot be reported as a solution.")
     now = now or timezone.now()

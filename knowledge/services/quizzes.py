@@ -10,8 +10,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from escalation.access import access_for
 from escalation.models import Membership, SupportGroup
-from escalation.roles import is_incident_manager, is_staff_member
 
 from ..generated import generated_quiz_sync
 from ..models import Attempt, Question, Quiz, QuizAssignment, QuizReminder
@@ -51,7 +51,7 @@ def attempt_start(
     *, actor: User, quiz: Quiz, now: datetime | None = None, seed: int | None = None
 ) -> Attempt:
     """Start (or resume, while it runs) the actor's attempt, drawing its questions."""
-    if not is_staff_member(actor):
+    if not access_for(actor).is_staff_member:
         raise PermissionDenied("Quizzes are for staff.")
     now = now or timezone.now()
     generated_quiz_sync(quiz)
@@ -127,7 +127,7 @@ def attempt_submit(
 
 
 def _check_manager(actor: Any) -> None:
-    if not is_incident_manager(actor):
+    if not access_for(actor).is_incident_manager:
         raise PermissionDenied("Only the incident manager does that.")
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
+from escalation.access import access_for
 from incidents import services
 from incidents.models import Category, Incident, Service
 from tests.factories import group, make_incident, make_user
@@ -187,7 +188,9 @@ def test_the_api_list_shows_what_drfs_own_fields_would(agent, varied, settings):
         resolution_code="workaround",
         resolution_notes="Restarted <b>it</b>",
     )
-    rows = list(selectors.incidents_visible_to(agent).select_related("reported_by").order_by("id"))
+    rows = list(
+        selectors.incidents_visible_to(access_for(agent)).select_related("reported_by").order_by("id")
+    )
     selectors.attach_related(rows, selectors.API_RELATED)
     assert len(rows) == len(varied)
     for row in rows:

@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from escalation.access import access_for
 from escalation.models import EscalationPoint
 from incidents import permissions
 from incidents.models import Category, Notification
@@ -46,7 +47,7 @@ def test_reader_ids_is_can_view_for_many_people_at_once(restricted, everyone, ag
     for incident in (restricted, plain):
         for who in ("watching_end_user", "watching_colleague"):
             incident.watchers.create(user=everyone[who])
-        expected = {u.pk for u in everyone.values() if permissions.can_view(u, incident)}
+        expected = {u.pk for u in everyone.values() if permissions.can_view(access_for(u), incident)}
         assert permissions.reader_ids(incident, ids) == expected
 
 

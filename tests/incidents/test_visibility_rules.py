@@ -11,6 +11,7 @@ import pytest
 from django.contrib.auth.models import AnonymousUser
 from django.http import Http404
 
+from escalation.access import access_for
 from incidents import selectors
 from incidents.models import Category, Watcher
 from tests.factories import group, make_incident, make_user
@@ -20,7 +21,7 @@ pytestmark = pytest.mark.django_db
 
 def _gets(user, incident) -> bool:
     try:
-        selectors.incident_get_for_user(user=user, number=incident.number)
+        selectors.incident_get_for_user(access=access_for(user), number=incident.number)
     except Http404:
         return False
     return True
@@ -47,7 +48,7 @@ def test_the_list_rule_and_the_single_read_agree(agent, alice, bob, incident_man
     seen = set()
     for user in users:
         for name, incident in incidents.items():
-            listed = selectors.incidents_visible_to(user).filter(pk=incident.pk).exists()
+            listed = selectors.incidents_visible_to(access_for(user)).filter(pk=incident.pk).exists()
             assert _gets(user, incident) == listed, (getattr(user, "username", "anonymous"), name)
             seen.add((getattr(user, "username", "anonymous"), name, listed))
     # the cases are not all alike: both answers occur for staff and for end users

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from escalation.access import access_for
 from incidents import permissions, services
 from incidents.models import Category, Incident
 from incidents.selectors import incidents_visible_to
@@ -43,4 +44,4 @@ def test_a_follow_up_to_a_closed_incident_is_as_restricted_as_it(restricted, ali
     follow_up = record.incident
     assert "Phishing mail opened" in follow_up.title
     assert permissions.is_restricted(follow_up) is restricted
-    assert incidents_visible_to(agent).filter(pk=follow_up.pk).exists() is not restricted
+    assert incidents_visible_to(access_for(agent)).filter(pk=follow_up.pk).exists() is not restricted

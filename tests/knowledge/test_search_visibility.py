@@ -8,6 +8,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from demo.knowledge import bench_articles
+from escalation.access import access_for
 from knowledge.search import parse_websearch
 from knowledge.selectors import articles_search, suggestions_for
 from tests.knowledge.conftest import publish
@@ -27,7 +28,7 @@ pytestmark = pytest.mark.django_db
 )
 def test_the_right_article_ranks_first_for_its_symptoms(corpus, agent, typed, expected):
     assert connection.vendor == "postgresql"
-    found = suggestions_for(user=agent, title=typed)
+    found = suggestions_for(access=access_for(agent), title=typed)
     assert found and found[0].title == expected, [a.title for a in found]
 
 
@@ -35,15 +36,19 @@ def test_title_outranks_symptoms_outranks_body(agent, incident_manager):
     body = publish(author=agent, publisher=incident_manager, title="Alpha", resolution="toner smudges")
     symptoms = publish(author=agent, publisher=incident_manager, title="Beta", symptoms="toner smudges")
     title = publish(author=agent, publisher=incident_manager, title="Toner smudges")
-    assert [a.pk for a in articles_search(user=agent, q="toner")] == [title.pk, symptoms.pk, body.pk]
+    assert [a.pk for a in articles_search(access=access_for(agent), q="toner")] == [
+        title.pk,
+        symptoms.pk,
+        body.pk,
+    ]
     # suggestions match what a caller says: the title and symptoms
-    assert [a.pk for a in suggestions_for(user=agent, q="toner")] == [title.pk, symptoms.pk]
+    assert [a.pk for a in suggestions_for(access=access_for(agent), q="toner")] == [title.pk, symptoms.pk]
 
 
 def test_websearch_syntax_on_the_search_box(corpus, agent):
-    titles = {a.title for a in articles_search(user=agent, q='"paper jam" or vpn')}
+    titles = {a.title for a in articles_search(access=access_for(agent), q='"paper jam" or vpn')}
     assert titles == {"Printer shows a paper jam", "VPN disconnects every few minutes"}
-    assert {a.title for a in articles_search(user=agent, q="connection -database")} == {
+    assert {a.title for a in articles_search(access=access_for(agent), q="connection -database")} == {
         "VPN disconnects every few minutes"
     }
     parsed = parse_websearch('"paper jam" or vpn -printer')
@@ -56,7 +61,7 @@ def test_suggestions_offer_published_articles_only_and_are_limited(agent, incide
     article_create(actor=agent, title="Keyboard draft about keyboards")
     for i in range(8):
         publish(author=agent, publisher=incident_manager, title=f"Keyboard issue {i}")
-    found = suggestions_for(user=agent, title="keyboard")
+    found = suggestions_for(access=access_for(agent), title="keyboard")
     assert len(found) == 5 and all(a.status == "published" for a in found)
 
 
@@ -117,7 +122,7 @@ def test_suggest_is_one_query_on_the_index(client, corpus, agent, django_assert_
     # index, docs/operations/scaling.md); and the sequential-scan switch is back as it was afterwards
     assert bench_articles(400) == 400
     with CaptureQueriesContext(connection) as captured:
-        suggestions_for(user=agent, title="printer jam paper toner keyboard monitor")
+        suggestions_for(access=access_for(agent), title="printer jam paper toner keyboard monitor")
     (select,) = [q["sql"] for q in captured.captured_queries if "suggest_tsv" in q["sql"]]
     with connection.cursor() as cursor:
         cursor.execute("SELECT current_setting('enable_seqscan')")

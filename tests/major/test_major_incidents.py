@@ -12,6 +12,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from escalation.access import access_for
 from escalation.models import EscalationPoint
 from incidents import services
 from incidents.major.selectors import major_banners_for
@@ -148,20 +149,20 @@ def test_status_updates_are_kept_and_reach_the_callers_of_children_by_mail_and_b
     assert len(to_bob) == 2 and all(child.number in m.body for m in to_bob)
     assert any("<b>Queue</b> draining" in m.body for m in to_bob)
 
-    banners = major_banners_for(alice)
+    banners = major_banners_for(access_for(alice))
     assert [(b.service, b.update) for b in banners] == [("Email", "<b>Queue</b> draining")]
     assert banners[0].url == ""  # callers get no link to the staff page
     html = render_to_string("incidents/_major_banner.html", {"banners": banners})
     assert "&lt;b&gt;Queue&lt;/b&gt; draining" in html
     home = client_for(alice).get("/portal/").content.decode()
     assert 'data-testid="major-banner"' in home and "&lt;b&gt;Queue" in home
-    assert major_banners_for(alice, service_slug="vpn") == []
+    assert major_banners_for(access_for(alice), service_slug="vpn") == []
 
 
 def test_the_banner_goes_when_the_major_incident_is_resolved(agent, incident_manager, alice, outage):
     major = declare(incident_manager, outage)
     services.major_update_post(actor=incident_manager, incident=major, body="Investigating")
-    assert major_banners_for(alice)
+    assert major_banners_for(access_for(alice))
     services.incident_resolve(
         actor=incident_manager,
         incident=major,
@@ -169,7 +170,7 @@ def test_the_banner_goes_when_the_major_incident_is_resolved(agent, incident_man
         resolution_code="permanent_fix",
         resolution_notes="Relay replaced",
     )
-    assert major_banners_for(alice) == []
+    assert major_banners_for(access_for(alice)) == []
 
 
 def test_related_incidents_are_proposed_on_the_log_and_linked_in_one_click_and_resolve_with_it(

@@ -11,6 +11,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from escalation.access import access_for
 from escalation.choices import Level
 from incidents.models import Category
 from incidents.sla.sweep import sla_sweep
@@ -85,7 +86,7 @@ def test_a_report_drill_down_says_how_many_restricted_incidents_its_figure_count
 
 
 def test_the_figures_count_every_incident(manager, breached):
-    data = dashboard(user=manager)
+    data = dashboard(access=access_for(manager))
     open_total = sum(row["total"] for row in data["backlog"])
     assert open_total == 2  # the restricted incident is in the backlog figures
     assert len(data["breached"]) == 1 and data["breached_not_listed"] == 1

@@ -17,8 +17,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from escalation.access import Access, access_for, actor_access
 from escalation.policies import major_policy_slug
-from escalation.roles import is_incident_manager, is_staff_member
 
 from ... import permissions
 from ...errors import PermissionDenied
@@ -34,8 +34,8 @@ if TYPE_CHECKING:
 REASON_MAX_LENGTH = 2000
 
 
-def _require_incident_manager(actor: User, what: str) -> None:
-    if not is_incident_manager(actor):
+def _require_incident_manager(access: Access, what: str) -> None:
+    if not access.is_incident_manager:
         raise PermissionDenied(f"Only the incident manager can {what}.")
 
 
@@ -46,12 +46,21 @@ def _require_open(inc: Incident, what: str) -> None:
 
 @transaction.atomic
 def major_propose(
-    *, actor: User, incident: Incident, reason: str, now: datetime | None = None
+    *,
+    actor: User,
+    incident: Incident,
+    reason: str,
+    now: datetime | None = None,
+    access: Access | None = None,
 ) -> MajorIncident:
-    """An agent proposes the incident as major; the incident manager decides (``major_declare``)."""
+    """An agent proposes the incident as major; the incident manager decides (``major_declare``).
+
+    ``access``: the actor's, when the caller holds it (``incident_create`` does).
+    """
     now = now or timezone.now()
+    access = actor_access(actor, access)
     inc = lock_for_edit(incident, None)
-    if not is_staff_member(actor) or not permissions.can_view(actor, inc):
+    if not access.is_staff_member or not permissions.can_view(access, inc):
         raise PermissionDenied(f"You may not propose {inc.number} as a major incident.")
     _require_open(inc, "proposed as major")
     reason = check_text("reason", reason, max_length=REASON_MAX_LENGTH, required=True)
@@ -68,12 +77,21 @@ def major_propose(
 
 @transaction.atomic
 def major_declare(
-    *, actor: User, incident: Incident, reason: str = "", now: datetime | None = None
+    *,
+    actor: User,
+    incident: Incident,
+    reason: str = "",
+    now: datetime | None = None,
+    access: Access | None = None,
 ) -> MajorIncident:
-    """Declare the incident major (or accept an agent's proposal): notify, shorten, open the log."""
+    """Declare the incident major (or accept an agent's proposal): notify, shorten, open the log.
+
+    ``access``: the actor's, when the caller holds it (``incident_create`` does).
+    """
     now = now or timezone.now()
+    access = actor_access(actor, access)
     inc = lock_for_edit(incident, None)
-    _require_incident_manager(actor, "declare a major incident")
+    _require_incident_manager(access, "declare a major incident")
     _require_open(inc, "declared major")
     reason = check_text("reason", reason, max_length=REASON_MAX_LENGTH)
     major, _ = MajorIncident.objects.get_or_create(incident=inc)
@@ -119,7 +137,7 @@ def major_update_post(
     """A status update of the communications log, stamped and kept; callers of children hear of it."""
     now = now or timezone.now()
     inc = lock_for_edit(incident, None)
-    _require_incident_manager(actor, "post a status update")
+    _require_incident_manager(access_for(actor), "post a status update")
     _require_open(inc, "updated")
     body = check_text("body", body, max_length=MajorUpdate.BODY_MAX_LENGTH, required=True).strip()
     update = MajorUpdate.objects.create(major=major_of(inc), body=body, author=actor, created_at=now)
@@ -154,10 +172,11 @@ def major_link_child(
 ) -> Incident:
     """One click on the log: make ``child`` a child of the major incident."""
     now = now or timezone.now()
-    _require_incident_manager(actor, "link incidents to a major incident")
+    access = access_for(actor)
+    _require_incident_manager(access, "link incidents to a major incident")
     major_of(incident)
     inc = lock_for_edit(child, None)
-    authorise(actor, inc, "update")
+    authorise(access, inc, "update")
     if inc.pk == incident.pk or inc.major_incident:
         raise ValidationError(f"{inc.number} is a major incident itself.")
     if inc.parent_id is not None:
@@ -197,7 +216,7 @@ def review_record(
     """Record (or replace) the post-incident review that closing a major incident needs."""
     now = now or timezone.now()
     inc = lock_for_edit(incident, None)
-    _require_incident_manager(actor, "record a post-incident review")
+    _require_incident_manager(access_for(actor), "record a post-incident review")
     major_of(inc)
     errors: dict[str, str] = {}
     limit = PostIncidentReview.TEXT_MAX_LENGTH

@@ -12,6 +12,8 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from escalation.access import access_for
+
 from ... import permissions
 from ...errors import PermissionDenied
 from ...records.events import event_record
@@ -33,7 +35,7 @@ def security_step_complete(
     inc = lock_for_edit(incident, None)
     if not permissions.is_restricted(inc):
         raise ValidationError(f"{inc.number} is not a security incident.")
-    if not permissions.can_work(actor, inc):
+    if not permissions.can_work(access_for(actor), inc):
         raise PermissionDenied(f"Only the security group works through the procedure of {inc.number}.")
     check_choice("step", step, SecurityStep.Step)
     note = check_text("note", note, max_length=NOTE_MAX_LENGTH)

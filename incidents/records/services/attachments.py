@@ -13,6 +13,8 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
 
+from escalation.access import Access, actor_access
+
 from ... import permissions
 from ..events import event_record
 from ..models import Attachment, Incident, IncidentEvent
@@ -30,15 +32,18 @@ def attachment_add(
     upload: UploadedFile,
     public: bool = True,
     now: datetime | None = None,
+    access: Access | None = None,
 ) -> Attachment:
     """Store an upload outside the web root after checking its size, name and type.
 
     Files are stored under their SHA-256, never under the name the user gave. A file left by
-    a rolled-back transaction has no row, so nothing can ever serve it.
+    a rolled-back transaction has no row, so nothing can ever serve it. ``access``: the actor's,
+    when the caller holds it (several files, one access).
     """
     now = now or timezone.now()
+    access = actor_access(actor, access)
     inc = lock_for_edit(incident, None)
-    authorise(actor, inc, "attach")
+    authorise(access, inc, "attach")
     name = _clean_filename(upload.name or "")
     if upload.size is None or upload.size == 0:
         raise ValidationError({"file": "The file is empty."})
@@ -48,7 +53,7 @@ def attachment_add(
     content_type = _sniff_content_type(upload, name)
     if content_type not in settings.ATTACHMENT_ALLOWED_TYPES:
         raise ValidationError({"file": f"Files of type {content_type} are not accepted."})
-    if not permissions.can_see_internal(actor):
+    if not permissions.can_see_internal(access):
         public = True
     digest = hashlib.sha256()
     for chunk in upload.chunks():

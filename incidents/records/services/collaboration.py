@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from escalation.access import access_for
 from escalation.models import Membership, SupportGroup
 
 from ... import permissions
@@ -38,7 +39,7 @@ def incident_consult(
 ) -> Consultation:
     now = now or timezone.now()
     inc = lock_for_edit(incident, expected_version)
-    authorise(actor, inc, "consult")
+    authorise(access_for(actor), inc, "consult")
     if not group.is_active or not group.is_consulted:
         raise ValidationError({"group": f"{group.name} is not a consulted group."})
     question = check_text("question", question, max_length=Consultation.QUESTION_MAX_LENGTH, required=True)
@@ -103,20 +104,21 @@ def incident_comment(
     incident that was waiting for them; a first public reply by the owning group acknowledges the incident.
     """
     now = now or timezone.now()
+    access = access_for(actor)
     inc = lock_for_edit(incident, None)
-    authorise(actor, inc, "comment")
+    authorise(access, inc, "comment")
     body = check_text("body", body, max_length=Incident.COMMENT_MAX_LENGTH, required=True)
-    if not public and not permissions.can_see_internal(actor):
+    if not public and not permissions.can_see_internal(access):
         raise PermissionDenied(CALLERS_COMMENT_PUBLICLY)
-    staff = permissions.can_see_internal(actor)
+    staff = permissions.can_see_internal(access)
     fields: list[str] = []
-    if public and staff and permissions.can_work(actor, inc) and inc.responded_at is None:
+    if public and staff and permissions.can_work(access, inc) and inc.responded_at is None:
         sla.acknowledge(inc, now=now)
     save_versioned(inc, actor=actor, now=now, fields=fields, bump=False)
     event = event_record(
         incident=inc, kind=IncidentEvent.Kind.COMMENT, actor=actor, now=now, body=body, public=public
     )
-    if permissions.is_caller(actor, inc) and inc.hold_reason == HoldReason.AWAITING_CALLER:
+    if permissions.is_caller(access, inc) and inc.hold_reason == HoldReason.AWAITING_CALLER:
         incident_resume(actor=None, incident=inc, expected_version=None, now=now)
     return event
 
@@ -130,9 +132,10 @@ def incident_knowledge_linked(
     Staff who may comment on the incident may link; the entry is internal, as the article may be.
     """
     now = now or timezone.now()
+    access = access_for(actor)
     inc = lock_for_edit(incident, None)
-    authorise(actor, inc, "comment")
-    if not permissions.can_see_internal(actor):
+    authorise(access, inc, "comment")
+    if not permissions.can_see_internal(access):
         raise PermissionDenied("Only staff link knowledge articles.")
     save_versioned(inc, actor=actor, now=now, fields=[], bump=False)
     return event_record(

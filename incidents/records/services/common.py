@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from escalation.access import Access
 from escalation.choices import Level
 from escalation.models import Membership, SupportGroup
 
@@ -113,7 +114,7 @@ def describe_event(event: IncidentEvent) -> str:
     return f"{who} changed {what} at {timezone.localtime(event.created_at):%H:%M}"
 
 
-def authorise(actor: User, incident: Incident, action: str) -> None:
+def authorise(access: Access, incident: Incident, action: str) -> None:
     transition = TRANSITIONS[action]
     if incident.status not in transition.sources:
         raise TransitionNotAllowed(
@@ -122,7 +123,7 @@ def authorise(actor: User, incident: Incident, action: str) -> None:
             status=incident.status,
             allowed_from=[s for s in Status.values if s in transition.sources],
         )
-    permissions.check(actor, incident, action)
+    permissions.check(access, incident, action)
 
 
 def save_versioned(

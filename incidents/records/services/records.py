@@ -10,10 +10,10 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from escalation import config_cache
+from escalation.access import Access, access_for
 from escalation.choices import Level
 from escalation.defaults import SECURITY_GROUP_SLUG, SERVICE_DESK_SLUG
 from escalation.models import SupportGroup
-from escalation.roles import is_incident_manager, is_staff_member
 
 from ... import permissions
 from ...errors import PermissionDenied
@@ -132,7 +132,8 @@ def incident_create(
 ) -> Incident:
     """Log an incident. Staff log for any caller; an end user only for themselves."""
     now = now or timezone.now()
-    staff = is_staff_member(actor)
+    access = access_for(actor)
+    staff = access.is_staff_member
     if not staff and actor.pk != caller.pk:
         raise PermissionDenied("You can report incidents only for yourself.")
     if not staff and (assignment_group or assigned_to or major_incident):
@@ -226,18 +227,24 @@ def incident_create(
         },
     )
     if major_incident:
-        _major_requested(actor=actor, incident=incident, now=now)
+        _major_requested(actor=actor, access=access, incident=incident, now=now)
         incident.refresh_from_db()
     return incident
 
 
-def _major_requested(*, actor: User, incident: Incident, now: datetime) -> None:
+def _major_requested(*, actor: User, access: Access, incident: Incident, now: datetime) -> None:
     """The major flag set on a form or through the API: the incident manager declares, anyone else
     proposes (``services.major``)."""
-    if is_incident_manager(actor):
-        major_declare(actor=actor, incident=incident, now=now)
+    if access.is_incident_manager:
+        major_declare(actor=actor, access=access, incident=incident, now=now)
     else:
-        major_propose(actor=actor, incident=incident, reason="Flagged as major when it was logged.", now=now)
+        major_propose(
+            actor=actor,
+            access=access,
+            incident=incident,
+            reason="Flagged as major when it was logged.",
+            now=now,
+        )
 
 
 def routed_group(category: Category | None) -> SupportGroup | None:
@@ -261,18 +268,19 @@ def incident_update(
     if unknown:
         raise ValidationError(dict.fromkeys(sorted(unknown), "This field cannot be changed here."))
     now = now or timezone.now()
+    access = access_for(actor)
     inc = lock_for_edit(incident, expected_version)
-    authorise(actor, inc, "update")
+    authorise(access, inc, "update")
     if "major_incident" in changes:
         wanted = bool(changes.pop("major_incident"))
         if wanted and not inc.major_incident:
-            _major_requested(actor=actor, incident=inc, now=now)
+            _major_requested(actor=actor, access=access, incident=inc, now=now)
             inc.refresh_from_db()
         elif inc.major_incident and not wanted:
             raise ValidationError({"major_incident": f"{inc.number} was declared major and stays major."})
         if not changes:
             return inc
-    if not permissions.can_work(actor, inc) and set(changes) - {"title", "description", "caller", "channel"}:
+    if not permissions.can_work(access, inc) and set(changes) - {"title", "description", "caller", "channel"}:
         # The service desk keeps the record up to date, but the owning group decides its priority.
         raise PermissionDenied(f"Only {inc.assignment_group.name} can change these fields of {inc.number}.")
     fields = [f for f in UPDATABLE_FIELDS if f in changes] + ["priority"]

@@ -10,6 +10,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from escalation.access import access_for
+
 from ... import permissions
 from ...errors import PermissionDenied
 from ..events import event_record
@@ -28,7 +30,8 @@ EMAIL_MAX_LENGTH = 254
 def _check_may_manage(actor: User, incident: Incident) -> None:
     if incident.status in FINISHED:
         raise ValidationError({"email": f"{incident.number} is {incident.get_status_display().lower()}."})
-    if not (permissions.is_caller(actor, incident) or permissions.can(actor, incident, "update")):
+    access = access_for(actor)
+    if not (permissions.is_caller(access, incident) or permissions.can(access, incident, "update")):
         raise PermissionDenied(f"Only the caller or the service desk adds watchers to {incident.number}.")
 
 

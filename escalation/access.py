@@ -1,0 +1,165 @@
+"""Who a person is in the process, read once: the ``Access`` every permission check takes.
+
+Roles are Django groups (SPEC §1), tiers come from support-group memberships (§5), and the leads
+of a group publish knowledge (§10). Every staff page asks several of these, so they are read in
+one query, once per request (``AccessMiddleware`` puts them on ``request.access``) or once at the
+entry of a service for its actor (``access_for``), and passed down from there. The answer is a
+frozen value: nothing is cached on the ``User``, and nothing changes it during a request.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, cast
+
+from django.contrib.auth.models import Group
+from django.db.models import BooleanField, CharField, F, IntegerField, Value
+from django.db.models.functions import Cast
+from django.utils.functional import LazyObject, empty
+
+from .choices import Role
+from .models import Membership
+
+if TYPE_CHECKING:
+    from django.http import HttpRequest, HttpResponse
+    from rest_framework.request import Request
+
+
+@dataclass(frozen=True, slots=True)
+class Access:
+    """A person's standing: flags of the account, roles, active groups, their tiers, leadership."""
+
+    user_id: int | None
+    username: str = ""
+    authenticated: bool = False
+    is_superuser: bool = False
+    # Django's flag: the account may use the admin. Working in the process is ``is_staff_member``.
+    is_staff: bool = False
+    roles: frozenset[str] = frozenset()
+    # The active support and consulted groups the person belongs to.
+    group_ids: frozenset[int] = frozenset()
+    tiers: frozenset[int] = frozenset()
+    # Lead of an active group: publishes knowledge articles.
+    is_group_lead: bool = False
+
+    @property
+    def tier(self) -> int | None:
+        """The lowest tier of the person's support groups (their first line of work)."""
+        return min(self.tiers) if self.tiers else None
+
+    @property
+    def is_incident_manager(self) -> bool:
+        return self.is_superuser or Role.INCIDENT_MANAGER in self.roles
+
+    @property
+    def is_manager(self) -> bool:
+        return self.is_incident_manager or Role.MANAGER in self.roles
+
+    @property
+    def is_service_desk(self) -> bool:
+        return 1 in self.tiers or Role.AGENT in self.roles
+
+    @property
+    def is_staff_member(self) -> bool:
+        """Anyone who works in the process. End users (callers) are not staff members."""
+        return self.authenticated and bool(self.is_superuser or self.is_staff or self.roles or self.group_ids)
+
+
+ANONYMOUS = Access(user_id=None)
+
+
+def access_for(user: Any) -> Access:
+    """The access of ``user`` (a ``User`` or ``AnonymousUser``): one query for a signed-in person.
+
+    Roles and memberships come back as one UNION ALL: every staff page needs both (SPEC §13).
+    """
+    if user is None or not user.is_authenticated:
+        return ANONYMOUS
+    roles = (
+        Group.objects.filter(user=user.pk)
+        .annotate(
+            kind=Value("role"),
+            key=Cast("name", CharField()),
+            tier=Value(None, IntegerField()),
+            lead=Value(False, BooleanField()),
+        )
+        .values_list("kind", "key", "tier", "lead")
+    )
+    groups = (
+        Membership.objects.filter(user=user.pk, group__is_active=True)
+        .annotate(
+            kind=Value("group"),
+            key=Cast("group_id", CharField()),
+            tier=Cast("group__tier", IntegerField()),
+            lead=F("is_lead"),
+        )
+        .values_list("kind", "key", "tier", "lead")
+    )
+    rows = list(roles.union(groups, all=True))
+    return Access(
+        user_id=user.pk,
+        username=user.get_username(),
+        authenticated=True,
+        is_superuser=bool(user.is_superuser),
+        is_staff=bool(user.is_staff),
+        roles=frozenset(key for kind, key, _, _ in rows if kind == "role"),
+        group_ids=frozenset(int(key) for kind, key, _, _ in rows if kind == "group"),
+        tiers=frozenset(tier for kind, _, tier, _ in rows if kind == "group" and tier is not None),
+        is_group_lead=any(kind == "group" and lead for kind, _, _, lead in rows),
+    )
+
+
+class _RequestAccess(LazyObject):
+    """``request.access``: read on first use, so anonymous and static requests pay nothing.
+
+    Read from ``request.user`` as it is at that moment, and again should that user change: DRF
+    authenticates a token (or a test's forced user) after the middleware ran, and sets the user
+    it found on the Django request, which this object looks at.
+    """
+
+    def __init__(self, request: HttpRequest) -> None:
+        super().__init__()
+        self.__dict__["_request"] = request
+
+    def _setup(self) -> None:
+        self._wrapped = access_for(self.__dict__["_request"].user)
+
+    def _current(self) -> Access:
+        user = self.__dict__["_request"].user
+        if self._wrapped is empty or self._wrapped.user_id != user.pk:
+            self._setup()
+        return cast(Access, self._wrapped)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._current(), name)
+
+
+class AccessMiddleware:
+    """Puts ``request.access`` on every request; goes after ``AuthenticationMiddleware``."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        request.access = _RequestAccess(request)  # type: ignore[attr-defined]
+        return self.get_response(request)
+
+
+def access_of(request: HttpRequest | Request) -> Access:
+    """The ``Access`` of the request's user (a DRF request reaches the Django one's).
+
+    Views and APIs hand this to the permission checks; it is the typed way to ``request.access``.
+    """
+    lazy: _RequestAccess = request.access  # type: ignore[union-attr]
+    return lazy._current()
+
+
+def actor_access(actor: Any, access: Access | None = None) -> Access:
+    """A service's actor's access: the one its caller already holds (a request's, or an outer
+    service's), or read now, once, at the service's entry."""
+    if access is None:
+        return access_for(actor)
+    if access.user_id != actor.pk:
+        raise ValueError("The access handed to a service is not its actor's.")
+    return access

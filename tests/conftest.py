@@ -5,6 +5,7 @@ Domain factories live in tests/factories.py, not here.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 from collections.abc import Iterator
@@ -38,6 +39,26 @@ def browser_type_launch_args(browser_type_launch_args):
             "--no-first-run",
         ],
     }
+
+
+@pytest.fixture(autouse=True)
+def _browser_contexts_closed_before_the_database_is_reset(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Close every browser context a live-server test opened before its database is reset.
+
+    The live server lives for the whole session. A page left open after its test keeps talking to it (the
+    bell polls, a redirect's sub-requests are still arriving) while the test's teardown truncates every
+    table, and PostgreSQL breaks the resulting deadlock by failing one side: the flush, then the next test.
+    Requesting the live server's own helper first makes this fixture's teardown run before its flush.
+    """
+    if "browser" not in request.fixturenames or "live_server" not in request.fixturenames:
+        yield
+        return
+    request.getfixturevalue("_live_server_helper")
+    browser = request.getfixturevalue("browser")
+    yield
+    for context in list(browser.contexts):
+        with contextlib.suppress(Exception):  # already closed by its own fixture, or the browser has gone
+            context.close()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

@@ -16,7 +16,7 @@ from escalation.access import Access
 from escalation.models import SupportGroup
 
 from . import permissions
-from .models import Attachment, Category, Incident, IncidentEvent, Service, Watcher
+from .models import Attachment, Category, Incident, IncidentEvent, Notification, Service, Watcher
 
 # Joined into the incident query itself. PostgreSQL searches the join orders of a query before
 # it runs it, and that search grows with every joined table (issue 14, on 150,000 incidents:
@@ -268,8 +268,6 @@ def notifications_for(*, access: Access, limit: int = 50) -> list[Any]:
 def notifications_visible_to(access: Access) -> QuerySet[Any]:
     """The user's own notifications about incidents they may still see (a security incident's
     notifications vanish for whoever is no longer allowed to read it)."""
-    from .models import Notification
-
     return (
         Notification.objects.filter(recipient=access.user_id)
         .filter(Q(incident__isnull=True) | Q(incident__in=incidents_visible_to(access).values("pk")))
@@ -279,8 +277,6 @@ def notifications_visible_to(access: Access) -> QuerySet[Any]:
 
 def notifications_unread_count(*, user: Any) -> int:
     """One count over the partial index ``notification_unread`` (the bell, polled: no access read)."""
-    from .models import Notification
-
     if not getattr(user, "is_authenticated", False):
         return 0
     return Notification.objects.filter(recipient=user, read_at__isnull=True).count()

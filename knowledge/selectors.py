@@ -10,7 +10,9 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from django.db.models import Count, QuerySet
+from django.contrib.auth import get_user_model
+from django.db.models import Count, QuerySet, Sum
+from django.db.models.functions import TruncMonth
 from django.http import Http404
 from django.utils import timezone
 
@@ -140,9 +142,6 @@ def quiz_scores_by_person(quiz_id: int | None = None) -> QuerySet[Attempt]:
 
 def quiz_scores_by_group_month(quiz_id: int | None = None) -> list[dict[str, Any]]:
     """Average score per group and month: the team's readiness over time."""
-    from django.db.models import Sum
-    from django.db.models.functions import TruncMonth
-
     qs = Attempt.objects.filter(submitted_at__isnull=False, group__isnull=False)
     if quiz_id:
         qs = qs.filter(quiz_id=quiz_id)
@@ -157,8 +156,6 @@ def quiz_scores_by_group_month(quiz_id: int | None = None) -> list[dict[str, Any
 
 def staff_without_attempt(quiz_id: int) -> list[Any]:
     """Members of active support groups who have not submitted an attempt at the quiz."""
-    from django.contrib.auth import get_user_model
-
     done = Attempt.objects.filter(quiz_id=quiz_id, submitted_at__isnull=False).values("user_id")
     return list(
         get_user_model()

@@ -100,3 +100,58 @@ def test_the_run_and_test_workers_consume_every_queue(tmp_path):
     test_worker = CeleryWorker(database_url="sqlite://", broker_url="redis://localhost/15", work_dir=tmp_path)
     assert routed <= _queues_of(test_worker.command()), "the tests' worker strands a queue"
     assert set(settings.TASK_QUEUES) == routed
+
+
+def _healthcheck(name: str) -> list[str]:
+    test = APP_SERVICES[name]["healthcheck"]["test"]
+    return shlex.split(test[1]) if test[0] == "CMD-SHELL" else list(test[1:])
+
+
+def test_every_long_running_app_service_has_a_healthcheck():
+    long_running = {name for name, svc in APP_SERVICES.items() if svc.get("restart") != "no"}
+    assert {"web", "beat", "worker-sweep"} <= long_running
+    missing = sorted(name for name in long_running if "healthcheck" not in APP_SERVICES[name])
+    assert not missing, f"no healthcheck: {missing}"
+
+
+def test_each_worker_pings_its_own_node():
+    workers = [n for n, s in APP_SERVICES.items() if _argv(s)[3:4] == ["worker"]]
+    assert workers
+    for name in workers:
+        argv = _healthcheck(name)
+        assert argv[:5] == ["celery", "-A", "servicedesk", "inspect", "ping"], name
+        # Celery's default node name is celery@<host name>; compose turns $$ into $ for the shell.
+        assert argv[argv.index("--destination") + 1] == "celery@$$HOSTNAME", name
+        assert "--hostname" not in _argv(APP_SERVICES[name]) and "-n" not in _argv(APP_SERVICES[name])
+
+
+def test_beat_is_checked_by_the_readiness_checks_of_beat_and_broker():
+    from servicedesk.readiness import CHECKS
+
+    argv = _healthcheck("beat")
+    assert argv[:3] == ["python", "manage.py", "readyz"]
+    assert "readyz" in get_commands()
+    checks = [argv[i + 1] for i, arg in enumerate(argv) if arg == "--check"]
+    assert set(checks) == {"beat", "broker"} and set(checks) <= set(CHECKS)
+
+
+@pytest.mark.django_db
+def test_the_web_healthcheck_passes_on_a_live_server_and_fails_on_a_wrong_path(live_server):
+    import os
+    import subprocess
+    import sys
+    from urllib.parse import urlsplit
+
+    argv = _healthcheck("web")
+    assert argv[:2] == ["python", "-c"]
+    code = argv[2]
+    assert "http://127.0.0.1:8000/healthz" in code
+    address = urlsplit(live_server.url).netloc
+
+    def probe(path: str) -> int:
+        local = code.replace("http://127.0.0.1:8000/healthz", f"http://{address}{path}")
+        env = {"PATH": os.environ.get("PATH", ""), "ALLOWED_HOSTS": ".example.org,localhost"}
+        return subprocess.run([sys.executable, "-c", local], env=env, capture_output=True, timeout=30).returncode
+
+    assert probe("/healthz") == 0
+    assert probe("/no-such-page") != 0

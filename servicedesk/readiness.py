@@ -43,14 +43,12 @@ def check_broker() -> str:
     """A connection to the broker, with a short timeout and no retry (the check must stay cheap)."""
     timeout = settings.CELERY_BROKER_CONNECTION_TIMEOUT
     options = {**settings.CELERY_BROKER_TRANSPORT_OPTIONS, "max_retries": 0}
-    with Connection(
-        settings.CELERY_BROKER_URL, connect_timeout=timeout, transport_options=options
-    ) as broker:
+    with Connection(settings.CELERY_BROKER_URL, connect_timeout=timeout, transport_options=options) as broker:
         broker.ensure_connection(max_retries=0, timeout=timeout)
         channel = broker.default_channel
-        client = getattr(channel, "client", None)
-        if callable(getattr(client, "ping", None)):  # Redis: prove it answers, not only accepts
-            client.ping()
+        ping = getattr(getattr(channel, "client", None), "ping", None)
+        if callable(ping):  # Redis: prove it answers, not only accepts the connection
+            ping()
     return OK
 
 

@@ -79,4 +79,6 @@ def readyz(request: HttpRequest) -> JsonResponse:
     """
     checks = run_checks()
     ready = all(state == OK for state in checks.values())
-    return JsonResponse({"status": "ok" if ready else "error", "checks": checks}, status=200 if ready else 503)
+    return JsonResponse(
+        {"status": "ok" if ready else "error", "checks": checks}, status=200 if ready else 503
+    )

@@ -151,7 +151,9 @@ def test_the_web_healthcheck_passes_on_a_live_server_and_fails_on_a_wrong_path(l
     def probe(path: str) -> int:
         local = code.replace("http://127.0.0.1:8000/healthz", f"http://{address}{path}")
         env = {"PATH": os.environ.get("PATH", ""), "ALLOWED_HOSTS": ".example.org,localhost"}
-        return subprocess.run([sys.executable, "-c", local], env=env, capture_output=True, timeout=30).returncode
+        return subprocess.run(
+            [sys.executable, "-c", local], env=env, capture_output=True, timeout=30
+        ).returncode
 
     assert probe("/healthz") == 0
     assert probe("/no-such-page") != 0

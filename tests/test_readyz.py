@@ -99,7 +99,9 @@ def test_a_failing_check_is_a_503_not_a_500(client, monkeypatch):
     from servicedesk import readiness
 
     def broken() -> str:
-        raise RuntimeError(f"cannot reach {settings.DATABASES['default'].get('PASSWORD')} {settings.SECRET_KEY}")
+        raise RuntimeError(
+            f"cannot reach {settings.DATABASES['default'].get('PASSWORD')} {settings.SECRET_KEY}"
+        )
 
     monkeypatch.setitem(readiness.CHECKS, "database", broken)
     response = client.get("/readyz")

@@ -14,7 +14,9 @@ class Command(BaseCommand):
     help = "Run the readiness checks of /readyz (all, or those named with --check); exit 1 if one fails."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--check", action="append", choices=sorted(CHECKS), help="a check to run (repeatable)")
+        parser.add_argument(
+            "--check", action="append", choices=sorted(CHECKS), help="a check to run (repeatable)"
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         states = run_checks(options["check"])

@@ -135,25 +135,47 @@ def test_beat_is_checked_by_the_readiness_checks_of_beat_and_broker():
     assert set(checks) == {"beat", "broker"} and set(checks) <= set(CHECKS)
 
 
-@pytest.mark.django_db
-def test_the_web_healthcheck_passes_on_a_live_server_and_fails_on_a_wrong_path(live_server):
+def test_the_web_healthcheck_exits_0_on_200_and_not_on_503_sending_an_allowed_host():
+    import http.server
     import os
     import subprocess
     import sys
-    from urllib.parse import urlsplit
+    import threading
+
+    from django.urls import resolve
 
     argv = _healthcheck("web")
     assert argv[:2] == ["python", "-c"]
     code = argv[2]
     assert "http://127.0.0.1:8000/healthz" in code
-    address = urlsplit(live_server.url).netloc
+    assert resolve("/healthz").url_name == "healthz"
+    seen: list[tuple[str, str | None]] = []
+    answer = {"status": 200}
 
-    def probe(path: str) -> int:
-        local = code.replace("http://127.0.0.1:8000/healthz", f"http://{address}{path}")
-        env = {"PATH": os.environ.get("PATH", ""), "ALLOWED_HOSTS": ".example.org,localhost"}
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            seen.append((self.path, self.headers.get("Host")))
+            self.send_response(answer["status"])
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.HTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    local = code.replace("127.0.0.1:8000", f"127.0.0.1:{server.server_port}")
+    env = {"PATH": os.environ.get("PATH", ""), "ALLOWED_HOSTS": ".example.org,localhost"}
+
+    def probe() -> int:
         return subprocess.run(
             [sys.executable, "-c", local], env=env, capture_output=True, timeout=30
         ).returncode
 
-    assert probe("/healthz") == 0
-    assert probe("/no-such-page") != 0
+    try:
+        assert probe() == 0
+        answer["status"] = 503
+        assert probe() != 0
+    finally:
+        server.shutdown()
+    # Django refuses a Host outside ALLOWED_HOSTS: the probe sends the first one (a leading dot stripped)
+    assert seen == [("/healthz", "example.org"), ("/healthz", "example.org")]

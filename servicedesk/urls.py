@@ -7,6 +7,7 @@ from . import account_views, views
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
+    path("readyz", views.readyz, name="readyz"),
     path("admin/", admin.site.urls),
     path("accounts/tokens/", account_views.api_tokens, name="api-tokens"),
     path("accounts/", include("django.contrib.auth.urls")),

@@ -12,6 +12,8 @@ from django.views.decorators.http import require_GET
 
 from escalation.access import Access, access_of
 
+from .readiness import OK, run_checks
+
 
 @functools.cache
 def is_routed(path: str) -> bool:
@@ -65,3 +67,18 @@ def healthz(request: HttpRequest) -> JsonResponse:
     except Exception as exc:  # any database failure makes the instance unhealthy
         return JsonResponse({"status": "error", "database": exc.__class__.__name__}, status=503)
     return JsonResponse({"status": "ok"})
+
+
+@never_cache
+@require_GET
+@transaction.non_atomic_requests
+def readyz(request: HttpRequest) -> JsonResponse:
+    """For readiness probes: the database, the cache, the broker, the migrations and beat.
+
+    200 when every check is ok, 503 otherwise; the body names each check and its state only.
+    """
+    checks = run_checks()
+    ready = all(state == OK for state in checks.values())
+    return JsonResponse(
+        {"status": "ok" if ready else "error", "checks": checks}, status=200 if ready else 503
+    )

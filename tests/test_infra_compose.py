@@ -100,3 +100,82 @@ def test_the_run_and_test_workers_consume_every_queue(tmp_path):
     test_worker = CeleryWorker(database_url="sqlite://", broker_url="redis://localhost/15", work_dir=tmp_path)
     assert routed <= _queues_of(test_worker.command()), "the tests' worker strands a queue"
     assert set(settings.TASK_QUEUES) == routed
+
+
+def _healthcheck(name: str) -> list[str]:
+    test = APP_SERVICES[name]["healthcheck"]["test"]
+    return shlex.split(test[1]) if test[0] == "CMD-SHELL" else list(test[1:])
+
+
+def test_every_long_running_app_service_has_a_healthcheck():
+    long_running = {name for name, svc in APP_SERVICES.items() if svc.get("restart") != "no"}
+    assert {"web", "beat", "worker-sweep"} <= long_running
+    missing = sorted(name for name in long_running if "healthcheck" not in APP_SERVICES[name])
+    assert not missing, f"no healthcheck: {missing}"
+
+
+def test_each_worker_pings_its_own_node():
+    workers = [n for n, s in APP_SERVICES.items() if _argv(s)[3:4] == ["worker"]]
+    assert workers
+    for name in workers:
+        argv = _healthcheck(name)
+        assert argv[:5] == ["celery", "-A", "servicedesk", "inspect", "ping"], name
+        # Celery's default node name is celery@<host name>; compose turns $$ into $ for the shell.
+        assert argv[argv.index("--destination") + 1] == "celery@$$HOSTNAME", name
+        assert "--hostname" not in _argv(APP_SERVICES[name]) and "-n" not in _argv(APP_SERVICES[name])
+
+
+def test_beat_is_checked_by_the_readiness_checks_of_beat_and_broker():
+    from servicedesk.readiness import CHECKS
+
+    argv = _healthcheck("beat")
+    assert argv[:3] == ["python", "manage.py", "readyz"]
+    assert "readyz" in get_commands()
+    checks = [argv[i + 1] for i, arg in enumerate(argv) if arg == "--check"]
+    assert set(checks) == {"beat", "broker"} and set(checks) <= set(CHECKS)
+
+
+def test_the_web_healthcheck_exits_0_on_200_and_not_on_503_sending_an_allowed_host():
+    import http.server
+    import os
+    import subprocess
+    import sys
+    import threading
+
+    from django.urls import resolve
+
+    argv = _healthcheck("web")
+    assert argv[:2] == ["python", "-c"]
+    code = argv[2]
+    assert "http://127.0.0.1:8000/healthz" in code
+    assert resolve("/healthz").url_name == "healthz"
+    seen: list[tuple[str, str | None]] = []
+    answer = {"status": 200}
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            seen.append((self.path, self.headers.get("Host")))
+            self.send_response(answer["status"])
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.HTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    local = code.replace("127.0.0.1:8000", f"127.0.0.1:{server.server_port}")
+    env = {"PATH": os.environ.get("PATH", ""), "ALLOWED_HOSTS": ".example.org,localhost"}
+
+    def probe() -> int:
+        return subprocess.run(
+            [sys.executable, "-c", local], env=env, capture_output=True, timeout=30
+        ).returncode
+
+    try:
+        assert probe() == 0
+        answer["status"] = 503
+        assert probe() != 0
+    finally:
+        server.shutdown()
+    # Django refuses a Host outside ALLOWED_HOSTS: the probe sends the first one (a leading dot stripped)
+    assert seen == [("/healthz", "example.org"), ("/healthz", "example.org")]

@@ -7,6 +7,8 @@ import logging
 from celery import shared_task
 from django.conf import settings
 
+from core.beat import record_beat_run
+
 from .sweep import sla_sweep
 
 log = logging.getLogger(__name__)
@@ -20,6 +22,11 @@ def sla_sweep_task(batch_size: int = 100, helpers: int | None = None) -> int:
     the sweep queue, so that several workers share the catch-up; helpers start no helpers. They
     claim other rows (``SKIP LOCKED``), and the unique fire rows keep every threshold once.
     """
+    if helpers is None:  # queued by beat (helpers are queued by a sweep): beat is alive
+        try:
+            record_beat_run()
+        except Exception:  # the cache is away: the sweep matters more than the mark
+            log.warning("could not record beat's run in the cache", exc_info=True)
     count = max(0, settings.SLA_SWEEP_PARALLEL - 1) if helpers is None else helpers
 
     def start_helpers() -> None:

@@ -348,6 +348,9 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+# `/readyz` says beat is stale when its last SLA sweep is older than this (seconds): a few missed
+# sweeps, not one late one (core/beat.py).
+READYZ_BEAT_MAX_AGE = env.float("READYZ_BEAT_MAX_AGE", default=300.0)
 # Queues by kind, so that each scales out on its own (docs/operations/scaling.md, "SLA engine and
 # queues"): the sweep's timers, mail delivery (the event outbox and notifications), mail intake, and reports
 # with the other periodic mail (reporting, surveys, knowledge). A worker of `make run` and of the

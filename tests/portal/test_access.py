@@ -16,6 +16,7 @@ pytestmark = pytest.mark.django_db
 END_USER_PREFIXES = (
     "",  # the landing page itself (exact match below)
     "healthz",
+    "readyz",  # readiness for load balancers: states only, nothing about incidents
     "portal/",
     "accounts/",
     "notifications/",

@@ -1,5 +1,5 @@
 # Every target is a thin door onto scripts/, so that CI and people run the same thing.
-.PHONY: install run test lint fmt bench screenshots clean
+.PHONY: install run test lint fmt bench screenshots clean lock
 
 install:
 	scripts/install.sh
@@ -21,6 +21,10 @@ fmt: install
 
 bench:
 	scripts/bench.sh
+
+# Rewrite requirements/*.txt (every Python dependency pinned with hashes) from pyproject.toml.
+lock:
+	scripts/lock.sh
 
 # The guides' screenshots (docs/images/), taken from the demo in Chromium.
 screenshots: install

@@ -112,7 +112,11 @@ def _copy(table: str, columns: list[str], rows: Iterable[list[Any]]) -> int:
     def flush() -> None:
         buf.seek(0)
         with raw.cursor() as cur:
-            cur.copy_expert(f"COPY {table} ({cols}) FROM STDIN", buf)
+            if hasattr(cur, "copy_expert"):  # psycopg2
+                cur.copy_expert(f"COPY {table} ({cols}) FROM STDIN", buf)
+            else:  # psycopg 3, which Django uses in every environment now (issue 25 §4)
+                with cur.copy(f"COPY {table} ({cols}) FROM STDIN") as copy:
+                    copy.write(buf.getvalue())
         buf.seek(0)
         buf.truncate()
 

@@ -13,6 +13,7 @@ import json
 import os
 import platform
 import random
+import shutil
 import signal
 import socket
 import statistics
@@ -27,7 +28,11 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlsplit, urlunsplit
 
+from . import imports as import_bench
+from . import learning as learning_bench
 from .client import Client, Identity, Sample
+from .live import run as live_pages  # SPEC §15: open live pages (issue 22)
+from .purge import purge_under_load  # issue 25 §3: the retention purge under the page probes
 
 REPO = Path(__file__).resolve().parent.parent
 MARKER_PREFIX = "servicedesk-bench "
@@ -154,7 +159,8 @@ def _session_cookie(user: Any) -> str:
 
     store = SessionStore()
     store[SESSION_KEY] = str(user.pk)
-    store[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+    # The local-password backend (identity.backends): a session names a backend the settings list.
+    store[BACKEND_SESSION_KEY] = "identity.backends.LocalPasswordBackend"
     store[HASH_SESSION_KEY] = user.get_session_auth_hash()
     store.create()
     return f"{settings.SESSION_COOKIE_NAME}={store.session_key}"
@@ -252,6 +258,8 @@ def worker_start(
         "--without-gossip",
         "--without-mingle",
         "--without-heartbeat",
+        "--hostname",
+        f"{'-'.join(queues) or 'all'}@%h",
         # the named queues, or every queue of CELERY_TASK_ROUTES as `make run`'s worker (a worker on the
         # default queue alone would leave the sweep waiting forever: it runs on `sweep`)
         "--queues",
@@ -350,6 +358,12 @@ class Pages:
             "queue_my_groups": ("agent", lambda: ("GET", "/incidents/?queue=groups", None)),
             "queue_all_open": ("agent", lambda: ("GET", "/incidents/?queue=open", None)),
             "queue_search": ("agent", lambda: ("GET", "/incidents/?queue=all&q=printer", None)),
+            # two words over all incidents, as measured from outside (issue 25 §6), and the API's search
+            "queue_search_two_words": (
+                "agent",
+                lambda: ("GET", "/incidents/?queue=all&q=vpn+disconnects", None),
+            ),
+            "api_search": ("api", lambda: ("GET", "/api/v1/incidents/?q=vpn+disconnects", None)),
             "incident_page": ("agent", lambda: ("GET", f"/incidents/{self._number()}/", None)),
             "api_list_page_1": ("api", lambda: ("GET", "/api/v1/incidents/", None)),
             "api_list_cursor_page_21": ("api", lambda: ("GET", self.cursor21, None)),
@@ -366,6 +380,10 @@ class Pages:
                 ),
             ),
             "portal_my_incidents": ("caller", lambda: ("GET", "/portal/", None)),
+            "learning_suggestions": (
+                "agent",
+                lambda: ("GET", "/learning/suggest/?title=VPN+disconnects+every+few+minutes", None),
+            ),
         }
 
 
@@ -542,7 +560,7 @@ def sla_catch_up(
 
     from escalation import business_time as bt
     from escalation.policies import batch_cache, targets_for
-    from incidents.models import Incident, IncidentEvent, SlaThresholdFire
+    from incidents.models import Incident, SlaThresholdFire
     from incidents.sla.clocks import percents
     from incidents.sla.tasks import sla_sweep_task
     from servicedesk.celery import app
@@ -600,21 +618,28 @@ def sla_catch_up(
     from django.conf import settings
 
     broker = redis.Redis.from_url(settings.CELERY_BROKER_URL)
-    dropped = sum(broker.llen(q) for q in (*settings.TASK_QUEUES, "celery"))
-    broker.delete(*settings.TASK_QUEUES, "celery")
+    # each priority of a queue is a list of its own (kombu: the name, then name\x06\x16N)
+    lists = [f"{q}\x06\x16{n}" if n else q for q in (*settings.TASK_QUEUES, "celery") for n in (0, 3, 6, 9)]
+    dropped = sum(broker.llen(q) for q in lists)
+    broker.delete(*lists)
     if dropped:
         log(f"SLA catch-up: {dropped:,} queued messages of earlier work dropped from the bench's broker")
-    # The sweep's workers, as docker-compose's `worker-sweep`: the catch-up is theirs. The notifications
-    # it produces are delivered after, by a notifications worker, and timed apart: on two cores, running
-    # both at once would time the mail of 20,000 escalations as much as the sweep.
-    worker = worker_start(worker_env, concurrency, logdir, queues=("sweep",))
-    notifier = None
+    # The compose layout: `worker-sweep` and `worker-notifications` run at once, each with `concurrency`
+    # processes. The sweep is timed until nothing is due; the escalation drain from the first fire to
+    # the last mail written (SPEC §13: 20,000 escalations in the contacts' mailboxes within 2 minutes).
+    mail_dir = logdir.parent / "state" / "mail"
+    shutil.rmtree(mail_dir, ignore_errors=True)
+    mail_dir.mkdir(parents=True)
+    mail_env = {**worker_env, "EMAIL_URL": "filemail://", "EMAIL_FILE_PATH": str(mail_dir)}
+    worker = worker_start(mail_env, concurrency, logdir, queues=("sweep",))
+    notifier = worker_start(mail_env, concurrency, logdir, queues=("notifications",))
     per_task = 100 * 50
+    drain: dict[str, Any] = {}
     try:
         deadline = time.monotonic() + 120
-        while not app.control.ping(timeout=1.0):
-            if worker.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"the worker did not start; see {logdir / 'worker.log'}")
+        while len(app.control.ping(timeout=1.0) or []) < 2:
+            if worker.poll() is not None or notifier.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"the workers did not start; see {logdir / 'worker.log'}")
         t0 = time.monotonic()
         fires_before = SlaThresholdFire.objects.filter(fired_at__gte=now - timedelta(seconds=5)).count()
         sent = 0
@@ -647,36 +672,15 @@ def sla_catch_up(
         fired_on_chosen = SlaThresholdFire.objects.filter(
             incident_id__in=ids, fired_at__gte=now - timedelta(seconds=5)
         ).count()
-        notified_seconds = None
-        published_in_limit = 0
         if complete:
-            notifier = worker_start(worker_env, concurrency, logdir, queues=("notifications",))
-            t1 = time.monotonic()
-
-            # SPEC §7 gives a notification two minutes: the drain is watched that long and no longer
-            # (on two cores the mail of 20,000 escalations takes several minutes; a separate
-            # notifications worker, as compose runs it, is the answer, and this figure says so).
-            drain_limit = min(timeout, 120.0)
-
-            def undelivered() -> int:
-                pending = IncidentEvent.objects.filter(
-                    incident_id__in=ids, created_at__gte=now - timedelta(seconds=5), notified_at__isnull=True
-                ).count()
-                return pending + broker.llen("notifications")
-
-            left_after = 0
-            while time.monotonic() - t1 < drain_limit:
-                left_after = undelivered()
-                if left_after == 0:
-                    notified_seconds = round(time.monotonic() - t1, 2)
-                    break
-                time.sleep(0.5)
-            published_in_limit = IncidentEvent.objects.filter(
-                incident_id__in=ids, created_at__gte=now - timedelta(seconds=5), notified_at__isnull=False
-            ).count()
+            drain = escalation_drain(
+                ids, since=now - timedelta(seconds=5), t0=t0, timeout=timeout, mail_dir=mail_dir
+            )
     finally:
         stop(worker)
         stop(notifier)
+    notified_seconds = drain.get("seconds")
+    published_in_limit = drain.get("events_published_within_120_s", 0)
     log(f"SLA catch-up: {'done' if complete else 'INCOMPLETE'} in {seconds:.1f} s, {fired_on_chosen:,} fired")
     log(
         f"SLA catch-up: its events published in {notified_seconds} s more"
@@ -694,7 +698,57 @@ def sla_catch_up(
         "sweep_tasks_sent": sent,
         "notifications_seconds": notified_seconds,
         "events_published_within_120_s": published_in_limit,
+        "drain": drain,
     }
+
+
+def escalation_drain(
+    ids: list[int], *, since: datetime, t0: float, timeout: float, mail_dir: Path
+) -> dict[str, Any]:
+    """Wait (within ``timeout`` of ``t0``) until every SLA notification of the catch-up's incidents is
+    emailed; the drain runs from the first fire to the last mail written (database clock)."""
+    from django.db.models import Max, Min
+
+    from incidents.models import IncidentEvent, Notification, SlaThresholdFire
+
+    events = IncidentEvent.objects.filter(incident_id__in=ids, created_at__gte=since, kind__startswith="sla_")
+    notes = Notification.objects.filter(event__in=events).exclude(email_to="")
+    complete = False
+    while time.monotonic() - t0 < timeout:
+        if (
+            not events.filter(notified_at__isnull=True).exists()
+            and not notes.filter(emailed_at__isnull=True).exists()
+        ):
+            complete = True
+            break
+        time.sleep(1.0)
+    first_fire = SlaThresholdFire.objects.filter(incident_id__in=ids, fired_at__gte=since).aggregate(
+        first=Min("fired_at")
+    )["first"]
+    figures = notes.aggregate(last=Max("emailed_at"))
+    seconds = (
+        round((figures["last"] - first_fire).total_seconds(), 2)
+        if complete and first_fire and figures["last"]
+        else None
+    )
+    limit = first_fire + timedelta(seconds=120) if first_fire else None
+    mails = sum(1 for _ in mail_dir.iterdir())
+    result = {
+        "seconds": seconds,
+        "complete": complete,
+        "escalations": events.count(),
+        "notifications": notes.count(),
+        "notifications_emailed": notes.filter(emailed_at__isnull=False).count(),
+        "emailed_within_120_s": notes.filter(emailed_at__lte=limit).count() if limit else 0,
+        "mails_sent": mails,
+        "events_published_within_120_s": events.filter(notified_at__lte=limit).count() if limit else 0,
+    }
+    log(
+        f"escalation drain: {result['escalations']:,} escalations, {result['notifications']:,} notifications "
+        f"in {mails:,} mails, first fire to last mail {seconds} s"
+        + ("" if complete else f" (INCOMPLETE: {result['emailed_within_120_s']:,} emailed within 120 s)")
+    )
+    return result
 
 
 # --- the run -----------------------------------------------------------------------------------
@@ -763,6 +817,29 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--workers", type=int, default=os.cpu_count() or 2, help="gunicorn sync workers")
     p.add_argument("--celery-concurrency", type=int, default=os.cpu_count() or 2)
     p.add_argument("--out", default=str(REPO / "var" / "bench"))
+    p.add_argument("--live-pages", type=int, default=200, help="open live pages (0: skip); bench/live.py")
+    p.add_argument("--live-idle", type=float, default=30.0, help="seconds the live pages idle, measured")
+    p.add_argument(
+        "--purge-days",
+        type=int,
+        default=int(env.get("BENCH_PURGE_DAYS", "30")),
+        help="purge the history older than this under the page probes, once per loaded database (0: skip)",
+    )
+    p.add_argument(
+        "--import-rows",
+        type=int,
+        default=int(env.get("BENCH_IMPORT_ROWS", "20000")),
+        help="generated CSV rows of the history import measured (0: skip); bench/imports.py",
+    )
+    p.add_argument(
+        "--import-only", action="store_true", help="only the history import (--import-rows), as JSON"
+    )
+    p.add_argument("--live-only", action="store_true", help="only the live scenario (bench/live.py), as JSON")
+    p.add_argument(
+        "--drain-only",
+        action="store_true",
+        help="only the SLA catch-up and its escalation drain (--sla-due thresholds), as JSON",
+    )
     return p.parse_args(argv)
 
 
@@ -838,6 +915,22 @@ def main(argv: list[str] | None = None) -> int:
         .exclude(category__slug="security")
         .values_list("number", flat=True)[:5000]
     )
+    if args.live_only:  # the live scenario alone, on the loaded database (issue 22 §5)
+        server_env = {**os.environ, **env}
+        live = live_pages(server_env, logdir, ids, numbers, pages=args.live_pages, idle_s=args.live_idle)
+        print(json.dumps({"machine": machine_facts(args.workers), "live": live}, indent=2))
+        return 0
+    if args.drain_only:  # the catch-up and the escalation drain alone (issue 25 §5)
+        connection.close()
+        drain_env = {**os.environ, **env}
+        catch = sla_catch_up(args.sla_due, drain_env, args.celery_concurrency, logdir, args.sla_timeout)
+        print(json.dumps({"machine": machine_facts(args.workers), "catch_up": catch}, indent=2))
+        return 0
+    if args.import_only:  # the history import alone (issue 24 §4)
+        figures = import_bench.import_and_measure(args.import_rows, out / "state" / "import")
+        log(import_bench.summary(figures))
+        print(json.dumps({"machine": machine_facts(args.workers), "import": figures}, indent=2))
+        return 0
     month = marker["prev_month"]
     result: dict[str, Any] = {
         "version": 1,
@@ -852,6 +945,10 @@ def main(argv: list[str] | None = None) -> int:
         "machine": machine_facts(args.workers),
     }
     result["report"] = report_generate(month)
+    result["learning"] = learning_bench.train_and_measure()
+    if args.import_rows:
+        result["import"] = import_bench.import_and_measure(args.import_rows, out / "state" / "import")
+        log(import_bench.summary(result["import"]))
     connection.close()
 
     server_env = {**os.environ, **env, "BENCH_PROFILE": "1"}
@@ -869,8 +966,33 @@ def main(argv: list[str] | None = None) -> int:
         result["throughput"] = throughput(pages, ids, port, clients=args.clients, seconds=args.seconds)
         tp = result["throughput"]
         log(f"mixed load: {tp['rps']} req/s, {tp['errors']} errors")
+        if args.purge_days and marker.get("purged"):
+            result["purge"] = {"skipped": f"history purged on {marker['purged']}; --reload to measure again"}
+            log(f"retention purge: {result['purge']['skipped']}")
+        elif args.purge_days:
+            result["purge"] = purge_under_load(
+                {k: v for k, v in server_env.items() if k != "BENCH_PROFILE"},
+                pages.table(),
+                clients,
+                days=args.purge_days,
+                archive_dir=out / "state" / "purge-archive",
+                logdir=logdir,
+                summarise=summarise,
+                log=log,
+            )
+            marker = {**marker, "purged": started.date().isoformat()}
+            database_mark(base, args.database, marker)
     finally:
         stop(server)
+    if args.live_pages:
+        result["live"] = live_pages(
+            {k: v for k, v in server_env.items() if k != "BENCH_PROFILE"},
+            logdir,
+            ids,
+            numbers,
+            pages=args.live_pages,
+            idle_s=args.live_idle,
+        )
     result["sla"] = sweep_idle(runs=args.sweep_runs)
     worker_env = {k: v for k, v in server_env.items() if k != "BENCH_PROFILE"}
     if args.sla_due:

@@ -22,13 +22,22 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from core import queueing
+from demo import learning as learning_demo
 from demo import reporting as reporting_demo
 from demo import sla as sla_demo
+from demo.content import load_content_demo
+from demo.identity import load_identity_demo
 from demo.intake import load_mail_demo
 from demo.knowledge import load_knowledge_demo
+from demo.languages import load_languages_demo
+from demo.live import load_saved_views_demo
 from demo.major import load_major_and_security_demo
+from demo.meetings import load_meetings_demo
 from demo.portal import load_portal_demo
+from demo.previews import load_previews_demo
 from demo.surveys import load_surveys_demo
+from demo.toolkit import load_toolkit_demo
+from demo.worktime import load_time_demo
 from escalation import policies
 from escalation.choices import Role
 from escalation.models import ContactPerson, EscalationPoint, Membership, SupportGroup
@@ -325,7 +334,7 @@ def _one_incident(rng, cast, tops, subs, service_rows, *, created: datetime, now
 def _story(rng, cast, tops, subs, service_rows, *, created: datetime, now: datetime, last: list[datetime]):
     top_name = rng.choice(list(CATALOGUE))
     sub_name = rng.choice(CATALOGUE[top_name])
-    impact, urgency = _pick_priority(rng)
+    impact, urgency = learning_demo.impact_for(sub_name, _pick_priority(rng))
     channel = rng.choices(
         [Channel.PHONE, Channel.EMAIL, Channel.PORTAL, Channel.WALK_IN, Channel.MONITORING],
         weights=[40, 25, 25, 5, 5],
@@ -351,7 +360,7 @@ def _story(rng, cast, tops, subs, service_rows, *, created: datetime, now: datet
         urgency=urgency,
         category=tops[top_name],
         subcategory=subs[sub_name],
-        service=rng.choice(service_rows),
+        service=learning_demo.service_for(sub_name, rng.choice(service_rows), service_rows),
         now=created,
     )
     age_days = (now - created).total_seconds() / 86400
@@ -381,7 +390,7 @@ def _story(rng, cast, tops, subs, service_rows, *, created: datetime, now: datet
         if rng.random() < 0.03:
             step(services.incident_cancel, actor=agent, reason="Logged twice by mistake.")
             return inc
-        path = rng.random()
+        path = learning_demo.path_for(sub_name, rng.random())
         if path < 0.4:
             owner = agent
             step(services.incident_start, actor=agent, after=(1, 10))
@@ -501,6 +510,15 @@ def load_demo(*, incidents: int = 1500, days: int = 182) -> dict[str, int]:
         load_mail_demo()
         load_major_and_security_demo(cast.by_name, password=DEMO_PASSWORD)
         load_knowledge_demo()
+        load_content_demo()
         load_surveys_demo()
+        load_identity_demo()
+        load_toolkit_demo()
+        load_time_demo()
+        load_languages_demo(password=DEMO_PASSWORD)
+        load_saved_views_demo()
+        load_previews_demo()
     reporting_demo.load_demo()
+    load_meetings_demo()
+    learning_demo.load_learning_demo(cast.by_name)
     return {"incidents": made}

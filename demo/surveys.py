@@ -18,6 +18,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from escalation.models import CallerProfile
 from incidents.models import Incident
@@ -43,27 +44,43 @@ COMMENTS = {
         "Nobody told me it had been escalated.",
     ],
 }
+# The questions are marked for the catalogues (gettext_noop) and stored in English.
 TRANSACTIONAL_V1 = [
     QuestionSpec(
-        kind="rating", text="How satisfied are you with how your incident was handled?", required=True
+        kind="rating",
+        text=gettext_noop("How satisfied are you with how your incident was handled?"),
+        required=True,
     ),
-    QuestionSpec(kind="yes_no", text="Was it solved the first time?"),
-    QuestionSpec(kind="text", text="Anything we could do better?"),
+    QuestionSpec(kind="yes_no", text=gettext_noop("Was it solved the first time?")),
+    QuestionSpec(kind="text", text=gettext_noop("Anything we could do better?")),
 ]
 TRANSACTIONAL_V2 = [
     QuestionSpec(
-        kind="rating", text="How satisfied are you with how we handled your incident?", required=True
+        kind="rating",
+        text=gettext_noop("How satisfied are you with how we handled your incident?"),
+        required=True,
     ),
-    QuestionSpec(kind="yes_no", text="Was it solved the first time?"),
+    QuestionSpec(kind="yes_no", text=gettext_noop("Was it solved the first time?")),
     QuestionSpec(
-        kind="choice", text="How did you contact us?", choices=("Portal", "Email", "Phone", "In person")
+        kind="choice",
+        text=gettext_noop("How did you contact us?"),
+        choices=(
+            gettext_noop("Portal"),
+            gettext_noop("Email"),
+            gettext_noop("Phone"),
+            gettext_noop("In person"),
+        ),
     ),
-    QuestionSpec(kind="text", text="Anything we could do better?"),
+    QuestionSpec(kind="text", text=gettext_noop("Anything we could do better?")),
 ]
 PERCEPTION = [
-    QuestionSpec(kind="rating", text="Overall, how satisfied are you with the service desk?", required=True),
-    QuestionSpec(kind="rating", text="How easy is it to get help when you need it?"),
-    QuestionSpec(kind="text", text="What one thing should we improve?"),
+    QuestionSpec(
+        kind="rating",
+        text=gettext_noop("Overall, how satisfied are you with the service desk?"),
+        required=True,
+    ),
+    QuestionSpec(kind="rating", text=gettext_noop("How easy is it to get help when you need it?")),
+    QuestionSpec(kind="text", text=gettext_noop("What one thing should we improve?")),
 ]
 
 
@@ -93,7 +110,7 @@ def load_surveys_demo(*, seed: int = 20261128) -> dict[str, int]:
         actor=manager,
         template=after,
         name="After an incident",
-        intro="Four quick questions about your incident: under a minute.",
+        intro=gettext_noop("Four quick questions about your incident: under a minute."),
         questions=TRANSACTIONAL_V2,
     )
     v2 = after.current_version()

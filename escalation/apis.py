@@ -8,6 +8,8 @@ from typing import Any
 
 from django.db.models import Prefetch, QuerySet
 from django.http import Http404
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.generics import GenericAPIView
@@ -56,7 +58,7 @@ class GroupListApi(GenericAPIView):
 
 def _email() -> serializers.CharField:
     # An email address, or empty where none is recorded: not `format: email`, which rejects "".
-    return serializers.CharField(read_only=True, help_text="An email address, or empty.")
+    return serializers.CharField(read_only=True, help_text=_("An email address, or empty."))
 
 
 class ContactSerializer(serializers.ModelSerializer):
@@ -148,7 +150,10 @@ class IsIncidentManagerToWrite(BasePermission):
 
 class SLATargetSerializer(serializers.ModelSerializer):
     calendar: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(
-        slug_field="slug", read_only=True, allow_null=True, help_text="Null: the policy's calendar."
+        slug_field="slug",
+        read_only=True,
+        allow_null=True,
+        help_text=gettext_lazy("Null: the policy's calendar."),
     )
 
     class Meta:
@@ -178,17 +183,19 @@ class SLATargetInputSerializer(serializers.Serializer):
     response_minutes = serializers.IntegerField(min_value=1, max_value=MAX_MINUTES)
     resolution_minutes = serializers.IntegerField(min_value=1, max_value=MAX_MINUTES)
     calendar = _calendar_field(
-        required=False, allow_null=True, help_text="Null or absent: the policy's calendar."
+        required=False, allow_null=True, help_text=gettext_lazy("Null or absent: the policy's calendar.")
     )
 
 
 class SLAPolicyInputSerializer(serializers.Serializer):
     slug = serializers.SlugField(
-        max_length=60, required=False, help_text="If sent, must be the policy's own."
+        max_length=60, required=False, help_text=gettext_lazy("If sent, must be the policy's own.")
     )
     name = serializers.CharField(max_length=100)
     calendar = _calendar_field()
-    targets = SLATargetInputSerializer(many=True, help_text="One target for each priority 1 to 5.")
+    targets = SLATargetInputSerializer(
+        many=True, help_text=gettext_lazy("One target for each priority 1 to 5.")
+    )
 
 
 def _policies() -> QuerySet[SLAPolicy]:
@@ -199,11 +206,11 @@ def _policies() -> QuerySet[SLAPolicy]:
 
 def _policy_for(slug: str) -> SLAPolicy:
     if not SLUG_RE.match(slug):
-        raise Http404("No such SLA policy.")
+        raise Http404(_("No such SLA policy."))
     try:
         return _policies().get(slug=slug)
     except SLAPolicy.DoesNotExist:
-        raise Http404(f"No SLA policy {slug}.") from None
+        raise Http404(_("No SLA policy %(slug)s.") % {"slug": slug}) from None
 
 
 class SLAPolicyListApi(GenericAPIView):
@@ -253,7 +260,7 @@ class SLAPolicyDetailApi(GenericAPIView):
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         if data.get("slug", slug) != slug:
-            raise serializers.ValidationError({"slug": ["A policy's slug cannot be changed."]})
+            raise serializers.ValidationError({"slug": [_("A policy's slug cannot be changed.")]})
         sla_policy_update(
             actor=request.user,
             policy=policy,

@@ -1,9 +1,10 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy
 
 
 class EscalationConfig(AppConfig):
     name = "escalation"
-    verbose_name = "Support groups and escalation"
+    verbose_name = gettext_lazy("Support groups and escalation")
 
     def ready(self) -> None:
         # Not domain logic: the configuration cache learns of changes (escalation.config_cache).

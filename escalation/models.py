@@ -6,6 +6,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from .choices import Priority, Role, Tier
 
@@ -14,8 +16,8 @@ class SupportGroup(models.Model):
     """A team that owns incidents (tiers 1-3) or answers consultations (consulted groups)."""
 
     class Kind(models.TextChoices):
-        SUPPORT = "support", "Support group"
-        CONSULTED = "consulted", "Consulted group"
+        SUPPORT = "support", gettext_lazy("Support group")
+        CONSULTED = "consulted", gettext_lazy("Consulted group")
 
     slug = models.SlugField(max_length=60, unique=True)
     name = models.CharField(max_length=100, unique=True)
@@ -69,7 +71,9 @@ class ContactPerson(models.Model):
 
     group = models.ForeignKey(SupportGroup, on_delete=models.CASCADE, related_name="contacts")
     name = models.CharField(max_length=100)
-    role = models.CharField(max_length=100, blank=True, help_text="e.g. team lead, duty manager")
+    role = models.CharField(
+        max_length=100, blank=True, help_text=gettext_lazy("e.g. team lead, duty manager")
+    )
     email = models.EmailField(blank=True)
     phone = models.CharField(max_length=40, blank=True)
     on_call_hours = models.CharField(max_length=200, blank=True)
@@ -82,11 +86,11 @@ class ContactPerson(models.Model):
 
 
 class SlaTarget(models.TextChoices):
-    RESPONSE = "response", "Response"
-    RESOLUTION = "resolution", "Resolution"
+    RESPONSE = "response", gettext_lazy("Response")
+    RESOLUTION = "resolution", gettext_lazy("Resolution")
     # A point of escalation registered for the operational level targets of the group's tier:
     # it hears of that group's OLA thresholds (time to accept, time to hand back or resolve).
-    OLA = "ola", "OLA"
+    OLA = "ola", gettext_lazy("OLA")
 
 
 class EscalationPoint(models.Model):
@@ -98,7 +102,9 @@ class EscalationPoint(models.Model):
     group = models.ForeignKey(SupportGroup, on_delete=models.CASCADE, related_name="escalation_points")
     level = models.PositiveSmallIntegerField()
     target = models.CharField(max_length=10, choices=SlaTarget.choices, default=SlaTarget.RESOLUTION)
-    percent = models.PositiveSmallIntegerField(help_text="The threshold that triggers it, in % of the target")
+    percent = models.PositiveSmallIntegerField(
+        help_text=gettext_lazy("The threshold that triggers it, in % of the target")
+    )
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -136,7 +142,7 @@ class EscalationRule(models.Model):
     slug = models.SlugField(max_length=60, unique=True)
     name = models.CharField(max_length=100)
     priority = models.PositiveSmallIntegerField(
-        choices=Priority.choices, null=True, blank=True, help_text="Empty: every priority."
+        choices=Priority.choices, null=True, blank=True, help_text=gettext_lazy("Empty: every priority.")
     )
     from_tier = models.PositiveSmallIntegerField(choices=Tier.choices, null=True, blank=True)
     from_group = models.ForeignKey(
@@ -145,7 +151,7 @@ class EscalationRule(models.Model):
         blank=True,
         on_delete=models.CASCADE,
         related_name="+",
-        help_text="Takes precedence over the tier when set.",
+        help_text=gettext_lazy("Takes precedence over the tier when set."),
     )
     after_minutes = models.PositiveIntegerField()
     to_group = models.ForeignKey(SupportGroup, on_delete=models.PROTECT, related_name="+")
@@ -193,7 +199,9 @@ class BusinessCalendar(models.Model):
         try:
             ZoneInfo(self.time_zone)
         except (ZoneInfoNotFoundError, ValueError):
-            raise ValidationError({"time_zone": f"“{self.time_zone}” is not a known time zone."}) from None
+            raise ValidationError(
+                {"time_zone": _("“%(time_zone)s” is not a known time zone.") % {"time_zone": self.time_zone}}
+            ) from None
 
 
 class WorkingHours(models.Model):
@@ -212,7 +220,7 @@ class WorkingHours(models.Model):
     end = models.TimeField()
 
     class Meta:
-        verbose_name_plural = "working hours"
+        verbose_name_plural = gettext_lazy("working hours")
         ordering = ["calendar", "weekday", "start"]
         constraints = [
             models.CheckConstraint(
@@ -251,8 +259,8 @@ class SLAPolicy(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
-        verbose_name = "SLA policy"
-        verbose_name_plural = "SLA policies"
+        verbose_name = gettext_lazy("SLA policy")
+        verbose_name_plural = gettext_lazy("SLA policies")
         ordering = ["name"]
         constraints = [
             models.UniqueConstraint(
@@ -276,7 +284,7 @@ class SLATarget(models.Model):
     )
 
     class Meta:
-        verbose_name = "SLA target"
+        verbose_name = gettext_lazy("SLA target")
         ordering = ["policy", "priority"]
         constraints = [
             models.UniqueConstraint(fields=["policy", "priority"], name="slatarget_unique_priority"),
@@ -292,13 +300,17 @@ class OLATarget(models.Model):
 
     policy = models.ForeignKey(SLAPolicy, on_delete=models.CASCADE, related_name="ola_targets")
     tier = models.PositiveSmallIntegerField(choices=Tier.choices)
-    minutes = models.PositiveIntegerField(help_text="Time to hand back or resolve, in business minutes")
+    minutes = models.PositiveIntegerField(
+        help_text=gettext_lazy("Time to hand back or resolve, in business minutes")
+    )
     accept_minutes = models.PositiveIntegerField(
-        null=True, blank=True, help_text="Time to accept (assign to a person or start work); empty: none"
+        null=True,
+        blank=True,
+        help_text=gettext_lazy("Time to accept (assign to a person or start work); empty: none"),
     )
 
     class Meta:
-        verbose_name = "OLA target"
+        verbose_name = gettext_lazy("OLA target")
         ordering = ["policy", "tier"]
         constraints = [models.UniqueConstraint(fields=["policy", "tier"], name="olatarget_unique_tier")]
 
@@ -315,7 +327,7 @@ class CallerProfile(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="caller_profile"
     )
     department = models.CharField(max_length=DEPARTMENT_MAX_LENGTH, blank=True, db_index=True)
-    is_vip = models.BooleanField("VIP", default=False)
+    is_vip = models.BooleanField(gettext_lazy("VIP"), default=False)
 
     class Meta:
         ordering = ["user"]
@@ -329,9 +341,9 @@ class RegisterChange(models.Model):
     """The audit log of the escalation register and the SLA configuration: who changed what, old and new."""
 
     class Action(models.TextChoices):
-        CREATED = "created", "Created"
-        UPDATED = "updated", "Updated"
-        DELETED = "deleted", "Deleted"
+        CREATED = "created", gettext_lazy("Created")
+        UPDATED = "updated", gettext_lazy("Updated")
+        DELETED = "deleted", gettext_lazy("Deleted")
 
     at = models.DateTimeField(auto_now_add=True, db_index=True)
     actor = models.ForeignKey(

@@ -11,6 +11,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from .access import access_for
 from .choices import Priority
@@ -32,22 +33,32 @@ def _check_targets(targets: list[TargetSpec]) -> None:
     priorities = [t.priority for t in targets]
     unknown = sorted(set(priorities) - set(Priority.values))
     if unknown:
-        raise ValidationError({"targets": f"Priorities run from 1 to 5; {unknown} is not one."})
+        raise ValidationError(
+            {"targets": _("Priorities run from 1 to 5; %(unknown)s is not one.") % {"unknown": unknown}}
+        )
     if len(priorities) != len(set(priorities)):
-        raise ValidationError({"targets": "Give each priority once."})
+        raise ValidationError({"targets": _("Give each priority once.")})
     missing = sorted(set(Priority.values) - set(priorities))
     if missing:
-        raise ValidationError({"targets": f"Give a target for every priority: {missing} missing."})
+        raise ValidationError(
+            {"targets": _("Give a target for every priority: %(missing)s missing.") % {"missing": missing}}
+        )
     for t in targets:
         for field in ("response_minutes", "resolution_minutes"):
             value = getattr(t, field)
             if not 1 <= value <= MAX_MINUTES:
                 raise ValidationError(
-                    {"targets": f"P{t.priority}: {field} must be between 1 and {MAX_MINUTES}."}
+                    {
+                        "targets": _("P%(priority)s: %(field)s must be between 1 and %(MAX_MINUTES)s.")
+                        % {"priority": t.priority, "field": field, "MAX_MINUTES": MAX_MINUTES}
+                    }
                 )
         if t.response_minutes > t.resolution_minutes:
             raise ValidationError(
-                {"targets": f"P{t.priority}: respond within the resolution target, not after it."}
+                {
+                    "targets": _("P%(priority)s: respond within the resolution target, not after it.")
+                    % {"priority": t.priority}
+                }
             )
 
 
@@ -66,12 +77,12 @@ def sla_policy_update(
     """Replace the policy's name, calendar and targets. Incidents already running keep the due times
     they were given; new clocks use the new targets."""
     if not access_for(actor).is_incident_manager:
-        raise PermissionDenied("Only the incident manager edits SLA policies.")
+        raise PermissionDenied(_("Only the incident manager edits SLA policies."))
     name = (name or "").strip()
     if not name:
-        raise ValidationError({"name": "A name is required."})
+        raise ValidationError({"name": _("A name is required.")})
     if len(name) > 100:
-        raise ValidationError({"name": "The name may be at most 100 characters long."})
+        raise ValidationError({"name": _("The name may be at most 100 characters long.")})
     _check_targets(targets)
 
     locked = SLAPolicy.objects.select_for_update().select_related("calendar").get(pk=policy.pk)

@@ -33,7 +33,7 @@ def register_groups() -> QuerySet[SupportGroup]:
 
 def register_for_staff() -> dict[str, Any]:
     groups = list(register_groups())
-    tiers = [TierRow(t.value, t.label, [g for g in groups if g.tier == t.value]) for t in Tier]
+    tiers = [TierRow(t.value, str(t.label), [g for g in groups if g.tier == t.value]) for t in Tier]
     consulted: Iterable[SupportGroup] = [g for g in groups if g.is_consulted]
     policies = SLAPolicy.objects.select_related("calendar").prefetch_related(
         "targets__calendar", "ola_targets"

@@ -1,9 +1,10 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy
 
 
 class IncidentsConfig(AppConfig):
     name = "incidents"
-    verbose_name = "Incidents"
+    verbose_name = gettext_lazy("Incidents")
 
     def ready(self) -> None:
         # The subscribers of the event hook (incidents.records.hooks), in the order they run for one event.
@@ -25,9 +26,17 @@ class IncidentsConfig(AppConfig):
         config_cache.watch(models.SLAPolicyRule, models.PriorityMatrixEntry, models.Category, models.Service)
 
         hooks.set_publisher(outbox.publish_on_commit)
-        hooks.subscribe(delivery.LIFECYCLE_RULES, "incidents.notifications", delivery.notify_lifecycle)
         hooks.subscribe(
-            sla_notifications.SLA_KINDS, "incidents.sla_notifications", sla_notifications.notify_sla
+            delivery.LIFECYCLE_RULES,
+            "incidents.notifications",
+            delivery.notify_lifecycle,
+            prepare=delivery.notify_prepare,
+        )
+        hooks.subscribe(
+            sla_notifications.SLA_KINDS,
+            "incidents.sla_notifications",
+            sla_notifications.notify_sla,
+            prepare=sla_notifications.prepare,
         )
         hooks.subscribe(
             major_notifications.MAJOR_KINDS, "incidents.major_notifications", major_notifications.notify_major

@@ -8,6 +8,7 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.utils.translation import gettext as _
 
 from escalation.access import Access
 from escalation.choices import Role
@@ -147,8 +148,11 @@ def can(access: Access, incident: Incident, action: str) -> bool:
 def check(access: Access, incident: Incident, action: str) -> None:
     if not can(access, incident, action):
         raise PermissionDenied(
-            f"You may not {action} {incident.number}: it belongs to {incident.assignment_group.name}, "
-            "and you are not a member of that group."
+            _(
+                "You may not %(action)s %(number)s: it belongs to %(name)s, "
+                "and you are not a member of that group."
+            )
+            % {"action": action, "number": incident.number, "name": incident.assignment_group.name}
         )
 
 

@@ -7,16 +7,28 @@ from typing import Any, cast
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
-from django.db import connection
-from django.db.models import ForeignKey, Model, Q, QuerySet
+from django.db import connection, connections
+from django.db.models import ForeignKey, Model, OuterRef, Q, QuerySet, Subquery
 from django.http import Http404
+from django.utils.translation import gettext as _
 
+from core.aggregates import TextList
 from escalation import config_cache
 from escalation.access import Access
 from escalation.models import SupportGroup
 
 from . import permissions
-from .models import Attachment, Category, Incident, IncidentEvent, Notification, Service, Watcher
+from .models import (
+    Attachment,
+    Category,
+    Incident,
+    IncidentEvent,
+    IncidentRelation,
+    Notification,
+    Service,
+    Status,
+    Watcher,
+)
 
 # Joined into the incident query itself. PostgreSQL searches the join orders of a query before
 # it runs it, and that search grows with every joined table (issue 14, on 150,000 incidents:
@@ -192,7 +204,24 @@ def incident_readers(incident: Incident, user_ids: Iterable[int]) -> frozenset[i
     return permissions.reader_ids(incident, ids)
 
 
-def incident_get_for_user(*, access: Access, number: str, for_update: bool = False) -> Incident:
+def with_tag_names(qs: QuerySet[Incident]) -> QuerySet[Incident]:
+    """Each row's tags as ``tag_names`` ("a b", in name order; None for none), read in the rows' own
+    query (a subquery per row): the toolkit's tags (issue 23 §5), reached by their relation
+    ``tag_links`` as the ``?tag=`` filter reaches them, so that this layer imports nothing of the toolkit."""
+    links = cast(Any, Incident._meta.get_field("tag_links").related_model)._default_manager
+    names = (
+        links.filter(incident=OuterRef("pk"))
+        .order_by()
+        .values("incident")
+        .annotate(names=TextList("tag__name"))
+        .values("names")
+    )
+    return qs.annotate(tag_names=Subquery(names))
+
+
+def incident_get_for_user(
+    *, access: Access, number: str, for_update: bool = False, with_tags: bool = False
+) -> Incident:
     """The incident ``number`` if the person may see it; otherwise 404, never 403 (no leak).
 
     One incident is read by its number and checked with ``permissions.can_view``, the rule of
@@ -201,23 +230,83 @@ def incident_get_for_user(*, access: Access, number: str, for_update: bool = Fal
     API detail and write (SPEC §13). tests/incidents/test_visibility_rules.py holds both to agreement.
     """
     if not access.authenticated:
-        raise Http404(f"No incident {number}.")
+        raise Http404(_("No incident %(number)s.") % {"number": number})
     qs = Incident.objects.select_related(*DETAIL_JOINED)
+    if with_tags:  # in the same query (the API detail, for staff)
+        qs = with_tag_names(qs)
     if for_update:
         qs = qs.select_for_update(of=("self",))
     try:
         incident = qs.get(number=number)
     except Incident.DoesNotExist:
-        raise Http404(f"No incident {number}.") from None
+        raise Http404(_("No incident %(number)s.") % {"number": number}) from None
     attach_related([incident], DETAIL_RELATED)
     if not permissions.can_view(access, incident):
-        raise Http404(f"No incident {number}.")
+        raise Http404(_("No incident %(number)s.") % {"number": number})
     return incident
+
+
+def _merged(qs: QuerySet[Incident]) -> QuerySet[Incident]:
+    """The incidents of ``qs`` merged into another: cancelled by a merge, which marks its
+    cancellation with ``merged_into`` (``records.services.merge``), not merely linked as duplicates."""
+    return qs.filter(
+        status=Status.CANCELLED,
+        duplicate_of__isnull=False,
+        events__kind=IncidentEvent.Kind.CANCELLED,
+        events__changes__has_key="merged_into",
+    )
+
+
+def merged_into_for_user(*, access: Access, incident: Incident) -> Incident | None:
+    """The incident where a merged one's work continues (its old links lead there), when this
+    person may see it; None for any other incident, or for a reader the survivor is hidden from."""
+    if incident.status != Status.CANCELLED or incident.duplicate_of_id is None:
+        return None  # no query for every incident that was not cancelled as a duplicate
+    if not _merged(Incident.objects.filter(pk=incident.pk)).exists():
+        return None
+    survivor = Incident.objects.filter(pk=incident.duplicate_of_id).values_list("number", flat=True).first()
+    if survivor is None:
+        return None
+    try:
+        return incident_get_for_user(access=access, number=survivor)
+    except Http404:
+        return None
 
 
 def incident_children(*, access: Access, incident: Incident) -> QuerySet[Incident]:
     """The incidents linked to ``incident`` as its children, as the person may see them."""
     return incidents_visible_to(access).filter(parent=incident).order_by("created_at", "id")
+
+
+# The changes the split service records with an ``IncidentRelation``, on the new incident and the original.
+SPLIT_ENTRIES = frozenset({"split_from", "split_into"})
+
+
+def incident_relations(
+    *, access: Access, incident: Incident, timeline: Sequence[IncidentEvent] | None = None
+) -> list[dict[str, Any]]:
+    """The incidents related to ``incident`` (``IncidentRelation``: split off a comment, issue 23 §3)
+    that the person may open, oldest first, each with its ``side``: ``"from"`` for the incident this one
+    was split from, ``"into"`` for those split off it. One query (categories come from the process's
+    copy); a restricted incident is left out for whoever may not read it (``permissions.can_view``).
+
+    Given the incident's ``timeline`` as the page has read it, nothing is read when no entry of it
+    names a split: the split service records the relation with an entry on each side, and the
+    incident page stays within its ten queries (SPEC §13)."""
+    if timeline is not None and not any(SPLIT_ENTRIES & (e.changes or {}).keys() for e in timeline):
+        return []
+    rows = (
+        IncidentRelation.objects.filter(Q(source=incident) | Q(target=incident))
+        .select_related("source__assignment_group", "target__assignment_group")
+        .order_by("created_at", "id")
+    )
+    related = []
+    for row in rows:
+        side, other = ("into", row.target) if row.source_id == incident.pk else ("from", row.source)
+        attach_related([other], ("category",))
+        if permissions.can_view(access, other):
+            related.append({"side": side, "kind": row.kind, "incident": other})
+    return related
 
 
 def incident_timeline(*, access: Access, incident: Incident) -> QuerySet[IncidentEvent]:
@@ -232,11 +321,11 @@ def attachment_get_for_user(*, access: Access, pk: int) -> Attachment:
     try:
         attachment = Attachment.objects.select_related("incident").get(pk=pk)
     except Attachment.DoesNotExist:
-        raise Http404("No such attachment.") from None
+        raise Http404(_("No such attachment.")) from None
     if not permissions.can_view(access, attachment.incident):
-        raise Http404("No such attachment.")
+        raise Http404(_("No such attachment."))
     if not attachment.public and not permissions.can_see_internal(access):
-        raise Http404("No such attachment.")
+        raise Http404(_("No such attachment."))
     return attachment
 
 
@@ -250,12 +339,65 @@ def incidents_search(qs: QuerySet[Incident], q: str) -> QuerySet[Incident]:
     if not q:
         return qs
     if q.upper().startswith("INC") and q[3:].isdigit():
-        return qs.filter(number=q.upper())
+        # A merged incident's old number also finds the incident it was merged into. The survivor's
+        # id is read first, so that the search stays two index lookups rather than an OR on a sub-select.
+        number = q.upper()
+        merged = _merged(Incident.objects.filter(number=number))
+        survivors = list(merged.values_list("duplicate_of_id", flat=True))
+        return qs.filter(Q(number=number) | Q(pk__in=survivors)) if survivors else qs.filter(number=number)
     if connection.vendor == "postgresql":
-        return qs.extra(
-            where=["incidents_incident.search_tsv @@ websearch_to_tsquery('english', %s)"], params=[q]
-        )
+        matching = qs.extra(where=[SEARCH_WHERE], params=[q])  # noqa: S610 (a constant, q bound)
+        few = _few_matches(q, qs.db)
+        return matching if few is None else matching.filter(pk__in=few)
     return qs.filter(Q(title__icontains=q) | Q(description__icontains=q) | Q(number__icontains=q))
+
+
+SEARCH_WHERE = "incidents_incident.search_tsv @@ websearch_to_tsquery('english', %s)"
+# How many incidents a page of a search may test walking ``inc_created_id`` (issue 25 §6).
+# Measured at 20,000 incidents (docs/operations/scaling.md): a page of a search whose words are
+# common is fastest walking that index newest first and testing each row (0.3-0.5 ms; through the
+# text-search index 8-16 ms, as it fetches and sorts every match), but a search whose words are
+# common one by one and rare together walks the whole table that way (7 ms at 20,000, 0.35 us a
+# row, linear in the table), and the planner cannot tell the two apart: it multiplies the words'
+# frequencies. So the text-search index is asked first for the ids of at most
+# ``table size * 50 / SEARCH_WALK`` matches (at least 50): when there are no more, the page is read
+# by primary key and sorted; when there are more, a page is found within about SEARCH_WALK rows.
+SEARCH_WALK = 20_000
+SEARCH_PROBE = (
+    "WITH bound AS (SELECT greatest(50, reltuples * 50 / %s)::int AS n FROM pg_class"  # noqa: S608
+    " WHERE oid = 'incidents_incident'::regclass)"
+    f" SELECT (SELECT n FROM bound), array(SELECT id FROM incidents_incident WHERE {SEARCH_WHERE}"
+    " LIMIT (SELECT n + 1 FROM bound))"
+)
+# The probe must take the text-search index's bitmap scan: under its LIMIT the planner would rather
+# scan the table (or the primary key) until enough rows match, the whole table where few do. So the
+# sequential and plain index scans are switched off while it is planned, and put back as it runs
+# (a statement's plan is made before it runs): two statements, no transaction of their own.
+SCANS_OFF = (
+    "SELECT current_setting('enable_seqscan'), current_setting('enable_indexscan'),"
+    " set_config('enable_seqscan', 'off', false), set_config('enable_indexscan', 'off', false)"
+)
+SCANS_BACK = "set_config('enable_seqscan', %s, false), set_config('enable_indexscan', %s, false)"
+
+
+def _few_matches(q: str, using: str = "default") -> list[int] | None:
+    """The ids of every incident matching ``q``, found through the text-search index, or None when
+    there are more than the bound above. Every incident: visibility is the caller's query's."""
+    with connections[using].cursor() as cursor:
+        cursor.execute(SCANS_OFF)
+        seqscan, indexscan = cursor.fetchone()[:2]
+        try:
+            cursor.execute(
+                f"SELECT *, {SCANS_BACK} FROM ({SEARCH_PROBE}) AS probe",  # noqa: S608 (constants)
+                [seqscan, indexscan, SEARCH_WALK, q],
+            )
+            bound, ids = cursor.fetchone()[:2]
+        except BaseException:
+            # In a transaction the failed statement aborted it, and its rollback undoes the settings.
+            if not connections[using].in_atomic_block:
+                cursor.execute(f"SELECT {SCANS_BACK}", [seqscan, indexscan])
+            raise
+    return list(ids) if len(ids) <= bound else None
 
 
 def notifications_for(*, access: Access, limit: int = 50) -> list[Any]:
@@ -286,11 +428,13 @@ def user_lookup(*, username: str, field: str = "user") -> Any:
     try:
         return get_user_model().objects.get(username=username, is_active=True)
     except ObjectDoesNotExist:
-        raise ValidationError({field: f"There is no active user “{username}”."}) from None
+        raise ValidationError(
+            {field: _("There is no active user “%(username)s”.") % {"username": username}}
+        ) from None
 
 
 def group_lookup(*, slug: str, field: str = "assignment_group") -> SupportGroup:
     try:
         return SupportGroup.objects.get(slug=slug)
     except SupportGroup.DoesNotExist:
-        raise ValidationError({field: f"There is no support group “{slug}”."}) from None
+        raise ValidationError({field: _("There is no support group “%(slug)s”.") % {"slug": slug}}) from None

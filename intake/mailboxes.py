@@ -201,7 +201,9 @@ class ImapMailbox:
     conn: imaplib.IMAP4_SSL
 
     def items(self, limit: int) -> Iterator[Item]:
-        context = ssl.create_default_context()
+        # The system's trust store, or only the CAs in INBOUND_IMAP_CA_FILE (a private CA); the host
+        # name is checked either way.
+        context = ssl.create_default_context(cafile=settings.INBOUND_IMAP_CA_FILE or None)
         self.conn = imaplib.IMAP4_SSL(
             settings.INBOUND_IMAP_HOST, settings.INBOUND_IMAP_PORT, ssl_context=context, timeout=30
         )

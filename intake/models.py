@@ -6,27 +6,34 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from incidents.models import Incident
 
 
 class Outcome(models.TextChoices):
-    OPENED = "opened", "Opened an incident"
-    COMMENTED = "commented", "Added as a comment"
-    REVIEW = "review", "Needs review"
-    IGNORED = "ignored", "Ignored (auto-reply or bounce)"
-    REFUSED = "refused", "Refused (too large or not accepted)"
-    FAILED = "failed", "Set aside (malformed)"
-    ACCEPTED = "accepted", "Accepted by reviewer"
-    DISCARDED = "discarded", "Discarded by reviewer"
+    OPENED = "opened", gettext_lazy("Opened an incident")
+    COMMENTED = "commented", gettext_lazy("Added as a comment")
+    REVIEW = "review", gettext_lazy("Needs review")
+    IGNORED = "ignored", gettext_lazy("Ignored (auto-reply or bounce)")
+    REFUSED = "refused", gettext_lazy("Refused (too large or not accepted)")
+    FAILED = "failed", gettext_lazy("Set aside (malformed)")
+    ACCEPTED = "accepted", gettext_lazy("Accepted by reviewer")
+    DISCARDED = "discarded", gettext_lazy("Discarded by reviewer")
 
 
 class ReviewReason(models.TextChoices):
     NONE = "", "—"
-    UNKNOWN_SENDER = "unknown_sender", "Sender has no account"
-    AMBIGUOUS_SENDER = "ambiguous_sender", "Several accounts share the sender's address"
-    NOT_A_PARTICIPANT = "not_a_participant", "Reply from someone who is neither caller nor watcher"
-    SENDER_NOT_VERIFIED = "sender_not_verified", "The receiving server says the sender failed DMARC"
+    UNKNOWN_SENDER = "unknown_sender", gettext_lazy("Sender has no account")
+    AMBIGUOUS_SENDER = "ambiguous_sender", gettext_lazy("Several accounts share the sender's address")
+    NOT_A_PARTICIPANT = (
+        "not_a_participant",
+        gettext_lazy("Reply from someone who is neither caller nor watcher"),
+    )
+    SENDER_NOT_VERIFIED = (
+        "sender_not_verified",
+        gettext_lazy("The receiving server says the sender failed DMARC"),
+    )
 
 
 class InboundMessage(models.Model):
@@ -40,14 +47,16 @@ class InboundMessage(models.Model):
 
     message_key = models.CharField(max_length=80, unique=True)
     message_id = models.CharField(max_length=998, blank=True)
-    source = models.CharField(max_length=300, blank=True, help_text="Mailbox and file name or IMAP UID.")
+    source = models.CharField(
+        max_length=300, blank=True, help_text=gettext_lazy("Mailbox and file name or IMAP UID.")
+    )
     sender = models.CharField(max_length=320, blank=True)
     subject = models.CharField(max_length=255, blank=True)
     received_at = models.DateTimeField(default=timezone.now)
     outcome = models.CharField(max_length=12, choices=Outcome.choices)
     review_reason = models.CharField(max_length=24, choices=ReviewReason.choices, blank=True)
-    detail = models.TextField(blank=True, help_text="Why it was refused, ignored or set aside.")
-    text = models.TextField(blank=True, help_text="The message's text, kept for the reviewer.")
+    detail = models.TextField(blank=True, help_text=gettext_lazy("Why it was refused, ignored or set aside."))
+    text = models.TextField(blank=True, help_text=gettext_lazy("The message's text, kept for the reviewer."))
     incident = models.ForeignKey(
         Incident, null=True, blank=True, on_delete=models.SET_NULL, related_name="inbound_messages"
     )

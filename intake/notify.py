@@ -16,6 +16,7 @@ from core.queueing import enqueue_on_commit
 from escalation.models import Membership
 from incidents.models import Incident, Notification
 from incidents.notifications.delivery import EMAIL_TASK
+from profiles.locale import in_locale_of
 
 from .models import InboundMessage
 
@@ -42,10 +43,11 @@ def review_needed(record: InboundMessage, incident: Incident) -> None:
     url = f"{settings.SITE_URL}{reverse('intake:review')}"
     rows = []
     for user in _owners(incident):
-        email = render_email(
-            "intake/email/review_needed",
-            {"incident": incident, "message": record, "recipient": user, "url": url},
-        )
+        with in_locale_of(user):  # the recipient's language and time zone
+            email = render_email(
+                "intake/email/review_needed",
+                {"incident": incident, "message": record, "recipient": user, "url": url},
+            )
         rows.append(
             Notification(
                 recipient=user,
@@ -74,7 +76,8 @@ def refusal_send(record_id: int, original_message_id: str) -> bool:
     record = InboundMessage.objects.get(pk=record_id)
     if not record.sender or record.reply_sent_at is not None:
         return False
-    email = render_email("intake/email/refused", {"message": record})
+    with in_locale_of(address=record.sender):  # a known sender's language, else the organisation's
+        email = render_email("intake/email/refused", {"message": record})
     domain = parseaddr(settings.DEFAULT_FROM_EMAIL)[1].rpartition("@")[2] or "localhost"
     headers = {
         "Auto-Submitted": "auto-replied",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.db.models import Q, QuerySet
 from django.http import Http404
+from django.utils.translation import gettext as _
 
 from escalation.access import Access
 from incidents.selectors import incidents_visible_to
@@ -48,8 +49,8 @@ def inbound_set_aside(*, access: Access) -> list[InboundMessage]:
 
 def inbound_get_for_review(*, access: Access, pk: int) -> InboundMessage:
     if not may_review(access):
-        raise Http404("No such message.")
+        raise Http404(_("No such message."))
     try:
         return _reviewable_by(access).select_related("incident").get(pk=pk)
     except InboundMessage.DoesNotExist:
-        raise Http404("No such message.") from None
+        raise Http404(_("No such message.")) from None

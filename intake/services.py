@@ -19,7 +19,9 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
+from core.errors import DomainError
 from incidents import permissions
 from incidents import services as incident_services
 from incidents.models import SECURITY_CATEGORY_SLUG, Category, Channel, Incident, Notification
@@ -35,7 +37,7 @@ log = logging.getLogger(__name__)
 UserModel = get_user_model()
 
 
-class ReviewError(Exception):
+class ReviewError(DomainError):
     """A review action that does not apply to this message; the text says why."""
 
 
@@ -222,7 +224,8 @@ def _attach(
             )
         except ValidationError as exc:
             raise ValidationError(
-                f"The attachment “{part.filename}” was not accepted: {' '.join(exc.messages)}"
+                gettext("The attachment “%(name)s” was not accepted: %(reason)s")
+                % {"name": part.filename, "reason": " ".join(exc.messages)}
             ) from exc
 
 
@@ -278,7 +281,8 @@ def _comment(
 def _lock_for_review(message: InboundMessage) -> InboundMessage:
     locked = InboundMessage.objects.select_for_update().get(pk=message.pk)
     if locked.outcome != Outcome.REVIEW:
-        raise ReviewError(f"This message was already {locked.get_outcome_display().lower()}.")
+        outcome = locked.get_outcome_display().lower()
+        raise ReviewError(gettext("This message was already %(outcome)s.") % {"outcome": outcome})
     return locked
 
 
@@ -310,7 +314,9 @@ def inbound_accept(
     else:
         if caller is None:
             if locked.review_reason != ReviewReason.UNKNOWN_SENDER:
-                raise ReviewError("Choose the caller: the sender's address does not name one account.")
+                raise ReviewError(
+                    gettext("Choose the caller: the sender's address does not name one account.")
+                )
             caller = user_for_sender(address=parsed.sender, name=parsed.sender_name)
         locked.incident = _open(parsed, actor=actor, caller=caller, follows=None, now=now)
     locked.outcome = Outcome.ACCEPTED

@@ -8,6 +8,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from escalation.access import access_of
@@ -38,18 +39,20 @@ def review_list(request: HttpRequest) -> HttpResponse:
 def review_action(request: HttpRequest, pk: int) -> HttpResponse:
     access = access_of(request)
     if not selectors.may_review(access):
-        raise PermissionDenied("Only the service desk reviews incoming mail.")
+        raise PermissionDenied(_("Only the service desk reviews incoming mail."))
     message = selectors.inbound_get_for_review(access=access, pk=pk)
     form = ReviewForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "Choose to accept or discard the message.")
+        messages.error(request, _("Choose to accept or discard the message."))
         return redirect("intake:review")
     actor = request.user
     assert actor.is_authenticated
     try:
         if form.cleaned_data["action"] == "discard":
             services.inbound_discard(actor=actor, message=message)
-            messages.success(request, f"The message from {message.sender} was discarded.")
+            messages.success(
+                request, _("The message from %(sender)s was discarded.") % {"sender": message.sender}
+            )
             return redirect("intake:review")
         caller = None
         wanted = form.cleaned_data["caller"].strip()
@@ -60,7 +63,7 @@ def review_action(request: HttpRequest, pk: int) -> HttpResponse:
                 .first()
             )
             if caller is None:
-                messages.error(request, f"There is no active user “{wanted}”.")
+                messages.error(request, _("There is no active user “%(wanted)s”.") % {"wanted": wanted})
                 return redirect("intake:review")
         done = services.inbound_accept(actor=actor, message=message, caller=caller)
     except (services.ReviewError, IncidentError, PermissionDenied, Malformed) as exc:
@@ -70,5 +73,9 @@ def review_action(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, " ".join(exc.messages))
         return redirect("intake:review")
     number = done.incident.number if done.incident else ""
-    messages.success(request, f"The message from {message.sender} was added to {number}.")
+    messages.success(
+        request,
+        _("The message from %(sender)s was added to %(number)s.")
+        % {"sender": message.sender, "number": number},
+    )
     return redirect("incidents:detail", number=number) if number else redirect("intake:review")

@@ -15,7 +15,11 @@ import json
 import random
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db import transaction
+from django.utils import translation
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop, ngettext
 
 from escalation.choices import Level, Priority, Tier
 from escalation.defaults import BUSINESS_DAY
@@ -25,6 +29,12 @@ from incidents.models import PriorityMatrixEntry
 from .models import Choice, Question, Quiz, Topic
 
 GENERATED_SLUG = "incident-process"
+# Stored in English, shown in the reader's language (``Quiz.shown_title``): marked here for the catalogues.
+GENERATED_TITLE = gettext_noop("The incident process: priorities, SLAs and escalation")
+GENERATED_DESCRIPTION = gettext_noop(
+    "Built from this service desk's own priority matrix, SLA targets and escalation register: when they "
+    "change, the questions follow."
+)
 
 
 @dataclass(frozen=True)
@@ -81,14 +91,18 @@ def config_fingerprint(config: dict | None = None) -> str:
 
 
 def duration(minutes: int, around_the_clock: bool) -> str:
+    """A target's length in the active language ("15 min", "4 h", "3 business days")."""
     if minutes < 60:
-        return f"{minutes} min"
+        return _("%(minutes)s min") % {"minutes": minutes}
     if not around_the_clock and minutes % BUSINESS_DAY == 0:
         days = minutes // BUSINESS_DAY
-        return f"{days} business day{'s' if days != 1 else ''}"
+        return ngettext("%(days)s business day", "%(days)s business days", days) % {"days": days}
     hours = minutes / 60
     shown = f"{hours:g}"
-    return f"{shown} h" if around_the_clock else f"{shown} business hour{'s' if hours != 1 else ''}"
+    if around_the_clock:
+        return _("%(hours)s h") % {"hours": shown}
+    count = int(hours) if hours.is_integer() else 2  # a fraction of an hour reads as a plural
+    return ngettext("%(hours)s business hour", "%(hours)s business hours", count) % {"hours": shown}
 
 
 def _shuffled(key: str, choices: list[tuple[str, bool]]) -> tuple[tuple[str, bool], ...]:
@@ -102,11 +116,14 @@ def _shuffled(key: str, choices: list[tuple[str, bool]]) -> tuple[tuple[str, boo
 def specs(config: dict | None = None) -> list[Spec]:
     config = config or _config()
     out: list[Spec] = []
-    level = dict(Level.choices)
-    label = dict(Priority.choices)
+    level = {value: str(text) for value, text in Level.choices}
+    label = {value: str(text) for value, text in Priority.choices}
     cells: dict[int, list[str]] = {}
     for impact, urgency, priority in config["matrix"]:
-        cell = f"impact {level[impact]} × urgency {level[urgency]}"
+        cell = _("impact %(impact)s × urgency %(urgency)s") % {
+            "impact": level[impact],
+            "urgency": level[urgency],
+        }
         cells.setdefault(priority, []).append(cell)
         key = f"matrix:{impact}:{urgency}"
         out.append(
@@ -114,9 +131,12 @@ def specs(config: dict | None = None) -> list[Spec]:
                 key=key,
                 topic=Topic.PRIORITIES,
                 kind=Question.Kind.SINGLE,
-                text=f"An incident has impact {level[impact]} and urgency {level[urgency]}. "
-                "What priority does it get?",
-                explanation=f"The priority matrix maps {cell} to {label[priority]}.",
+                text=_(
+                    "An incident has impact %(impact)s and urgency %(urgency)s. What priority does it get?"
+                )
+                % {"impact": level[impact], "urgency": level[urgency]},
+                explanation=_("The priority matrix maps %(cell)s to %(priority)s.")
+                % {"cell": cell, "priority": label[priority]},
                 choices=_shuffled(key, [(label[p], p == priority) for p in Priority.values]),
             )
         )
@@ -131,13 +151,29 @@ def specs(config: dict | None = None) -> list[Spec]:
                 key=key,
                 topic=Topic.PRIORITIES,
                 kind=Question.Kind.MULTIPLE,
-                text=f"Which combinations give {label[priority]}? Choose every one that does.",
-                explanation=f"{label[priority]} comes from: {'; '.join(mine)}.",
+                text=_("Which combinations give %(priority)s? Choose every one that does.")
+                % {"priority": label[priority]},
+                explanation=_("%(priority)s comes from: %(cells)s.")
+                % {"priority": label[priority], "cells": "; ".join(mine)},
                 choices=_shuffled(key, [(c, True) for c in mine] + [(c, False) for c in others]),
             )
         )
     policy = config["policy"]
     targets = config["targets"]
+    asked = {
+        "response": _(
+            "Under the “%(policy)s” SLA policy, what is the response target of a %(priority)s incident?"
+        ),
+        "resolution": _(
+            "Under the “%(policy)s” SLA policy, what is the resolution target of a %(priority)s incident?"
+        ),
+    }
+    told = {
+        "response": _("The response target of %(priority)s is %(duration)s on the %(calendar)s calendar."),
+        "resolution": _(
+            "The resolution target of %(priority)s is %(duration)s on the %(calendar)s calendar."
+        ),
+    }
     for index, what in ((1, "response"), (2, "resolution")):
         shown = {t[0]: duration(t[index], t[3]) for t in targets}
         for t in targets:
@@ -149,14 +185,13 @@ def specs(config: dict | None = None) -> list[Spec]:
                     key=key,
                     topic=Topic.SLA,
                     kind=Question.Kind.SINGLE,
-                    text=f"Under the “{policy}” SLA policy, what is the {what} target "
-                    f"of a {label[priority]} incident?",
-                    explanation=f"The {what} target of {label[priority]} is {shown[priority]}"
-                    f" on the {t[4]} calendar.",
+                    text=asked[what] % {"policy": policy, "priority": label[priority]},
+                    explanation=told[what]
+                    % {"priority": label[priority], "duration": shown[priority], "calendar": t[4]},
                     choices=_shuffled(key, options[:5]),
                 )
             )
-    tiers = dict(Tier.choices)
+    tiers = {value: str(text) for value, text in Tier.choices}
     for slug, name, tier in config["groups"]:
         key = f"tier:{slug}"
         out.append(
@@ -164,25 +199,36 @@ def specs(config: dict | None = None) -> list[Spec]:
                 key=key,
                 topic=Topic.REGISTER,
                 kind=Question.Kind.SINGLE,
-                text=f"In the escalation register, which tier does {name} belong to?",
-                explanation=f"{name} is in {tiers.get(tier, tier)}.",
+                text=_("In the escalation register, which tier does %(name)s belong to?") % {"name": name},
+                explanation=_("%(name)s is in %(tier)s.") % {"name": name, "tier": tiers.get(tier, tier)},
                 choices=tuple((tiers[t], t == tier) for t in Tier.values),
             )
         )
     group_names = [g[1] for g in config["groups"]]
     for slug, name, priority, from_tier, from_group, after, to_group in config["rules"]:
         key = f"rule:{slug}"
-        source = from_group or tiers.get(from_tier, f"tier {from_tier}")
-        what = label[priority] if priority else "An"
+        source = from_group or tiers.get(from_tier, _("tier %(tier)s") % {"tier": from_tier})
         options = [(to_group, True), *[(g, False) for g in group_names if g != to_group][:3]]
+        facts = {"priority": label[priority] if priority else "", "source": source, "minutes": after}
+        text = (
+            _(
+                "%(priority)s incident has stayed unresolved with %(source)s for %(minutes)s business "
+                "minutes. Where does the escalation rule send it?"
+            )
+            if priority
+            else _(
+                "An incident has stayed unresolved with %(source)s for %(minutes)s business minutes. "
+                "Where does the escalation rule send it?"
+            )
+        )
         out.append(
             Spec(
                 key=key,
                 topic=Topic.WHEN_TO_ESCALATE,
                 kind=Question.Kind.SINGLE,
-                text=f"{what} incident has stayed unresolved with {source} for {after} business minutes. "
-                "Where does the escalation rule send it?",
-                explanation=f"The rule “{name}” moves it to {to_group} after {after} minutes.",
+                text=text % facts,
+                explanation=_("The rule “%(name)s” moves it to %(group)s after %(minutes)s minutes.")
+                % {"name": name, "group": to_group, "minutes": after},
                 choices=_shuffled(key, options),
             )
         )
@@ -196,7 +242,10 @@ def _rebuild(quiz: Quiz, config: dict, fingerprint: str) -> None:
         quiz.config_fingerprint = fingerprint
         return
     keep: list[int] = []
-    for spec in specs(config):
+    # Stored in the organisation's language; each reader sees them in theirs (``shown_in_language``).
+    with translation.override(settings.LANGUAGE_CODE):
+        built = specs(config)
+    for spec in built:
         question, _ = Question.objects.update_or_create(
             generated_key=spec.key,
             defaults={
@@ -235,9 +284,8 @@ def generated_quiz_ensure(*, current: bool = False) -> Quiz:
     quiz, _ = Quiz.objects.get_or_create(
         slug=GENERATED_SLUG,
         defaults={
-            "title": "The incident process: priorities, SLAs and escalation",
-            "description": "Built from this service desk's own priority matrix, SLA targets and "
-            "escalation register: when they change, the questions follow.",
+            "title": GENERATED_TITLE,
+            "description": GENERATED_DESCRIPTION,
             "mode": Quiz.Mode.FIXED,
             "is_generated": True,
             "is_current": current and not Quiz.objects.filter(is_current=True).exists(),
@@ -245,3 +293,41 @@ def generated_quiz_ensure(*, current: bool = False) -> Quiz:
     )
     generated_quiz_sync(quiz)
     return quiz
+
+
+@dataclass(frozen=True)
+class Shown:
+    """A generated question as the reader reads it: its text, explanation and choices (by id)."""
+
+    text: str
+    explanation: str
+    choices: dict[int, str]
+
+
+def shown_in_language(questions: list[Question]) -> dict[int, Shown]:
+    """The generated questions among ``questions`` in the active language, by question id.
+
+    Their stored text is the organisation's language; the wording is built again from today's
+    configuration (the questions follow it: ``generated_quiz_sync``) and matched choice by choice in
+    their stored order. A question the configuration no longer gives keeps its stored text.
+    """
+    generated = [q for q in questions if q.generated_key]
+    if not generated:
+        return {}
+    by_key = {spec.key: spec for spec in specs()}
+    out: dict[int, Shown] = {}
+    for question in generated:
+        spec = by_key.get(question.generated_key)
+        if spec is None:
+            continue
+        stored = list(question.choices.all())
+        if len(stored) != len(spec.choices) or any(
+            c.is_correct != correct for c, (_text, correct) in zip(stored, spec.choices, strict=True)
+        ):
+            continue
+        out[question.pk] = Shown(
+            text=spec.text,
+            explanation=spec.explanation,
+            choices={c.pk: text[:300] for c, (text, _correct) in zip(stored, spec.choices, strict=True)},
+        )
+    return out

@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from core.mail import render_email
+from profiles.locale import in_locale_of
 
 from .models import Article, QuizReminder
 from .services.quizzes import reminders_due
@@ -25,7 +26,8 @@ log = logging.getLogger(__name__)
 def _send(template: str, context: dict, to: str) -> bool:
     if not to:
         return False
-    email = render_email(template, context)
+    with in_locale_of(address=to):  # the recipient's language and time zone
+        email = render_email(template, context)
     message = EmailMultiAlternatives(
         subject=email.subject, body=email.text, to=[to], headers={"Auto-Submitted": "auto-generated"}
     )

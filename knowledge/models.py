@@ -8,21 +8,22 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_lazy
 
 from escalation.models import SupportGroup
 from incidents.models import Category, Incident, Service
 
 
 class Status(models.TextChoices):
-    DRAFT = "draft", "Draft"
-    IN_REVIEW = "in_review", "In review"
-    PUBLISHED = "published", "Published"
-    RETIRED = "retired", "Retired"
+    DRAFT = "draft", gettext_lazy("Draft")
+    IN_REVIEW = "in_review", gettext_lazy("In review")
+    PUBLISHED = "published", gettext_lazy("Published")
+    RETIRED = "retired", gettext_lazy("Retired")
 
 
 class Visibility(models.TextChoices):
-    INTERNAL = "internal", "Internal (staff only)"
-    PUBLIC = "public", "Public (end users too)"
+    INTERNAL = "internal", gettext_lazy("Internal (staff only)")
+    PUBLIC = "public", gettext_lazy("Public (end users too)")
 
 
 @dataclass(frozen=True)
@@ -69,7 +70,7 @@ class Article(models.Model):
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    review_on = models.DateField("next review date", null=True, blank=True)
+    review_on = models.DateField(gettext_lazy("next review date"), null=True, blank=True)
     # The review date the owner was told about: mail once per date (a new date may be flagged again).
     stale_notified_for = models.DateField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(default=timezone.now)
@@ -78,9 +79,22 @@ class Article(models.Model):
     source_incident = models.ForeignKey(
         Incident, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # Languages: an original is written in the organisation's language (LANGUAGE_CODE, language "");
+    # a translation is an article of its own (own number, lifecycle and review) pointing at its original.
+    language = models.CharField(max_length=10, blank=True, default="")
+    translation_of = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="translations"
+    )
 
     class Meta:
         ordering = ["-updated_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["translation_of", "language"],
+                condition=Q(translation_of__isnull=False),
+                name="kb_one_translation_per_language",
+            ),
+        ]
         indexes = [
             models.Index(fields=["status", "visibility"], name="kb_article_status_visibility"),
             models.Index(fields=["-updated_at", "-id"], name="kb_article_updated"),
@@ -105,6 +119,15 @@ class Article(models.Model):
 
     def allows(self, action: str) -> bool:
         return self.status in TRANSITIONS[action].sources
+
+    @property
+    def language_code(self) -> str:
+        return self.language or settings.LANGUAGE_CODE
+
+    @property
+    def original_id(self) -> int:
+        """The id its translations share: its own for an original, its original's for a translation."""
+        return self.translation_of_id or self.pk
 
 
 class ArticleVersion(models.Model):
@@ -194,17 +217,17 @@ class SelfSolvedReport(models.Model):
 
 
 class Topic(models.TextChoices):
-    PRIORITIES = "priorities", "Priorities"
-    REGISTER = "register", "The escalation register"
-    SLA = "sla", "SLA rules"
-    WHEN_TO_ESCALATE = "when_to_escalate", "When to escalate"
-    MAJOR_INCIDENTS = "major_incidents", "Major incidents"
+    PRIORITIES = "priorities", gettext_lazy("Priorities")
+    REGISTER = "register", gettext_lazy("The escalation register")
+    SLA = "sla", gettext_lazy("SLA rules")
+    WHEN_TO_ESCALATE = "when_to_escalate", gettext_lazy("When to escalate")
+    MAJOR_INCIDENTS = "major_incidents", gettext_lazy("Major incidents")
 
 
 class Question(models.Model):
     class Kind(models.TextChoices):
-        SINGLE = "single", "Single choice"
-        MULTIPLE = "multiple", "Multiple choice"
+        SINGLE = "single", gettext_lazy("Single choice")
+        MULTIPLE = "multiple", gettext_lazy("Multiple choice")
 
     text = models.TextField()
     kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.SINGLE)
@@ -243,8 +266,8 @@ class Choice(models.Model):
 
 class Quiz(models.Model):
     class Mode(models.TextChoices):
-        FIXED = "fixed", "Fixed questions"
-        RANDOM = "random", "Random questions per attempt"
+        FIXED = "fixed", gettext_lazy("Fixed questions")
+        RANDOM = "random", gettext_lazy("Random questions per attempt")
 
     slug = models.SlugField(max_length=60, unique=True)
     title = models.CharField(max_length=200)
@@ -264,7 +287,7 @@ class Quiz(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
-        verbose_name_plural = "quizzes"
+        verbose_name_plural = gettext_lazy("quizzes")
         ordering = ["-is_current", "title"]
         constraints = [
             models.UniqueConstraint(
@@ -273,7 +296,18 @@ class Quiz(models.Model):
         ]
 
     def __str__(self) -> str:
-        return self.title
+        return self.shown_title
+
+    # A generated quiz's title and description are the product's wording (``generated.py``), stored in
+    # English and translated when shown, as its questions are; a title an incident manager wrote (no
+    # catalogue entry) reads as written.
+    @property
+    def shown_title(self) -> str:
+        return gettext(self.title) if self.is_generated and self.title else self.title
+
+    @property
+    def shown_description(self) -> str:
+        return gettext(self.description) if self.is_generated and self.description else self.description
 
 
 class QuizAssignment(models.Model):

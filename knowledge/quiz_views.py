@@ -9,13 +9,14 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from escalation.access import access_of
 from escalation.gates import staff_required
 
 from . import forms, selectors
-from .generated import generated_quiz_sync
+from .generated import generated_quiz_sync, shown_in_language
 from .models import Attempt, Question, Quiz, QuizAssignment
 from .services import quizzes as quiz_services
 
@@ -30,10 +31,10 @@ def _quiz(slug: str) -> Quiz:
     try:
         return Quiz.objects.get(slug=str(slug)[:60])
     except Quiz.DoesNotExist:
-        raise Http404("No such quiz.") from None
+        raise Http404(_("No such quiz.")) from None
 
 
-@staff_required(message="Quizzes are for staff.")
+@staff_required(message=_("Quizzes are for staff."))
 @require_GET
 def quiz_list(request: AuthedRequest) -> HttpResponse:
     quizzes = list(Quiz.objects.all())
@@ -58,7 +59,7 @@ def quiz_list(request: AuthedRequest) -> HttpResponse:
     return render(request, "knowledge/quiz_list.html", context)
 
 
-@staff_required(message="Quizzes are for staff.")
+@staff_required(message=_("Quizzes are for staff."))
 @require_GET
 def quiz_detail(request: AuthedRequest, slug: str) -> HttpResponse:
     quiz = _quiz(slug)
@@ -69,7 +70,7 @@ def quiz_detail(request: AuthedRequest, slug: str) -> HttpResponse:
     return render(request, "knowledge/quiz_detail.html", {"quiz": quiz, "count": count})
 
 
-@staff_required(message="Quizzes are for staff.")
+@staff_required(message=_("Quizzes are for staff."))
 @require_POST
 def quiz_start(request: AuthedRequest, slug: str) -> HttpResponse:
     quiz = _quiz(slug)
@@ -85,13 +86,13 @@ def _attempt(request: AuthedRequest, pk: int) -> Attempt:
     try:
         attempt = Attempt.objects.select_related("quiz").get(pk=pk)
     except Attempt.DoesNotExist:
-        raise Http404("No such attempt.") from None
+        raise Http404(_("No such attempt.")) from None
     if attempt.user_id != request.user.pk:
-        raise Http404("No such attempt.")
+        raise Http404(_("No such attempt."))
     return attempt
 
 
-@staff_required(message="Quizzes are for staff.")
+@staff_required(message=_("Quizzes are for staff."))
 def attempt_view(request: AuthedRequest, pk: int) -> HttpResponse:
     """Before submission the page shows questions and choices only: no answer, no explanation."""
     attempt = _attempt(request, pk)
@@ -106,13 +107,19 @@ def attempt_view(request: AuthedRequest, pk: int) -> HttpResponse:
             messages.error(request, " ".join(error.messages))
         else:
             if attempt.expired:
-                messages.warning(request, "Time was up before you submitted: this attempt has no score.")
+                messages.warning(request, _("Time was up before you submitted: this attempt has no score."))
             else:
-                messages.success(request, f"Submitted: {attempt.score} of {attempt.max_score} right.")
+                messages.success(
+                    request,
+                    _("Submitted: %(score)s of %(max_score)s right.")
+                    % {"score": attempt.score, "max_score": attempt.max_score},
+                )
         return redirect("knowledge:attempt", pk=attempt.pk)
     if attempt.submitted_at is not None:
         return render(request, "knowledge/attempt_result.html", {"attempt": attempt})
-    questions = Question.objects.in_bulk(attempt.question_ids)
+    questions = Question.objects.prefetch_related("choices").in_bulk(attempt.question_ids)
+    # generated questions in the reader's language (their stored text is the organisation's)
+    worded = shown_in_language(list(questions.values()))
     rng = random.Random(attempt.pk)
     shown = []
     for qid in attempt.question_ids:
@@ -120,12 +127,13 @@ def attempt_view(request: AuthedRequest, pk: int) -> HttpResponse:
         if question is None or not question.is_active:
             continue
         # Only what the page may show: text and choice ids/texts, shuffled per attempt.
-        choices = [(c.pk, c.text) for c in question.choices.all()]
+        words = worded.get(qid)
+        choices = [(c.pk, words.choices[c.pk] if words else c.text) for c in question.choices.all()]
         rng.shuffle(choices)
         shown.append(
             {
                 "id": qid,
-                "text": question.text,
+                "text": words.text if words else question.text,
                 "multiple": question.kind == "multiple",
                 "topic": question.get_topic_display(),
                 "choices": choices,
@@ -140,7 +148,7 @@ def quiz_assign(request: AuthedRequest, slug: str) -> HttpResponse:
     quiz = _quiz(slug)
     form = forms.AssignForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "Choose a group and a due date.")
+        messages.error(request, _("Choose a group and a due date."))
         return redirect("knowledge:quizzes")
     try:
         assignment = quiz_services.quiz_assign(
@@ -153,7 +161,13 @@ def quiz_assign(request: AuthedRequest, slug: str) -> HttpResponse:
         messages.error(request, " ".join(error.messages))
     else:
         messages.success(
-            request, f"{quiz.title} assigned to {assignment.group.name}, due {assignment.due_on:%Y-%m-%d}."
+            request,
+            _("%(title)s assigned to %(name)s, due %(due_on)s.")
+            % {
+                "title": quiz.shown_title,
+                "name": assignment.group.name,
+                "due_on": format(assignment.due_on, "%Y-%m-%d"),
+            },
         )
     return redirect("knowledge:quizzes")
 
@@ -166,5 +180,5 @@ def quiz_make_current(request: AuthedRequest, slug: str) -> HttpResponse:
         quiz_services.quiz_make_current(actor=request.user, quiz=quiz)
     except PermissionDenied:
         raise
-    messages.success(request, f"{quiz.title} is now the current quiz.")
+    messages.success(request, _("%(title)s is now the current quiz.") % {"title": quiz.shown_title})
     return redirect("knowledge:quizzes")

@@ -21,67 +21,15 @@ from django.db import connection, transaction
 from django.db.models import Case, F, FloatField, Q, QuerySet, Value, When
 from django.db.models.expressions import RawSQL
 
+from core.text import distinct_words
+
 from .models import Article
 
 QUERY_MAX_LENGTH = 500
 SUGGEST_MAX_WORDS = 10
 WEIGHTS = {"title": 1.0, "symptoms": 0.4, "workaround": 0.2, "resolution": 0.2, "cause": 0.1}
 SUGGEST_FIELDS = ("title", "symptoms")
-STOP_WORDS = frozenset(
-    {
-        "the",
-        "and",
-        "for",
-        "with",
-        "not",
-        "but",
-        "are",
-        "was",
-        "were",
-        "has",
-        "have",
-        "had",
-        "this",
-        "that",
-        "from",
-        "when",
-        "what",
-        "which",
-        "who",
-        "does",
-        "did",
-        "can",
-        "cannot",
-        "cant",
-        "our",
-        "your",
-        "you",
-        "they",
-        "them",
-        "their",
-        "its",
-        "into",
-        "onto",
-        "out",
-        "all",
-        "any",
-        "one",
-        "since",
-        "after",
-        "before",
-        "very",
-        "just",
-        "only",
-        "also",
-        "then",
-        "than",
-        "there",
-        "here",
-        "again",
-    }
-)
 _TOKEN = re.compile(r'-?"[^"]*"|\S+')
-_WORD = re.compile(r"[^\W_]{3,}", re.UNICODE)
 
 
 @dataclass
@@ -115,12 +63,7 @@ def parse_websearch(text: str) -> ParsedQuery:
 
 def suggestion_words(*texts: str) -> list[str]:
     """The distinctive words of what someone typed, in order, at most ``SUGGEST_MAX_WORDS``."""
-    words: list[str] = []
-    for text in texts:
-        for word in _WORD.findall((text or "")[: QUERY_MAX_LENGTH * 4].lower()):
-            if word not in STOP_WORDS and word not in words:
-                words.append(word)
-    return words[:SUGGEST_MAX_WORDS]
+    return distinct_words(*texts, chars=QUERY_MAX_LENGTH * 4)[:SUGGEST_MAX_WORDS]
 
 
 def clean(text: str) -> str:

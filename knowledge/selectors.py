@@ -7,14 +7,17 @@ published public articles. Suggestions offer published articles only.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db.models import Count, QuerySet, Sum
+from django.db.models import Count, Q, QuerySet, Sum
 from django.db.models.functions import TruncMonth
 from django.http import Http404
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
 from escalation.access import Access
 from incidents.selectors import incidents_visible_to
@@ -42,7 +45,7 @@ def article_get_for_user(*, access: Access, number: str) -> Article:
     try:
         return articles_visible_to(access).select_related("author").get(number=str(number)[:12])
     except Article.DoesNotExist:
-        raise Http404(f"No article {number}.") from None
+        raise Http404(_("No article %(number)s.") % {"number": number}) from None
 
 
 def articles_search(*, access: Access, q: str, status: str = "") -> QuerySet[Article]:
@@ -61,12 +64,49 @@ def suggestions_for(*, access: Access, title: str = "", description: str = "", q
         articles_visible_to(access)
         .filter(status=Status.PUBLISHED)
         .select_related(None)
-        .only("id", "number", "title", "symptoms", "visibility", "status")
+        .only("id", "number", "title", "symptoms", "visibility", "status", "language", "translation_of_id")
     )
     words = search.suggestion_words(search.clean(q), search.clean(title), search.clean(description))
     if not words:
         return []
-    return search.suggest(qs, words, SUGGESTION_LIMIT)
+    # In the reader's language where a translation exists, each article once.
+    return in_language(search.suggest(qs, words, SUGGESTION_LIMIT), translation.get_language(), visible=qs)
+
+
+def in_language(articles: Sequence[Article], language: str, *, visible: QuerySet[Article]) -> list[Article]:
+    """The same articles, each in the reader's ``language`` where a visible translation exists, else its
+    visible original (else as found), in the order found and never twice (one look-up)."""
+    originals = {a.original_id for a in articles}
+    if not originals:
+        return []
+    wanted = Q(pk__in=originals)
+    if language != settings.LANGUAGE_CODE:
+        wanted |= Q(translation_of_id__in=originals, language=language)
+    found = {a.pk: a for a in visible.filter(wanted)}
+    best: dict[int, Article] = {}
+    for a in found.values():
+        if a.translation_of_id is not None:  # the reader's language wins over the original
+            best[a.translation_of_id] = a
+        else:
+            best.setdefault(a.pk, a)
+    out: list[Article] = []
+    seen: set[int] = set()
+    for a in articles:
+        if a.original_id in seen:
+            continue
+        seen.add(a.original_id)
+        out.append(best.get(a.original_id, a))
+    return out
+
+
+def article_languages(article: Article) -> list[Article]:
+    """The original and its translations, any status (the agent's page: which languages exist)."""
+    original_id = article.original_id
+    return list(
+        Article.objects.filter(Q(pk=original_id) | Q(translation_of_id=original_id))
+        .only("id", "number", "language", "status", "translation_of_id")
+        .order_by("translation_of_id", "language")
+    )
 
 
 def article_usage(article: Article) -> dict[str, int]:

@@ -14,6 +14,7 @@ urlpatterns = [
     path("articles/<str:number>/solved/", views.self_solved, name="self-solved"),
     path("articles/<str:number>/versions/<int:version>/", views.version_diff, name="version-diff"),
     path("articles/<str:number>/do/<str:action>/", views.article_transition, name="article-transition"),
+    path("articles/<str:number>/translate/", views.article_translate, name="article-translate"),
     path("incidents/<str:number>/panel/", views.incident_panel, name="incident-panel"),
     path("incidents/<str:number>/link/", views.incident_link, name="incident-link"),
     path("incidents/<str:number>/promote/", views.incident_promote, name="incident-promote"),

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from core.errors import DomainError
@@ -21,7 +23,7 @@ from escalation.gates import staff_required
 from incidents.selectors import incident_get_for_user
 
 from . import forms, selectors
-from .models import TRANSITIONS, ArticleVersion, Status
+from .models import TRANSITIONS, Article, ArticleVersion, Status
 from .services import articles as article_services
 
 PAGE_SIZE = 50
@@ -37,7 +39,7 @@ def _error_text(error: ValidationError) -> str:
     return " ".join(error.messages)
 
 
-@staff_required(message="The knowledge base workspace is for staff.")
+@staff_required(message=_("The knowledge base workspace is for staff."))
 @require_GET
 def article_list(request: AuthedRequest) -> HttpResponse:
     q = request.GET.get("q", "")[:500]
@@ -59,7 +61,7 @@ def article_list(request: AuthedRequest) -> HttpResponse:
     )
 
 
-@staff_required(message="Only staff write knowledge articles.")
+@staff_required(message=_("Only staff write knowledge articles."))
 def article_create(request: AuthedRequest) -> HttpResponse:
     form = forms.ArticleForm(
         request.POST or None, initial={"owner": request.user.pk, "visibility": "internal"}
@@ -70,7 +72,7 @@ def article_create(request: AuthedRequest) -> HttpResponse:
         except ValidationError as error:
             form.add_error(None, _error_text(error))
         else:
-            messages.success(request, f"{article.number} saved as a draft.")
+            messages.success(request, _("%(number)s saved as a draft.") % {"number": article.number})
             return redirect("knowledge:article", number=article.number)
     return render(
         request,
@@ -105,8 +107,41 @@ def article_detail(request: AuthedRequest, number: str) -> HttpResponse:
             "events": list(article.events.select_related("actor").order_by("-at", "-id")[:20]),
             "actions": actions,
             "can_edit": selectors.can_edit(access, article),
+            "languages": _languages(article),
         },
     )
+
+
+def _languages(article: Article) -> dict[str, Any]:
+    """Which languages the article exists in, and those an editor may still add."""
+    names = dict(settings.LANGUAGES)
+    found = selectors.article_languages(article)
+    versions = [
+        {
+            "article": a,
+            "name": names.get(a.language_code, a.language_code),
+            "original": a.translation_of_id is None,
+        }
+        for a in found
+    ]
+    have = {a.language for a in found}
+    missing = [(code, name) for code, name in article_services.translation_languages() if code not in have]
+    return {"versions": versions, "missing": missing}
+
+
+@staff_required
+@require_POST
+def article_translate(request: AuthedRequest, number: str) -> HttpResponse:
+    """Add a translation: a draft copy of the original in the chosen language, opened for editing."""
+    article = selectors.article_get_for_user(access=access_of(request), number=number)
+    try:
+        translation = article_services.article_translate(
+            actor=request.user, article=article, language=request.POST.get("language", "")
+        )
+    except ValidationError as error:
+        messages.error(request, _error_text(error))
+        return redirect("knowledge:article", number=article.number)
+    return redirect("knowledge:article-edit", number=translation.number)
 
 
 @staff_required
@@ -114,7 +149,7 @@ def article_edit(request: AuthedRequest, number: str) -> HttpResponse:
     article = selectors.article_get_for_user(access=access_of(request), number=number)
     if not selectors.can_edit(access_of(request), article):
         raise PermissionDenied(
-            "Only the author, the owner, a group lead or the incident manager edit this article."
+            _("Only the author, the owner, a group lead or the incident manager edit this article.")
         )
     form = forms.ArticleForm(request.POST or None, initial=forms.article_initial(article))
     if request.method == "POST" and form.is_valid():
@@ -125,7 +160,7 @@ def article_edit(request: AuthedRequest, number: str) -> HttpResponse:
         except DomainError as error:
             form.add_error(None, error.message)
         else:
-            messages.success(request, f"{article.number} saved.")
+            messages.success(request, _("%(number)s saved.") % {"number": article.number})
             return redirect("knowledge:article", number=article.number)
     return render(
         request,
@@ -140,7 +175,7 @@ def article_edit(request: AuthedRequest, number: str) -> HttpResponse:
 def article_transition(request: AuthedRequest, number: str, action: str) -> HttpResponse:
     article = selectors.article_get_for_user(access=access_of(request), number=number)
     if action not in TRANSITIONS:
-        raise Http404("No such action.")
+        raise Http404(_("No such action."))
     try:
         article = article_services.article_transition(
             actor=request.user,
@@ -155,8 +190,12 @@ def article_transition(request: AuthedRequest, number: str, action: str) -> Http
     else:
         messages.success(
             request,
-            f"{article.number}: {TRANSITIONS[action].label.lower()} done "
-            f"({article.get_status_display().lower()}).",
+            _("%(number)s: %(action)s done (%(status)s).")
+            % {
+                "number": article.number,
+                "action": str(TRANSITIONS[action].label).lower(),
+                "status": article.get_status_display().lower(),
+            },
         )
     return redirect("knowledge:article", number=article.number)
 
@@ -168,7 +207,7 @@ def version_diff(request: AuthedRequest, number: str, version: int) -> HttpRespo
     try:
         current = article.versions.select_related("published_by").get(number=version)
     except ArticleVersion.DoesNotExist:
-        raise Http404("No such version.") from None
+        raise Http404(_("No such version.")) from None
     previous, table = article_services.version_diff(current)
     return render(
         request,
@@ -181,7 +220,7 @@ def version_diff(request: AuthedRequest, number: str, version: int) -> HttpRespo
 @require_GET
 def stale_list(request: AuthedRequest) -> HttpResponse:
     if not access_of(request).is_incident_manager:
-        raise PermissionDenied("The list of stale articles is for the incident manager.")
+        raise PermissionDenied(_("The list of stale articles is for the incident manager."))
     return render(request, "knowledge/stale_list.html", {"articles": list(selectors.stale_articles()[:200])})
 
 
@@ -212,7 +251,7 @@ def self_solved(request: AuthedRequest, number: str) -> HttpResponse:
     try:
         article_services.self_solved_report(user=request.user, article=article)
     except PermissionDenied:
-        raise Http404("No such article.") from None
+        raise Http404(_("No such article.")) from None
     text = "Thank you: glad it is solved. No incident was logged."
     if request.headers.get("HX-Request"):
         return render(request, "knowledge/_self_solved.html", {"article": article, "text": text})
@@ -255,7 +294,7 @@ def incident_link(request: AuthedRequest, number: str) -> HttpResponse:
             access=access_of(request), number=request.POST.get("article", "")
         )
     except Http404:
-        messages.error(request, "Choose an article to link.")
+        messages.error(request, _("Choose an article to link."))
         return redirect("incidents:detail", number=incident.number)
     try:
         article_services.article_link_incident(actor=request.user, article=article, incident=incident)
@@ -264,7 +303,10 @@ def incident_link(request: AuthedRequest, number: str) -> HttpResponse:
     except (PermissionDenied, DomainError) as error:
         messages.error(request, str(error))
     else:
-        messages.success(request, f"{article.number} linked to {incident.number}.")
+        messages.success(
+            request,
+            _("%(number)s linked to %(number2)s.") % {"number": article.number, "number2": incident.number},
+        )
     return redirect("incidents:detail", number=incident.number)
 
 
@@ -281,6 +323,8 @@ def incident_promote(request: AuthedRequest, number: str) -> HttpResponse:
         messages.error(request, str(error))
         return redirect("incidents:detail", number=incident.number)
     messages.success(
-        request, f"{article.number} drafted from {incident.number}: review it and submit it for review."
+        request,
+        _("%(number)s drafted from %(number2)s: review it and submit it for review.")
+        % {"number": article.number, "number2": incident.number},
     )
     return redirect("knowledge:article-edit", number=article.number)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from django import forms
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from incidents.models import Incident
 from incidents.records.forms import MultipleFileField
@@ -13,29 +15,31 @@ from .wording import AFFECTED, STOPS_WORK
 
 class ReportForm(forms.Form):
     title = forms.CharField(
-        label="What is wrong?",
+        label=gettext_lazy("What is wrong?"),
         max_length=Incident.TITLE_MAX_LENGTH,
-        help_text="In a few words, e.g. “I cannot print to the second-floor printer”.",
+        help_text=gettext_lazy("In a few words, e.g. “I cannot print to the second-floor printer”."),
     )
     description = forms.CharField(
-        label="Tell us more",
+        label=gettext_lazy("Tell us more"),
         required=False,
         max_length=Incident.DESCRIPTION_MAX_LENGTH,
         widget=forms.Textarea(attrs={"rows": 5}),
-        help_text="What you were doing, what you saw (error messages), since when.",
+        help_text=gettext_lazy("What you were doing, what you saw (error messages), since when."),
     )
     stops_work = forms.ChoiceField(
-        label="How much does it stop your work?", choices=STOPS_WORK, widget=forms.RadioSelect
+        label=gettext_lazy("How much does it stop your work?"), choices=STOPS_WORK, widget=forms.RadioSelect
     )
-    affected = forms.ChoiceField(label="Who is affected?", choices=AFFECTED, widget=forms.RadioSelect)
+    affected = forms.ChoiceField(
+        label=gettext_lazy("Who is affected?"), choices=AFFECTED, widget=forms.RadioSelect
+    )
     location = forms.CharField(
-        label="Where are you?",
+        label=gettext_lazy("Where are you?"),
         required=False,
         max_length=LOCATION_MAX_LENGTH,
-        help_text="Building, floor or room, if it matters.",
+        help_text=gettext_lazy("Building, floor or room, if it matters."),
         widget=forms.TextInput(attrs={"class": "form-control", "autocomplete": "off"}),
     )
-    attachments = MultipleFileField(label="Screenshots or files", required=False)
+    attachments = MultipleFileField(label=gettext_lazy("Screenshots or files"), required=False)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -46,12 +50,12 @@ class ReportForm(forms.Form):
 
 class CommentForm(forms.Form):
     body = forms.CharField(
-        label="Your message",
+        label=gettext_lazy("Your message"),
         max_length=Incident.COMMENT_MAX_LENGTH,
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
-    attachments = MultipleFileField(label="Add files", required=False)
+    attachments = MultipleFileField(label=gettext_lazy("Add files"), required=False)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -61,13 +65,13 @@ class CommentForm(forms.Form):
     def clean(self):
         data = super().clean() or {}
         if not (data.get("body") or "").strip() and not data.get("attachments"):
-            raise forms.ValidationError("Write a message or choose a file.")
+            raise forms.ValidationError(_("Write a message or choose a file."))
         return data
 
 
 class ReopenForm(forms.Form):
     reason = forms.CharField(
-        label="What is still wrong?",
+        label=gettext_lazy("What is still wrong?"),
         max_length=Incident.REASON_MAX_LENGTH,
         widget=forms.Textarea(attrs={"rows": 3, "class": "form-control"}),
     )
@@ -75,7 +79,7 @@ class ReopenForm(forms.Form):
 
 class WatcherForm(forms.Form):
     email = forms.EmailField(
-        label="Colleague's email address",
+        label=gettext_lazy("Colleague's email address"),
         max_length=254,
         widget=forms.EmailInput(attrs={"class": "form-control", "autocomplete": "email"}),
     )

@@ -13,6 +13,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
 
 from escalation.access import access_of
 
@@ -33,5 +34,5 @@ class EndUserFenceMiddleware:
             and not request.user.is_staff
             and not access_of(request).is_staff_member
         ):
-            raise PermissionDenied("This page is for administrators.")
+            raise PermissionDenied(_("This page is for administrators."))
         return None

@@ -7,7 +7,7 @@ from django.db.models import QuerySet
 from escalation.access import Access
 from incidents.models import Incident, IncidentEvent
 from incidents.notifications.delivery import staff_ids
-from incidents.selectors import incident_get_for_user, incidents_own
+from incidents.selectors import incident_get_for_user, incidents_own, merged_into_for_user
 
 from .wording import OPEN
 
@@ -38,6 +38,11 @@ def portal_incident_lists(*, access: Access) -> tuple[list[Incident], int, list[
 def portal_incident_get(*, access: Access, number: str) -> Incident:
     """404 for anyone who may not see it (``incidents.selectors`` decides)."""
     return incident_get_for_user(access=access, number=number)
+
+
+def portal_merged_into(*, access: Access, incident: Incident) -> Incident | None:
+    """Where a merged incident's work continues, if this person may see it (its page redirects there)."""
+    return merged_into_for_user(access=access, incident=incident)
 
 
 def portal_timeline(*, incident: Incident) -> list[IncidentEvent]:

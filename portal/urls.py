@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import help_views, views
 
 app_name = "portal"
 
@@ -16,4 +16,5 @@ urlpatterns = [
     path(
         "incidents/<str:number>/watchers/<int:user_id>/remove/", views.watcher_remove, name="watcher-remove"
     ),
+    path("help/", help_views.knowledge_help, name="help"),
 ]

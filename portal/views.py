@@ -16,6 +16,7 @@ from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from escalation.access import access_of
@@ -100,7 +101,9 @@ def report(request: HttpRequest) -> HttpResponse:
                 form.add_error(None, _message(error))
         else:
             messages.success(
-                request, f"Thank you: your incident {incident.number} is logged. We will keep you posted."
+                request,
+                _("Thank you: your incident %(number)s is logged. We will keep you posted.")
+                % {"number": incident.number},
             )
             return _detail(incident.number)
     status = 400 if form.errors else 200
@@ -144,7 +147,16 @@ def _detail_context(request: HttpRequest, incident: Incident, **extra: Any) -> d
 @require_GET
 @transaction.non_atomic_requests
 def incident_detail(request: HttpRequest, number: str) -> HttpResponse:
-    incident = selectors.portal_incident_get(access=access_of(request), number=number)
+    access = access_of(request)
+    incident = selectors.portal_incident_get(access=access, number=number)
+    survivor = selectors.portal_merged_into(access=access, incident=incident)
+    if survivor is not None:  # merged: the old number's page leads to where the work continues
+        messages.info(
+            request,
+            _("%(old)s was merged into %(new)s: we continue there.")
+            % {"old": incident.number, "new": survivor.number},
+        )
+        return redirect("portal:incident-detail", number=survivor.number)
     return render(request, "portal/incident_detail.html", _detail_context(request, incident))
 
 
@@ -173,7 +185,7 @@ def incident_comment(request: HttpRequest, number: str) -> HttpResponse:
         except REFUSED as error:
             form.add_error(None, _message(error))
         else:
-            messages.success(request, "Your message was added.")
+            messages.success(request, _("Your message was added."))
             return _detail(number)
     context = _detail_context(request, incident, comment_form=form)
     return render(request, "portal/incident_detail.html", context, status=400)
@@ -195,7 +207,7 @@ def incident_confirm(request: HttpRequest, number: str) -> HttpResponse:
         except REFUSED as error:
             messages.error(request, _message(error))
             return render(request, "portal/incident_confirm.html", _card(incident), status=409)
-        messages.success(request, f"Thank you: {number} is closed.")
+        messages.success(request, _("Thank you: %(number)s is closed.") % {"number": number})
         return _detail(number)
     return render(request, "portal/incident_confirm.html", _card(incident))
 
@@ -219,7 +231,9 @@ def incident_reopen(request: HttpRequest, number: str) -> HttpResponse:
             except REFUSED as error:
                 form.add_error(None, _message(error))
             else:
-                messages.success(request, f"{number} is reopened: the team will look at it again.")
+                messages.success(
+                    request, _("%(number)s is reopened: the team will look at it again.") % {"number": number}
+                )
                 return _detail(number)
         status = 400
     return render(request, "portal/incident_reopen.html", {**_card(incident), "form": form}, status=status)
@@ -241,7 +255,9 @@ def watcher_add(request: HttpRequest, number: str) -> HttpResponse:
             form.add_error("email", _message(error))
         else:
             name = watcher.user.get_full_name() or watcher.user.get_username()
-            messages.success(request, f"{name} now follows {number}.")
+            messages.success(
+                request, _("%(name)s now follows %(number)s.") % {"name": name, "number": number}
+            )
             return _detail(number)
     context = _detail_context(request, incident, watcher_form=form)
     return render(request, "portal/incident_detail.html", context, status=400)
@@ -261,7 +277,7 @@ def watcher_remove(request: HttpRequest, number: str, user_id: int) -> HttpRespo
         messages.error(request, _message(error))
         return _detail(number)
     if removed:
-        messages.success(request, "The colleague no longer follows this incident.")
+        messages.success(request, _("The colleague no longer follows this incident."))
     if user_id == request.user.pk and not permissions.can_view(access_of(request), incident):
         return redirect("portal:home")
     return _detail(number)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.exceptions import NotFound
@@ -34,7 +36,7 @@ class TimeStatsSerializer(serializers.Serializer):
 
 
 class BreakdownRowSerializer(serializers.Serializer):
-    key = serializers.JSONField(help_text="Priority number, tier number, or a slug/code.")
+    key = serializers.JSONField(help_text=gettext_lazy("Priority number, tier number, or a slug/code."))
     label = serializers.CharField()  # type: ignore[assignment]
     logged = serializers.IntegerField()
     resolved = serializers.IntegerField()
@@ -76,20 +78,22 @@ class TopSerializer(serializers.Serializer):
 
 
 class MonthlyReportSerializer(serializers.Serializer):
-    month = serializers.CharField(help_text="YYYY-MM")
+    month = serializers.CharField(help_text=gettext_lazy("YYYY-MM"))
     period_start = serializers.CharField(
-        help_text="The month's start in the organisation's time zone (ISO 8601)."
+        help_text=gettext_lazy("The month's start in the organisation's time zone (ISO 8601).")
     )
-    period_end = serializers.CharField(help_text="The next month's start (exclusive), ISO 8601.")
+    period_end = serializers.CharField(
+        help_text=gettext_lazy("The next month's start (exclusive), ISO 8601.")
+    )
     time_zone = serializers.CharField()
     logged = serializers.IntegerField()
     resolved = serializers.IntegerField()
     closed = serializers.IntegerField()
     backlog_end = serializers.IntegerField()
     breakdown = BreakdownSerializer()
-    time_to_respond = TimeStatsSerializer(help_text="Business time.")
+    time_to_respond = TimeStatsSerializer(help_text=gettext_lazy("Business time."))
     time_to_respond_wall = TimeStatsSerializer()
-    time_to_resolve = TimeStatsSerializer(help_text="Business time with pauses excluded.")
+    time_to_resolve = TimeStatsSerializer(help_text=gettext_lazy("Business time with pauses excluded."))
     time_to_resolve_wall = TimeStatsSerializer()
     sla_response_compliance = serializers.FloatField(allow_null=True, help_text="0–1")
     sla_resolution_compliance = serializers.FloatField(allow_null=True, help_text="0–1")
@@ -102,10 +106,16 @@ class MonthlyReportSerializer(serializers.Serializer):
     escalation_flow = serializers.ListField(child=serializers.DictField(child=serializers.IntegerField()))
     top_categories = TopSerializer(many=True)
     top_services = TopSerializer(many=True)
-    ola_compliance = serializers.JSONField(allow_null=True, help_text="null until OLA thresholds fire.")
-    satisfaction = serializers.JSONField(allow_null=True, help_text="null until surveys are wired in.")
-    knowledge = serializers.JSONField(allow_null=True, help_text="null until knowledge is wired in.")
-    created_at = serializers.DateTimeField(help_text="When this snapshot was made.")
+    ola_compliance = serializers.JSONField(
+        allow_null=True, help_text=gettext_lazy("null until OLA thresholds fire.")
+    )
+    satisfaction = serializers.JSONField(
+        allow_null=True, help_text=gettext_lazy("null until surveys are wired in.")
+    )
+    knowledge = serializers.JSONField(
+        allow_null=True, help_text=gettext_lazy("null until knowledge is wired in.")
+    )
+    created_at = serializers.DateTimeField(help_text=gettext_lazy("When this snapshot was made."))
     code_version = serializers.CharField()
 
 
@@ -126,7 +136,10 @@ class MonthlyReportApi(APIView):
         except BadMonth as error:
             raise NotFound(str(error)) from error
         if m.is_future():
-            raise NotFound(f"{m.label} has not started yet: there is no report for a future month.")
+            raise NotFound(
+                _("%(label)s has not started yet: there is no report for a future month.")
+                % {"label": m.label}
+            )
         report = services.report_for_month(month=m)
         body = dict(report.data)
         body["created_at"] = report.created_at.isoformat()

@@ -6,6 +6,7 @@ import io
 from typing import Any
 
 import matplotlib
+from django.utils.translation import gettext as _
 
 matplotlib.use("Agg")
 
@@ -37,13 +38,13 @@ def report_charts(data: dict[str, Any]) -> dict[str, bytes]:
     sla = data["sla_by_priority"]
     return {
         "chart-priority": bar_chart(
-            "Incidents by priority",
+            _("Incidents by priority"),
             [r["label"] for r in prio],
-            {"Logged": [r["logged"] for r in prio], "Resolved": [r["resolved"] for r in prio]},
+            {_("Logged"): [r["logged"] for r in prio], _("Resolved"): [r["resolved"] for r in prio]},
         ),
         "chart-sla": bar_chart(
-            "Resolution SLA met by priority (%)",
+            _("Resolution SLA met by priority (%)"),
             [r["label"] for r in sla],
-            {"Resolution met": [round((r["resolution_rate"] or 0) * 100, 1) for r in sla]},
+            {_("Resolution met"): [round((r["resolution_rate"] or 0) * 100, 1) for r in sla]},
         ),
     }

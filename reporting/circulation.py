@@ -7,8 +7,10 @@ from typing import Any
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
+from django.utils.translation import gettext
 
 from core.mail import render_email
+from profiles.locale import in_locale_of
 
 from . import charts, exports, pdf
 from .models import MonthlyReport
@@ -23,6 +25,12 @@ def previous_data(report: MonthlyReport) -> dict[str, Any] | None:
 
 
 def report_message(report: MonthlyReport, *, to: str, site_url: str = "") -> EmailMultiAlternatives:
+    # Written (mail, CSV and PDF) in the recipient's language and time zone.
+    with in_locale_of(address=to):
+        return _report_message(report, to=to, site_url=site_url)
+
+
+def _report_message(report: MonthlyReport, *, to: str, site_url: str = "") -> EmailMultiAlternatives:
     month = Month.of(report.month)
     data = report.data
     images = charts.report_charts(data)
@@ -47,7 +55,10 @@ def report_message(report: MonthlyReport, *, to: str, site_url: str = "") -> Ema
     message.attach(
         f"report-{month}.pdf",
         pdf.report_pdf(
-            data, title=f"Incident report {month.label}", charts=images, version=report.code_version
+            data,
+            title=gettext("Incident report %(month)s") % {"month": month.label},
+            charts=images,
+            version=report.code_version,
         ),
         "application/pdf",
     )

@@ -67,8 +67,8 @@ def _touching(start: datetime, end: datetime) -> Q:
 
 def _labels() -> dict[str, dict[Any, str]]:
     return {
-        "priority": {p.value: p.label for p in Priority},
-        "channel": {c.value: c.label for c in Channel},
+        "priority": {p.value: str(p.label) for p in Priority},
+        "channel": {c.value: str(c.label) for c in Channel},
         "category": dict(Category.objects.filter(parent__isnull=True).values_list("slug", "name")),
         "group": dict(SupportGroup.objects.values_list("slug", "name")),
         "tier": {1: "Tier 1", 2: "Tier 2", 3: "Tier 3", None: "Consulted"},
@@ -150,7 +150,7 @@ def sla(qs: QuerySet[Incident], start: datetime, end: datetime) -> dict[str, Any
         by_priority.append(
             {
                 "priority": row["priority"],
-                "label": Priority(row["priority"]).label,
+                "label": str(Priority(row["priority"]).label),
                 "resolved": row["resolved"],
                 "response_met": row["response_met"],
                 "response_total": row["response_total"],
@@ -241,4 +241,5 @@ def month_figures(start: datetime, end: datetime) -> dict[str, Any]:
     figures["ola_compliance"] = sources.ola_compliance(start, end)
     figures["satisfaction"] = sources.satisfaction(start, end)
     figures["knowledge"] = sources.knowledge(start, end)
+    figures["time_worked"] = sources.time_worked(start, end)
     return figures

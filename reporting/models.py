@@ -12,6 +12,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 
 class MonthlyReport(models.Model):
@@ -22,7 +23,7 @@ class MonthlyReport(models.Model):
     unique row is what makes the beat task run once, however many beats or retries there are.
     """
 
-    month = models.DateField(help_text="The first day of the month.")
+    month = models.DateField(help_text=gettext_lazy("The first day of the month."))
     data = models.JSONField()
     created_at = models.DateTimeField(default=timezone.now)
     code_version = models.CharField(max_length=80)
@@ -134,9 +135,9 @@ class ReviewAction(models.Model):
     TITLE_MAX_LENGTH = 200
 
     class Status(models.TextChoices):
-        OPEN = "open", "Open"
-        DONE = "done", "Done"
-        DROPPED = "dropped", "Dropped"
+        OPEN = "open", gettext_lazy("Open")
+        DONE = "done", gettext_lazy("Done")
+        DROPPED = "dropped", gettext_lazy("Dropped")
 
     month = models.DateField()
     title = models.CharField(max_length=TITLE_MAX_LENGTH)

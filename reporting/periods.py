@@ -36,7 +36,7 @@ class Month:
 
     @classmethod
     def current(cls) -> Month:
-        return cls.of(timezone.localdate())
+        return cls.of(timezone.localdate(timezone=timezone.get_default_timezone()))
 
     def __str__(self) -> str:
         return f"{self.year:04d}-{self.month:02d}"
@@ -51,8 +51,10 @@ class Month:
 
     @property
     def start(self) -> datetime:
-        """Local midnight of the 1st, aware."""
-        return timezone.make_aware(datetime.combine(self.first_day, time.min))
+        """Midnight of the 1st in the organisation's zone (whoever reads it in whatever zone), aware."""
+        return timezone.make_aware(
+            datetime.combine(self.first_day, time.min), timezone.get_default_timezone()
+        )
 
     @property
     def end(self) -> datetime:

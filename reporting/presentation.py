@@ -5,18 +5,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from django.utils.translation import gettext, gettext_lazy
+
 # (key, label, kind, better): kind "count", "rate" or "seconds"; better "up", "down" or "" (neutral).
 KEY_FIGURES = [
-    ("logged", "Logged", "count", ""),
-    ("resolved", "Resolved", "count", "up"),
-    ("closed", "Closed", "count", "up"),
-    ("backlog_end", "Backlog at month end", "count", "down"),
-    ("sla_response_compliance", "Response SLA met", "rate", "up"),
-    ("sla_resolution_compliance", "Resolution SLA met", "rate", "up"),
-    ("first_contact_resolution_rate", "First-contact resolution", "rate", "up"),
-    ("reopen_rate", "Reopen rate", "rate", "down"),
-    ("time_to_resolve.median_s", "Median time to resolve (business)", "seconds", "down"),
-    ("time_to_resolve.p90_s", "90th percentile time to resolve (business)", "seconds", "down"),
+    ("logged", gettext_lazy("Logged"), "count", ""),
+    ("resolved", gettext_lazy("Resolved"), "count", "up"),
+    ("closed", gettext_lazy("Closed"), "count", "up"),
+    ("backlog_end", gettext_lazy("Backlog at month end"), "count", "down"),
+    ("sla_response_compliance", gettext_lazy("Response SLA met"), "rate", "up"),
+    ("sla_resolution_compliance", gettext_lazy("Resolution SLA met"), "rate", "up"),
+    ("first_contact_resolution_rate", gettext_lazy("First-contact resolution"), "rate", "up"),
+    ("reopen_rate", gettext_lazy("Reopen rate"), "rate", "down"),
+    ("time_to_resolve.median_s", gettext_lazy("Median time to resolve (business)"), "seconds", "down"),
+    ("time_to_resolve.p90_s", gettext_lazy("90th percentile time to resolve (business)"), "seconds", "down"),
 ]
 
 
@@ -57,20 +59,20 @@ def key_figures(data: dict[str, Any], previous: dict[str, Any] | None) -> list[F
     for key, label, kind, better in KEY_FIGURES:
         value = lookup(data, key)
         before = lookup(previous, key) if previous else None
-        arrow, change, words = "", "", "no previous month"
+        arrow, change, words = "", "", gettext("no previous month")
         if value is not None and before is not None:
             if value > before:
-                arrow, words = "▲", "up from"
+                arrow, words = "▲", gettext("up from")
             elif value < before:
-                arrow, words = "▼", "down from"
+                arrow, words = "▼", gettext("down from")
             else:
-                arrow, words = "=", "same as"
+                arrow, words = "=", gettext("same as")
             if better and arrow in "▲▼":
                 change = "better" if (arrow == "▲") == (better == "up") else "worse"
         out.append(
             Figure(
                 key,
-                label,
+                str(label),
                 value,
                 fmt(value, kind),
                 fmt(before, kind) if before is not None else "",

@@ -15,11 +15,13 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from core.queueing import enqueue_on_commit
 from core.replica import replica_reads
 from escalation.access import access_for
 from escalation.choices import Role
+from staffing.selectors import dashboard_refresh as staffing_dashboard_refresh
 
 from . import metrics
 from .models import DashboardSnapshot, MonthlyReport, ReportDelivery, ReviewAction, ReviewNote, Subscriber
@@ -74,7 +76,9 @@ def report_generate(*, month: Month, actor: Any = None, automatic: bool = False)
     task, an earlier API request), this stores nothing and returns None.
     """
     if month.is_future():
-        raise ValidationError(f"{month.label} has not started yet: there is nothing to report.")
+        raise ValidationError(
+            gettext("%(label)s has not started yet: there is nothing to report.") % {"label": month.label}
+        )
     if automatic and MonthlyReport.objects.filter(month=month.first_day, automatic=True).exists():
         return None
     data = report_figures(month)
@@ -121,6 +125,7 @@ def dashboard_refresh(*, now: Any = None) -> None:
     now = now or timezone.now()
     with replica_reads():
         figures = dashboard_figures(now=now)
+        staffing_dashboard_refresh()  # the dashboard's staffing table, stored like the figures
     dashboard_snapshot_store(figures=figures, computed_at=now)
 
 
@@ -142,13 +147,33 @@ def subscribers() -> list[Any]:
 
 def subscriber_add(*, actor: Any, user: Any) -> Subscriber:
     if not getattr(actor, "is_superuser", False):
-        raise ValidationError("Only an administrator adds subscribers.")
+        raise ValidationError(gettext("Only an administrator adds subscribers."))
     sub, _ = Subscriber.objects.get_or_create(user=user, defaults={"added_by": actor})
     return sub
 
 
+# Tries before a delivery is given up (reporting.tasks.report_deliveries_flush_task).
+DELIVERY_MAX_ATTEMPTS = 8
+# The fewest days retention keeps a month's deliveries: the month before must always be circulable.
+DELIVERY_RETENTION_MIN_DAYS = 90
+
+
+def delivery_retention_cutoff(now: Any = None) -> Any:
+    """The time before which sent deliveries may be purged (operations/retention.py), or None (kept)."""
+    days = settings.RETENTION_DAYS.get("report_deliveries", 0)
+    if days <= 0:
+        return None
+    return (now or timezone.now()) - timedelta(days=max(days, DELIVERY_RETENTION_MIN_DAYS))
+
+
 def report_circulate(*, report: MonthlyReport) -> int:
-    """Record one delivery per subscriber for the report's month (none twice) and queue the sending."""
+    """Record one delivery per subscriber for the report's month (none twice) and queue the sending.
+
+    A month that began before the deliveries' retention cut-off is not circulated: its deliveries, the
+    "sent once" records, may have been purged, and circulating it again would mail it twice."""
+    cut = delivery_retention_cutoff()
+    if cut is not None and Month.of(report.month).start < cut:
+        return 0
     made = 0
     for user in subscribers():
         with transaction.atomic():
@@ -188,7 +213,7 @@ def delivery_mark(*, delivery: ReportDelivery, error: str = "") -> None:
 
 def _check_reviewer(actor: Any) -> None:
     if not access_for(actor).is_manager:
-        raise ValidationError("Only managers and incident managers write reviews.")
+        raise ValidationError(gettext("Only managers and incident managers write reviews."))
 
 
 @transaction.atomic
@@ -196,9 +221,14 @@ def review_note_add(*, actor: Any, month: Month, body: str) -> ReviewNote:
     _check_reviewer(actor)
     body = (body or "").strip()
     if not body:
-        raise ValidationError({"body": "Write the note."})
+        raise ValidationError({"body": gettext("Write the note.")})
     if len(body) > ReviewNote.BODY_MAX_LENGTH:
-        raise ValidationError({"body": f"At most {ReviewNote.BODY_MAX_LENGTH} characters."})
+        raise ValidationError(
+            {
+                "body": gettext("At most %(BODY_MAX_LENGTH)s characters.")
+                % {"BODY_MAX_LENGTH": ReviewNote.BODY_MAX_LENGTH}
+            }
+        )
     return ReviewNote.objects.create(month=month.first_day, author=actor, body=body)
 
 
@@ -207,7 +237,7 @@ def review_action_add(*, actor: Any, month: Month, title: str, owner: Any, due_d
     _check_reviewer(actor)
     title = (title or "").strip()
     if not title:
-        raise ValidationError({"title": "Say what was agreed."})
+        raise ValidationError({"title": gettext("Say what was agreed.")})
     return ReviewAction.objects.create(
         month=month.first_day,
         title=title[: ReviewAction.TITLE_MAX_LENGTH],
@@ -221,7 +251,7 @@ def review_action_add(*, actor: Any, month: Month, title: str, owner: Any, due_d
 def review_action_set_status(*, actor: Any, action: ReviewAction, status: str) -> ReviewAction:
     _check_reviewer(actor)
     if status not in ReviewAction.Status.values:
-        raise ValidationError({"status": "Choose open, done or dropped."})
+        raise ValidationError({"status": gettext("Choose open, done or dropped.")})
     ReviewAction.objects.filter(pk=action.pk).update(status=status, updated_at=timezone.now())
     action.refresh_from_db()
     return action

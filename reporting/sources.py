@@ -16,6 +16,7 @@ from django.db.models.functions import Coalesce
 from incidents.models import Handoff
 from knowledge.selectors import article_counts_for_period
 from surveys.selectors import satisfaction_for_period
+from toolkit.selectors import time_by_group_for_period
 
 
 def satisfaction(start: datetime, end: datetime) -> dict[str, Any] | None:
@@ -44,3 +45,11 @@ def ola_compliance(start: datetime, end: datetime) -> list[dict[str, Any]] | Non
     return [
         {"tier": r["tier"], "met": r["met"], "total": r["total"], "rate": r["met"] / r["total"]} for r in rows
     ]
+
+
+def time_worked(start: datetime, end: datetime) -> dict[str, Any]:
+    """``{"total_minutes": int, "by_group": [{"key", "label", "minutes", "entries", "hours"}]}``: the time
+    recorded in the period, by the group that held the incident then (toolkit, issue 23 §4). A total:
+    it counts every incident and names none (the time per incident is in the month's incident CSV)."""
+    rows = time_by_group_for_period(start, end)
+    return {"total_minutes": sum(r["minutes"] for r in rows), "by_group": rows}

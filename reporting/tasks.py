@@ -12,6 +12,7 @@ from .circulation import report_message
 from .models import MonthlyReport, ReportDelivery
 from .periods import Month
 from .services import (
+    DELIVERY_MAX_ATTEMPTS,
     DELIVERY_SEND_TASK,
     dashboard_refresh,
     delivery_claim,
@@ -61,8 +62,8 @@ def report_delivery_send_task(delivery_id: int) -> bool:
 def report_deliveries_flush_task() -> int:
     """Beat, hourly: send deliveries left behind by a lost task or a failed attempt (up to 8 tries)."""
     sent = 0
-    for pk in ReportDelivery.objects.filter(sent_at__isnull=True, attempts__lt=8).values_list(
-        "pk", flat=True
-    )[:100]:
+    for pk in ReportDelivery.objects.filter(
+        sent_at__isnull=True, attempts__lt=DELIVERY_MAX_ATTEMPTS
+    ).values_list("pk", flat=True)[:100]:
         sent += report_delivery_send_task(pk)
     return sent

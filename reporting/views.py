@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 from functools import wraps
 from typing import Any
 
@@ -13,11 +14,18 @@ from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext
 from django.views.decorators.http import require_GET, require_POST
 
 from escalation.access import Access, access_of
+from knowledge import selfhelp as knowledge_selfhelp
+from learning import selectors as learning_selectors
+from staffing.selectors import overview_for_dashboard as staffing_overview
+from toolkit.selectors import minutes_per_incident, top_tags, with_tag_names
+from toolkit.services import tag_name
 
-from . import charts, exports, pdf, selectors, services
+from . import charts, exports, extensions, pdf, selectors, services
 from .forms import ReviewActionForm, ReviewNoteForm, ReviewStatusForm
 from .models import ReviewAction
 from .periods import BadMonth, Month
@@ -29,7 +37,7 @@ def reports_required(view: Any) -> Any:
     @wraps(view)
     def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
         if not selectors.can_view_reports(access_of(request)):
-            raise PermissionDenied("Reports are for managers, incident managers and administrators.")
+            raise PermissionDenied(gettext("Reports are for managers, incident managers and administrators."))
         return view(request, *args, **kwargs)
 
     return wrapped
@@ -88,6 +96,10 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             **data,
             "figures": key_figures(mtd, None),
             "chart_data": chart_data,
+            # staffing against the load, per support group (issue 26)
+            "staffing": staffing_overview(access=access_of(request)),
+            "suggestion_acceptance": learning_selectors.acceptance(since=timezone.now() - timedelta(days=30)),
+            "deflection": knowledge_selfhelp.deflection(since=timezone.now() - timedelta(days=365)),
             "drill": {
                 "logged": selectors.drill_url(month, "logged"),
                 "resolved": selectors.drill_url(month, "resolved"),
@@ -113,7 +125,7 @@ DASHBOARD_TABLES = (
 @transaction.non_atomic_requests
 def dashboard_export(request: HttpRequest, table: str) -> StreamingHttpResponse:
     if table not in DASHBOARD_TABLES:
-        raise Http404("There is no such table.")
+        raise Http404(gettext("There is no such table."))
     data = _dashboard(access_of(request))
     header: list[str]
     rows: Any
@@ -160,6 +172,36 @@ def month_detail(request: HttpRequest, month: str) -> HttpResponse:
     return _month_page(request, _month(month))
 
 
+def _tag_of(request: HttpRequest) -> tuple[str, str]:
+    """The month page's and its incident CSV's ``?tag=``, as tags are stored (``VPN outage`` is
+    ``vpn-outage``), and the message for one that cannot be a tag; ("", "") without one."""
+    raw = request.GET.get("tag", "")
+    if not raw.strip():
+        return "", ""
+    try:
+        return tag_name(raw), ""
+    except ValidationError as error:
+        return "", " ".join(error.messages)
+
+
+def _tag_section(access: Access, m: Month, tag: str) -> dict[str, Any]:
+    """The month narrowed to one tag: its live figures among the incidents the reader may open, each
+    a link to exactly those incidents in the queue."""
+    figures = selectors.month_tagged(access=access, month=m, tag=tag)
+    return {
+        "name": tag,
+        "figures": [
+            (label, figures[pop], selectors.drill_url(m, pop, tag=tag))
+            for pop, label in (
+                ("logged", gettext("Logged")),
+                ("resolved", gettext("Resolved")),
+                ("closed", gettext("Closed")),
+                ("backlog_end", gettext("Backlog at month end")),
+            )
+        ],
+    }
+
+
 def _month_page(
     request: HttpRequest,
     m: Month,
@@ -169,12 +211,19 @@ def _month_page(
     status: int = 200,
 ) -> HttpResponse:
     """The month's report page; the review forms come back bound, with their errors, after a bad post."""
+    access = access_of(request)
+    tag, tag_error = _tag_of(request)
+    if tag_error:
+        status = 400
     if m.is_future():
-        raise Http404(f"{m.label} has not started yet.")
+        raise Http404(gettext("%(label)s has not started yet.") % {"label": m.label})
     report = selectors.report_latest(m)
     if report is None:
         if not m.is_complete():
-            raise Http404(f"{m.label} is not over yet: its report is made on the 1st of the next month.")
+            raise Http404(
+                gettext("%(label)s is not over yet: its report is made on the 1st of the next month.")
+                % {"label": m.label}
+            )
         report = services.report_for_month(month=m)
     data = report.data
     previous = selectors.report_latest(m.previous())
@@ -220,7 +269,11 @@ def _month_page(
                 for pop in ("logged", "resolved", "closed", "backlog_end", "first_contact", "reopened")
             },
             "chart_data": chart_data,
-            "incidents_not_listed": selectors.month_incidents_not_listed(access=access_of(request), month=m),
+            "incidents_not_listed": selectors.month_incidents_not_listed(access=access, month=m),
+            # the toolkit's tags (issue 23 §5): the month's most used, and the month narrowed to one
+            "top_tags": top_tags(selectors.month_incidents(access=access, month=m)),
+            "tag": _tag_section(access, m, tag) if tag else None,
+            "tag_error": tag_error,
             "times": [
                 ("Time to respond (business)", data["time_to_respond"]),
                 ("Time to respond (wall-clock)", data["time_to_respond_wall"]),
@@ -231,6 +284,8 @@ def _month_page(
             "action_form": action_form or ReviewActionForm(),
             "status_choices": ReviewAction.Status.choices,
             **selectors.month_reviews(m),
+            # what apps above reporting add (the sessions that reviewed the month: meetings)
+            "extra_sections": extensions.month_sections.render(access=access_of(request), month=m),
         },
         status=status,
     )
@@ -240,7 +295,7 @@ def _report_or_404(month: str) -> Any:
     m = _month(month)
     report = selectors.report_latest(m)
     if report is None:
-        raise Http404("This month has no report yet.")
+        raise Http404(gettext("This month has no report yet."))
     return m, report
 
 
@@ -257,7 +312,7 @@ def month_pdf(request: HttpRequest, month: str) -> HttpResponse:
     m, report = _report_or_404(month)
     body = pdf.report_pdf(
         report.data,
-        title=f"Incident report {m.label}",
+        title=gettext("Incident report %(month)s") % {"month": m.label},
         charts=charts.report_charts(report.data),
         version=report.code_version,
     )
@@ -282,19 +337,27 @@ MONTH_CSV_COLUMNS = (
     ("sla_state", "sla_state"),
     ("max_tier_reached", "max_tier_reached"),
     ("reopen_count", "reopen_count"),
+    # the toolkit's (issue 23): all the time recorded on the incident, and its tags
+    ("minutes_worked", "minutes_worked"),
+    ("tags", "tag_names"),
 )
 
 
 @reports_required
 @require_GET
 @transaction.non_atomic_requests
-def month_incidents_csv(request: HttpRequest, month: str) -> StreamingHttpResponse:
+def month_incidents_csv(request: HttpRequest, month: str) -> HttpResponse | StreamingHttpResponse:
     """Every incident logged in the month that the reader may open, streamed from a server-side
-    cursor (the month page says how many it leaves out)."""
+    cursor (the month page says how many it leaves out); ``?tag=`` keeps those with that tag."""
     m = _month(month)
-    qs = selectors.month_incidents(access=access_of(request), month=m).values_list(
-        *(field for _, field in MONTH_CSV_COLUMNS)
-    )
+    tag, tag_error = _tag_of(request)
+    if tag_error:
+        return HttpResponse(tag_error, status=400, content_type="text/plain; charset=utf-8")
+    visible = selectors.month_incidents(access=access_of(request), month=m)
+    if tag:
+        visible = visible.filter(tag_links__tag__name=tag)
+    incidents = minutes_per_incident(with_tag_names(visible))
+    qs = incidents.values_list(*(field for _, field in MONTH_CSV_COLUMNS))
     header = [column for column, _ in MONTH_CSV_COLUMNS]
     return exports.csv_response(f"incidents-{m}.csv", header, qs.iterator(chunk_size=2000))
 
@@ -347,7 +410,8 @@ def _review_post(
         else:
             messages.success(request, saved)
             return redirect(reverse("reporting:month", args=[str(m)]) + "#review")
-    messages.error(request, "Not saved: " + " ".join(str(e) for errs in form.errors.values() for e in errs))
+    problems = " ".join(str(e) for errs in form.errors.values() for e in errs)
+    messages.error(request, gettext("Not saved: %(problems)s") % {"problems": problems})
     note_form = form if isinstance(form, ReviewNoteForm) else None
     action_form = form if isinstance(form, ReviewActionForm) else None
     return _month_page(request, m, note_form=note_form, action_form=action_form, status=400)
@@ -363,7 +427,11 @@ def review_action_status(request: HttpRequest, month: str, pk: int) -> HttpRespo
         services.review_action_set_status(
             actor=request.user, action=action, status=form.cleaned_data["status"]
         )
-        messages.success(request, f"“{action.title}” is now {action.get_status_display().lower()}.")
+        messages.success(
+            request,
+            gettext("“%(title)s” is now %(status)s.")
+            % {"title": action.title, "status": action.get_status_display().lower()},
+        )
     else:
-        messages.error(request, "Choose open, done or dropped.")
+        messages.error(request, gettext("Choose open, done or dropped."))
     return redirect(reverse("reporting:month", args=[str(m)]) + "#review")

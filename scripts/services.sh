@@ -13,6 +13,9 @@ export DEBIAN_FRONTEND=noninteractive
 _svc_need=()
 ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || _svc_need+=(postgresql)
 command -v redis-server >/dev/null 2>&1 || _svc_need+=(redis-server)
+# Dovecot for the mail intake tests against a real IMAP server (tests/intake/test_imap_dovecot.py); the
+# tests start their own throw-away instance, the system service is not used.
+command -v dovecot >/dev/null 2>&1 || [ -x /usr/sbin/dovecot ] || _svc_need+=(dovecot-imapd)
 if [ -z "${CHROMIUM_PATH:-}" ] && ! command -v chromium >/dev/null 2>&1; then _svc_need+=(chromium); fi
 if [ "${#_svc_need[@]}" -gt 0 ]; then
   echo "services: installing ${_svc_need[*]}" >&2

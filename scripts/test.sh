@@ -25,9 +25,11 @@ trap 'kill "$mypy_pid" 2>/dev/null || true; rm -f "$mypy_log"' EXIT
 # Two phases. First every test but those marked `serial`, under pytest-xdist: one process per logical core
 # (`logical`, not `auto`: with psutil installed `auto` counts physical cores, 1 on some 2-vCPU machines; at most
 # 4; each process has its own test database, Redis database, live server and Chromium). Then the `serial`
-# tests, which time their own load, alone. `scripts/test.sh -n 0 ...` runs the first phase in one process.
+# tests, which time their own load, alone. `worksteal`: a process that runs out of tests takes the ones queued
+# on another (with `load`, the browser tests queued on one process ran on alone for minutes while the other
+# idled). `scripts/test.sh -n 0 ...` runs the first phase in one process.
 set +e
-.venv/bin/python -m pytest -n logical --maxprocesses=4 --durations=20 --serial-phase=exclude "$@"
+.venv/bin/python -m pytest -n logical --maxprocesses=4 --dist worksteal --durations=20 --serial-phase=exclude "$@"
 status=$?
 serial_status=5
 if [ "$status" -eq 0 ] || [ "$status" -eq 5 ]; then

@@ -12,6 +12,7 @@ from typing import Any
 
 from django.contrib.auth import authenticate, user_logged_in
 from django.db.models import QuerySet
+from django.utils.translation import gettext, gettext_lazy
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.plumbing import build_bearer_security_scheme_object
 from drf_spectacular.utils import extend_schema
@@ -25,6 +26,7 @@ from rest_framework.views import APIView
 from core.api.errors import E400, E401, E429, NON_FIELD, validation_error_body
 from core.api.fields import IsoDateTimeField
 from core.api.throttles import TokenThrottle
+from identity.two_factor import second_factor_passes
 
 
 class TokenScheme(OpenApiAuthenticationExtension):
@@ -38,15 +40,27 @@ class TokenScheme(OpenApiAuthenticationExtension):
 class TokenInputSerializer(serializers.Serializer):
     username = serializers.CharField(max_length=150)
     password = serializers.CharField(max_length=4096, trim_whitespace=False, style={"input_type": "password"})
+    otp = serializers.CharField(
+        max_length=16,
+        required=False,
+        allow_blank=True,
+        help_text=gettext_lazy(
+            "The authentication code (or a recovery code), for an account with two-factor sign-in."
+        ),
+    )
 
 
 class TokenSerializer(serializers.Serializer):
-    token = serializers.CharField(help_text="Send as `Authorization: Token <token>`. Shown only once.")
-    expiry = IsoDateTimeField(help_text="When the token stops working; request a new one before then.")
+    token = serializers.CharField(
+        help_text=gettext_lazy("Send as `Authorization: Token <token>`. Shown only once.")
+    )
+    expiry = IsoDateTimeField(
+        help_text=gettext_lazy("When the token stops working; request a new one before then.")
+    )
 
 
 class RevokedSerializer(serializers.Serializer):
-    revoked = serializers.IntegerField(help_text="How many tokens were revoked.")
+    revoked = serializers.IntegerField(help_text=gettext_lazy("How many tokens were revoked."))
 
 
 def auth_token_issue(*, user: Any) -> tuple[AuthToken, str]:
@@ -102,6 +116,9 @@ class TokenObtainApi(APIView):
         )
         if user is None or not user.is_active:
             return _refused({NON_FIELD: ["Unable to log in with these credentials."]})
+        # The password alone is not enough for an account with two-factor sign-in (identity.two_factor).
+        if not second_factor_passes(user=user, code=data.validated_data.get("otp", "")):
+            return _refused({"otp": ["Enter the authentication code of your two-factor sign-in."]})
         # A sign-in like the browser's: resets the failure count and records last_login.
         user_logged_in.send(sender=user.__class__, request=request._request, user=user)
         instance, token = auth_token_issue(user=user)
@@ -120,7 +137,11 @@ class TokenRevokeApi(APIView):
     def post(self, request: Request) -> Response:
         if not isinstance(request.auth, AuthToken):
             raise serializers.ValidationError(
-                {"non_field_errors": ["Authenticate with the token to revoke (Authorization: Token …)."]}
+                {
+                    "non_field_errors": [
+                        gettext("Authenticate with the token to revoke (Authorization: Token …).")
+                    ]
+                }
             )
         return Response({"revoked": auth_token_revoke(user=request.user, digest=request.auth.digest)})
 

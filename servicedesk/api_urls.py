@@ -11,7 +11,10 @@ from escalation import apis as escalation_apis
 from incidents.records import apis as incident_apis
 from incidents.sla import apis as sla_rule_apis
 from knowledge import apis as knowledge_apis
+from learning import apis as learning_apis
+from live import apis as live_apis
 from reporting import apis as reporting_apis
+from toolkit import apis as toolkit_apis
 
 from .api_auth import TokenObtainApi, TokenRevokeAllApi, TokenRevokeApi
 
@@ -58,5 +61,16 @@ urlpatterns = [
         name="knowledge-article-detail",
     ),
     path("surveys/", include("surveys.api_urls")),
+    path("suggestions/", learning_apis.SuggestionApi.as_view(), name="suggestions"),
+    path("macros/", toolkit_apis.MacroListApi.as_view(), name="toolkit-macro-list"),
+    path(
+        "incidents/<str:number>/macros/<str:pk>/",
+        toolkit_apis.MacroApplyApi.as_view(),
+        name="toolkit-macro-apply",
+    ),
+    path("incidents/<str:number>/time/", toolkit_apis.TimeEntryListApi.as_view(), name="toolkit-time-list"),
+    path("time/report/", toolkit_apis.TimeReportApi.as_view(), name="toolkit-time-report"),
+    path("views/", live_apis.SavedViewListCreateApi.as_view(), name="view-list"),
+    path("views/<str:pk>/", live_apis.SavedViewDetailApi.as_view(), name="view-detail"),
     re_path(r"^(?P<rest>.*)$", endpoint_not_found, name="not-found"),
 ]

@@ -1,10 +1,11 @@
 from django.apps import AppConfig
 from django.db.models.signals import post_migrate
+from django.utils.translation import gettext_lazy
 
 
 class ServicedeskConfig(AppConfig):
     name = "servicedesk"
-    verbose_name = "Service desk"
+    verbose_name = gettext_lazy("Service desk")
 
     def ready(self) -> None:
         from .roles_setup import grant_role_permissions

@@ -7,9 +7,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils import translation
+from django.utils.translation import gettext as _
 from knox.auth import TokenAuthentication as KnoxTokenAuthentication
 from knox.models import AuthToken
 from rest_framework import exceptions
+
+from profiles.locale import locale_of
 
 
 class TokenAuthentication(KnoxTokenAuthentication):
@@ -18,9 +22,20 @@ class TokenAuthentication(KnoxTokenAuthentication):
     A header that is not UTF-8 is an invalid token (401), not a server error.
     """
 
+    def authenticate(self, request: Any) -> tuple[Any, AuthToken] | None:
+        """A client that names no language (no ``Accept-Language``) reads the token owner's: the language
+        chosen on their preferences page, else the one their browser last asked for (``profiles.locale``).
+        A client that names one gets it, as LocaleMiddleware chose before authentication."""
+        authenticated = super().authenticate(request)
+        if authenticated is not None and not request.META.get("HTTP_ACCEPT_LANGUAGE"):
+            language = locale_of(authenticated[0]).language
+            translation.activate(language)
+            getattr(request, "_request", request).LANGUAGE_CODE = language
+        return authenticated
+
     def authenticate_credentials(self, token: bytes) -> tuple[Any, AuthToken]:
         try:
             token.decode("utf-8")
         except UnicodeDecodeError as error:
-            raise exceptions.AuthenticationFailed("Invalid token.") from error
+            raise exceptions.AuthenticationFailed(_("Invalid token.")) from error
         return super().authenticate_credentials(token)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import QuerySet
+from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.generics import GenericAPIView
@@ -33,7 +34,7 @@ class BucketSerializer(serializers.Serializer):
 
 
 class MonthSerializer(serializers.Serializer):
-    month = serializers.CharField(source="label", help_text="YYYY-MM")
+    month = serializers.CharField(source="label", help_text=gettext_lazy("YYYY-MM"))
     mean = serializers.FloatField()
     responses = serializers.IntegerField()
 
@@ -59,9 +60,9 @@ class ProgrammeResultsSerializer(serializers.Serializer):
     answered = serializers.IntegerField(source="counts.answered")
     expired = serializers.IntegerField(source="counts.expired")
     response_rate = serializers.FloatField(
-        source="counts.response_rate", allow_null=True, help_text="Percent."
+        source="counts.response_rate", allow_null=True, help_text=gettext_lazy("Percent.")
     )
-    mean = serializers.FloatField(allow_null=True, help_text="Mean of every 1–5 rating answer.")
+    mean = serializers.FloatField(allow_null=True, help_text=gettext_lazy("Mean of every 1–5 rating answer."))
     distribution = BucketSerializer(many=True)
     monthly = MonthSerializer(many=True)
     breakdowns = SurveyBreakdownSerializer(many=True)

@@ -5,22 +5,24 @@ from typing import Any, cast
 from django import forms
 from django.contrib.auth import get_user_model
 from django.db.models import Q
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from escalation.choices import Priority
 
-from .models import ImprovementAction, Programme, Question, SurveyTemplate
-from .services import QuestionSpec
+from .models import ImprovementAction, Programme, Question, SurveyTemplate, TemplateVersion
+from .services import QuestionSpec, QuestionTranslation
 
 User = get_user_model()
 
 
 class TemplateForm(forms.Form):
-    name = forms.CharField(max_length=SurveyTemplate.NAME_MAX_LENGTH)
+    name = forms.CharField(max_length=SurveyTemplate.NAME_MAX_LENGTH, label=gettext_lazy("Name"))
     intro = forms.CharField(
         max_length=300,
         required=False,
-        label="Introduction",
-        help_text="One sentence shown above the questions.",
+        label=gettext_lazy("Introduction"),
+        help_text=gettext_lazy("One sentence shown above the questions."),
     )
 
     def __init__(self, *args: Any, instance: SurveyTemplate | None = None, **kwargs: Any) -> None:
@@ -33,19 +35,23 @@ class TemplateForm(forms.Form):
         if self.instance is not None:
             clash = clash.exclude(pk=self.instance.pk)
         if clash.exists():
-            raise forms.ValidationError("Another template has this name.")
+            raise forms.ValidationError(_("Another template has this name."))
         return name
 
 
 class QuestionForm(forms.Form):
-    text = forms.CharField(max_length=Question.TEXT_MAX_LENGTH, required=False, label="Question")
-    kind = forms.ChoiceField(choices=Question.Kind.choices, initial=Question.Kind.RATING, label="Type")
-    required = forms.BooleanField(required=False)
+    text = forms.CharField(
+        max_length=Question.TEXT_MAX_LENGTH, required=False, label=gettext_lazy("Question")
+    )
+    kind = forms.ChoiceField(
+        choices=Question.Kind.choices, initial=Question.Kind.RATING, label=gettext_lazy("Type")
+    )
+    required = forms.BooleanField(required=False, label=gettext_lazy("Required"))
     choices = forms.CharField(
         required=False,
-        label="Options",
+        label=gettext_lazy("Options"),
         widget=forms.Textarea(attrs={"rows": 2}),
-        help_text="Single choice only: one option per line.",
+        help_text=gettext_lazy("Single choice only: one option per line."),
     )
 
     def spec(self) -> QuestionSpec | None:
@@ -79,10 +85,16 @@ def question_initial(template: SurveyTemplate | None) -> list[dict[str, Any]]:
 
 class ProgrammeForm(forms.ModelForm):
     priorities = forms.TypedMultipleChoiceField(
-        choices=Priority.choices, coerce=int, required=False, widget=forms.CheckboxSelectMultiple
+        choices=Priority.choices,
+        coerce=int,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        label=gettext_lazy("Priorities"),
     )
     departments = forms.CharField(
-        required=False, help_text="Caller departments, comma-separated; empty for every department."
+        required=False,
+        help_text=gettext_lazy("Caller departments, comma-separated; empty for every department."),
+        label=gettext_lazy("Departments"),
     )
 
     class Meta:
@@ -107,11 +119,33 @@ class ProgrammeForm(forms.ModelForm):
             "starts_on",
             "ends_on",
         ]
+        labels = {
+            "name": gettext_lazy("Name"),
+            "kind": gettext_lazy("Kind"),
+            "template": gettext_lazy("Template"),
+            "is_active": gettext_lazy("Is active"),
+            "published": gettext_lazy("Published"),
+            "link_valid_days": gettext_lazy("Link valid days"),
+            "reminder_days_before_expiry": gettext_lazy("Reminder days before expiry"),
+            "trigger": gettext_lazy("Trigger"),
+            "sample_percent": gettext_lazy("Sample percent"),
+            "groups": gettext_lazy("Groups"),
+            "categories": gettext_lazy("Categories"),
+            "services": gettext_lazy("Services"),
+            "audience": gettext_lazy("Audience"),
+            "period_days": gettext_lazy("Period days"),
+            "starts_on": gettext_lazy("Starts on"),
+            "ends_on": gettext_lazy("Ends on"),
+        }
         widgets = {
             "starts_on": forms.DateInput(attrs={"type": "date"}),
             "ends_on": forms.DateInput(attrs={"type": "date"}),
         }
-        help_texts = {"sample_percent": "Percentage of matching incidents whose caller is invited (0–100)."}
+        help_texts = {
+            "sample_percent": gettext_lazy(
+                "Percentage of matching incidents whose caller is invited (0–100)."
+            )
+        }
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -129,7 +163,7 @@ class ProgrammeForm(forms.ModelForm):
     def clean_sample_percent(self) -> int:
         value = self.cleaned_data["sample_percent"]
         if value > 100:
-            raise forms.ValidationError("A percentage is at most 100.")
+            raise forms.ValidationError(_("A percentage is at most 100."))
         return value
 
     def clean(self) -> dict[str, Any]:
@@ -146,6 +180,14 @@ class ActionForm(forms.ModelForm):
     class Meta:
         model = ImprovementAction
         fields = ["programme", "title", "description", "owner", "due_on", "status"]
+        labels = {
+            "programme": gettext_lazy("Programme"),
+            "title": gettext_lazy("Title"),
+            "description": gettext_lazy("Description"),
+            "owner": gettext_lazy("Owner"),
+            "due_on": gettext_lazy("Due on"),
+            "status": gettext_lazy("Status"),
+        }
         widgets = {
             "due_on": forms.DateInput(attrs={"type": "date"}),
             "description": forms.Textarea(attrs={"rows": 3}),
@@ -157,3 +199,48 @@ class ActionForm(forms.ModelForm):
         cast(forms.ModelChoiceField, self.fields["owner"]).queryset = (
             User.objects.filter(staff, is_active=True).distinct().order_by("username")
         )
+
+
+class TranslationForm(forms.Form):
+    """A version's wording in one language: the introduction, then each question (and its options)."""
+
+    def __init__(self, *args: Any, version: TemplateVersion, language: str, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.version, self.language = version, language
+        self.questions = list(version.questions.order_by("position"))
+        self.fields["intro"] = forms.CharField(
+            max_length=300,
+            required=False,
+            label=gettext_lazy("Introduction"),
+            help_text=version.intro,
+            initial=version.intro_translations.get(language, ""),
+        )
+        for q in self.questions:
+            shown = q.translations.get(language) or {}
+            # A question shipped in the catalogues (the demo's) already reads in the language: shown as
+            # the placeholder, for an incident manager who wants other words.
+            self.fields[f"q{q.pk}"] = forms.CharField(
+                max_length=Question.TEXT_MAX_LENGTH,
+                required=False,
+                label=q.text,
+                initial=shown.get("text", ""),
+                widget=forms.TextInput(attrs={"placeholder": Question(text=q.text).localise(language).label}),
+            )
+            if q.kind == Question.Kind.CHOICE:
+                self.fields[f"q{q.pk}_choices"] = forms.CharField(
+                    required=False,
+                    label=_("Options of “%(text)s”") % {"text": q.text},
+                    help_text=" / ".join(q.choices),
+                    widget=forms.Textarea(attrs={"rows": len(q.choices)}),
+                    initial="\n".join(shown.get("choices") or []),
+                )
+
+    def translations(self) -> dict[int, QuestionTranslation]:
+        data = self.cleaned_data
+        return {
+            q.pk: QuestionTranslation(
+                text=data.get(f"q{q.pk}", ""),
+                choices=tuple(line.strip()[:100] for line in data.get(f"q{q.pk}_choices", "").splitlines()),
+            )
+            for q in self.questions
+        }

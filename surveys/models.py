@@ -3,6 +3,11 @@
 Versioning: a template's questions belong to one ``TemplateVersion``; editing a template writes a new
 version and never touches the questions (nor the answers) of an older one. A programme carries a
 ``version`` counter that each edit bumps, and every invitation records both versions it was sent under.
+
+Languages: a version's questions are written in one language; an incident manager may add their wording in
+other languages (``Question.translations``, ``TemplateVersion.intro_translations``). A translation is the
+same question: answers point at the question whatever language was shown, so results add up across
+languages, and each response records the language it was answered in.
 """
 
 from __future__ import annotations
@@ -10,7 +15,8 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext, gettext_lazy
 
 from escalation.choices import Priority
 from escalation.models import SupportGroup
@@ -40,6 +46,8 @@ class TemplateVersion(models.Model):
     template = models.ForeignKey(SurveyTemplate, on_delete=models.CASCADE, related_name="versions")
     number = models.PositiveIntegerField()
     intro = models.CharField(max_length=300, blank=True)
+    # {"de": "Einleitung", ...}: the introduction in other languages.
+    intro_translations = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -54,15 +62,22 @@ class TemplateVersion(models.Model):
     def __str__(self) -> str:
         return f"{self.template.name} v{self.number}"
 
+    def intro_in(self, language: str) -> str:
+        """The introduction in ``language`` where it was translated; as written otherwise."""
+        if self.intro_translations.get(language):
+            return str(self.intro_translations[language])
+        with translation.override(language):
+            return gettext(self.intro) if self.intro else ""
+
 
 class Question(models.Model):
     """Immutable once its version exists: answers point at the exact wording they answered."""
 
     class Kind(models.TextChoices):
-        RATING = "rating", "Rating 1–5"
-        YES_NO = "yes_no", "Yes / no"
-        CHOICE = "choice", "Single choice"
-        TEXT = "text", "Free text"
+        RATING = "rating", gettext_lazy("Rating 1–5")
+        YES_NO = "yes_no", gettext_lazy("Yes / no")
+        CHOICE = "choice", gettext_lazy("Single choice")
+        TEXT = "text", gettext_lazy("Free text")
 
     TEXT_MAX_LENGTH = 200
 
@@ -72,6 +87,13 @@ class Question(models.Model):
     text = models.CharField(max_length=TEXT_MAX_LENGTH)
     required = models.BooleanField(default=False)
     choices = models.JSONField(default=list, blank=True)  # the options of a single-choice question
+    # {"de": {"text": "...", "choices": ["...", ...]}, ...}: the same question in other languages; the
+    # choices are labels of the original options, position for position (an answer stores the original).
+    translations = models.JSONField(default=dict, blank=True)
+
+    # Set by ``localise`` for the page being rendered; not stored.
+    label: str
+    options: list[tuple[str, str]]
 
     class Meta:
         ordering = ["version", "position"]
@@ -82,26 +104,44 @@ class Question(models.Model):
     def __str__(self) -> str:
         return self.text
 
+    def localise(self, language: str) -> Question:
+        """Set ``label`` and ``options`` (value, label) for a reader of ``language``, and return self.
+
+        The incident manager's translation first; else the catalogues (the questions shipped with the demo
+        are in them, read in the active language); else the wording as written. Option values stay the
+        original ones, so answers aggregate whatever language was shown.
+        """
+        shown = self.translations.get(language) or {}
+        labels = list(shown.get("choices") or [])
+        with translation.override(language):
+            self.label = shown.get("text") or (gettext(self.text) if self.text else self.text)
+            self.options = [
+                (value, (labels[i] if i < len(labels) and labels[i] else gettext(value)))
+                for i, value in enumerate(self.choices)
+            ]
+        return self
+
 
 class Programme(models.Model):
     class Kind(models.TextChoices):
-        TRANSACTIONAL = "transactional", "Transactional (after an incident)"
-        PERCEPTION = "perception", "Perception (periodic)"
+        TRANSACTIONAL = "transactional", gettext_lazy("Transactional (after an incident)")
+        PERCEPTION = "perception", gettext_lazy("Perception (periodic)")
 
     class Trigger(models.TextChoices):
-        RESOLVED = "resolved", "When resolved"
-        CLOSED = "closed", "When closed"
+        RESOLVED = "resolved", gettext_lazy("When resolved")
+        CLOSED = "closed", gettext_lazy("When closed")
 
     name = models.CharField(max_length=100, unique=True)
     kind = models.CharField(max_length=14, choices=Kind.choices, default=Kind.TRANSACTIONAL)
     template = models.ForeignKey(SurveyTemplate, on_delete=models.PROTECT, related_name="programmes")
     is_active = models.BooleanField(default=True)
     published = models.BooleanField(
-        default=False, help_text="Show this programme's anonymised results on the published page."
+        default=False,
+        help_text=gettext_lazy("Show this programme's anonymised results on the published page."),
     )
     link_valid_days = models.PositiveSmallIntegerField(default=14)
     reminder_days_before_expiry = models.PositiveSmallIntegerField(
-        default=3, help_text="One reminder this many days before the link expires (0: none)."
+        default=3, help_text=gettext_lazy("One reminder this many days before the link expires (0: none).")
     )
     # Transactional: when, and to whom (an empty filter lets everyone through).
     trigger = models.CharField(max_length=10, choices=Trigger.choices, default=Trigger.RESOLVED)
@@ -134,7 +174,7 @@ class Programme(models.Model):
         return self.name
 
     def priority_labels(self) -> list[str]:
-        return [Priority(p).label for p in self.priorities]
+        return [str(Priority(p).label) for p in self.priorities]
 
 
 class Invitation(models.Model):
@@ -205,9 +245,9 @@ class SurveyMail(models.Model):
     """One mail about an invitation or an action: unique per subject and kind, so it goes once."""
 
     class Kind(models.TextChoices):
-        INVITATION = "invitation", "Invitation"
-        REMINDER = "reminder", "Reminder"
-        ACTION_DUE = "action_due", "Improvement action due"
+        INVITATION = "invitation", gettext_lazy("Invitation")
+        REMINDER = "reminder", gettext_lazy("Reminder")
+        ACTION_DUE = "action_due", gettext_lazy("Improvement action due")
 
     kind = models.CharField(max_length=12, choices=Kind.choices)
     invitation = models.ForeignKey(
@@ -248,6 +288,7 @@ class Response(models.Model):
 
     invitation = models.OneToOneField(Invitation, on_delete=models.CASCADE, related_name="response")
     submitted_at = models.DateTimeField(default=timezone.now, db_index=True)
+    language = models.CharField(max_length=10, blank=True)  # the language the questions were shown in
 
     class Meta:
         ordering = ["-submitted_at", "-id"]
@@ -284,9 +325,9 @@ class Answer(models.Model):
 
 class ImprovementAction(models.Model):
     class Status(models.TextChoices):
-        OPEN = "open", "Open"
-        IN_PROGRESS = "in_progress", "In progress"
-        DONE = "done", "Done"
+        OPEN = "open", gettext_lazy("Open")
+        IN_PROGRESS = "in_progress", gettext_lazy("In progress")
+        DONE = "done", gettext_lazy("Done")
 
     TITLE_MAX_LENGTH = 200
 

@@ -12,28 +12,33 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db.models import Avg, Count, Q, QuerySet
 from django.db.models.functions import TruncMonth
 from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_lazy
+from django.utils.translation import gettext as _
 
 from escalation.access import Access
 from escalation.choices import Priority, Tier
 from incidents.selectors import incidents_visible_to
+from profiles.locale import locale_of
+from profiles.models import Profile
 
 from .models import Answer, ImprovementAction, Invitation, Programme, Question, Response
 
 # No breakdown, distribution or trend point is published for fewer responses than this (SPEC §9 anonymity).
 ANONYMITY_THRESHOLD = 5
 
-BREAKDOWNS: dict[str, tuple[str, str]] = {
+BREAKDOWNS: dict[str, tuple[Any, str]] = {
     # key: (label, the incident field the answers are grouped by)
-    "group": ("Support group", "response__invitation__incident__assignment_group__name"),
-    "category": ("Category", "response__invitation__incident__category__name"),
-    "priority": ("Priority", "response__invitation__incident__priority"),
-    "tier": ("Highest tier reached", "response__invitation__incident__max_tier_reached"),
+    "group": (gettext_lazy("Support group"), "response__invitation__incident__assignment_group__name"),
+    "category": (gettext_lazy("Category"), "response__invitation__incident__category__name"),
+    "priority": (gettext_lazy("Priority"), "response__invitation__incident__priority"),
+    "tier": (gettext_lazy("Highest tier reached"), "response__invitation__incident__max_tier_reached"),
 }
 
 
@@ -47,12 +52,12 @@ def can_configure(access: Access) -> bool:
 
 def results_gate(access: Access) -> None:
     if not can_read_results(access):
-        raise PermissionDenied("Survey results are for the incident manager and managers.")
+        raise PermissionDenied(_("Survey results are for the incident manager and managers."))
 
 
 def configure_gate(access: Access) -> None:
     if not can_configure(access):
-        raise PermissionDenied("Survey templates and programmes are configured by the incident manager.")
+        raise PermissionDenied(_("Survey templates and programmes are configured by the incident manager."))
 
 
 def _ratings(programme: Programme | None = None) -> QuerySet[Answer]:
@@ -100,7 +105,16 @@ def invitation_for_user(*, user: Any, pk: int) -> Invitation:
             pk=pk, user=user
         )
     except Invitation.DoesNotExist:
-        raise Http404("No such survey.") from None
+        raise Http404(_("No such survey.")) from None
+
+
+def survey_language(user: Any, *, browser: str = "") -> str:
+    """The language to show ``user``'s survey in: the one they chose; else the one the browser opening
+    the page asks for; else the one their browser last asked for; else the organisation's."""
+    chosen = Profile.objects.filter(user=user).values_list("language", flat=True).first()
+    if chosen and chosen in dict(settings.LANGUAGES):
+        return chosen
+    return browser or locale_of(user).language
 
 
 def questions_of(invitation: Invitation) -> list[Question]:
@@ -160,7 +174,7 @@ def _question_distributions(programme: Programme) -> list[dict[str, Any]]:
         if kind == Question.Kind.RATING:
             label = str(r["rating"])
         elif kind == Question.Kind.YES_NO:
-            label = "Yes" if r["yes"] else "No"
+            label = gettext("Yes") if r["yes"] else gettext("No")
         else:
             label = r["choice"]
         bucket = by_question.setdefault((kind, r["question__text"]), {})
@@ -254,7 +268,29 @@ def programme_results(*, access: Access, programme: Programme) -> dict[str, Any]
         "comments": list(comments),
         "comments_not_listed": written.filter(hidden).count(),
         "actions": list(programme.actions.select_related("owner")),
+        "languages": responses_by_language(programme),
     }
+
+
+def responses_by_language(programme: Programme) -> list[dict[str, Any]]:
+    """How many responses were answered in each language (the answers themselves are counted together)."""
+    names = dict(settings.LANGUAGES)
+    rows = (
+        Response.objects.filter(invitation__programme=programme)
+        .values("language")
+        .annotate(n=Count("id"))
+        .order_by("-n", "language")
+    )
+    if not any(r["language"] for r in rows):
+        return []  # only responses from before languages were recorded: nothing to tell apart
+    return [
+        {
+            "language": r["language"],
+            "label": str(names.get(r["language"], r["language"] or "–")),
+            "count": r["n"],
+        }
+        for r in rows
+    ]
 
 
 def programmes_overview(*, access: Access) -> list[dict[str, Any]]:
@@ -291,7 +327,7 @@ def responses_for_programme(*, access: Access, programme: Programme) -> QuerySet
 def published_results(*, access: Access) -> list[dict[str, Any]]:
     """The page every signed-in user reads: aggregates only, no names, and nothing under the threshold."""
     if not access.authenticated:
-        raise PermissionDenied("Sign in to read the survey results.")
+        raise PermissionDenied(_("Sign in to read the survey results."))
     out = []
     for programme in Programme.objects.filter(published=True):
         ratings = _ratings(programme)

@@ -26,6 +26,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from core.errors import DomainError
 from core.mail import render_email
@@ -33,6 +34,7 @@ from core.queueing import enqueue_on_commit
 from escalation.access import access_for
 from escalation.models import CallerProfile
 from incidents.models import Incident, IncidentEvent
+from profiles.locale import in_locale_of
 
 from .models import (
     Answer,
@@ -101,16 +103,16 @@ def token_issue(invitation: Invitation) -> str:
 def invitation_open_check(invitation: Invitation, *, now: datetime | None = None) -> Invitation:
     now = now or timezone.now()
     if invitation.answered_at is not None:
-        raise AlreadyAnswered("You have already answered this survey. Thank you!")
+        raise AlreadyAnswered(_("You have already answered this survey. Thank you!"))
     if invitation.expired_at is not None or invitation.expires_at <= now:
-        raise LinkExpired("This survey link has expired. Thank you all the same.")
+        raise LinkExpired(_("This survey link has expired. Thank you all the same."))
     return invitation
 
 
 def invitation_for_token(raw: str, *, now: datetime | None = None) -> Invitation:
     """The open invitation a link answers, or a named ``LinkError`` (unknown, expired, answered)."""
     if not raw or len(raw) > 100:
-        raise LinkInvalid("This survey link is not valid. Check that it was copied whole.")
+        raise LinkInvalid(_("This survey link is not valid. Check that it was copied whole."))
     row = (
         InvitationToken.objects.select_related(
             "invitation__template_version__template", "invitation__incident"
@@ -119,7 +121,7 @@ def invitation_for_token(raw: str, *, now: datetime | None = None) -> Invitation
         .first()
     )
     if row is None:
-        raise LinkInvalid("This survey link is not valid. Check that it was copied whole.")
+        raise LinkInvalid(_("This survey link is not valid. Check that it was copied whole."))
     return invitation_open_check(row.invitation, now=now)
 
 
@@ -305,9 +307,12 @@ def submission_parse(questions: Sequence[Question], data: Any) -> Submission:
 
 @transaction.atomic
 def response_submit(
-    *, invitation: Invitation, submission: Submission, now: datetime | None = None
+    *, invitation: Invitation, submission: Submission, now: datetime | None = None, language: str = ""
 ) -> Response:
-    """Store the answers once. A second submission (or a lost race) raises ``AlreadyAnswered``."""
+    """Store the answers once. A second submission (or a lost race) raises ``AlreadyAnswered``.
+
+    ``language`` is the one the questions were shown in: answers are stored against the question, whatever
+    the language, and the response records it for the per-language counts."""
     now = now or timezone.now()
     claimed = Invitation.objects.filter(
         pk=invitation.pk, answered_at__isnull=True, expired_at__isnull=True, expires_at__gt=now
@@ -315,8 +320,8 @@ def response_submit(
     if not claimed:
         fresh = Invitation.objects.get(pk=invitation.pk)
         invitation_open_check(fresh, now=now)
-        raise AlreadyAnswered("You have already answered this survey. Thank you!")
-    response = Response.objects.create(invitation=invitation, submitted_at=now)
+        raise AlreadyAnswered(_("You have already answered this survey. Thank you!"))
+    response = Response.objects.create(invitation=invitation, submitted_at=now, language=language)
     kinds = dict(Question.objects.filter(pk__in=submission.answers).values_list("pk", "kind"))
     rows = []
     for question_id, value in submission.answers.items():
@@ -338,7 +343,7 @@ def response_submit(
 @transaction.atomic
 def answer_publish(*, actor: Any, answer: Answer, publishable: bool) -> Answer:
     if not answer.text:
-        raise ValidationError("Only comments can be published.")
+        raise ValidationError(_("Only comments can be published."))
     Answer.objects.filter(pk=answer.pk).update(publishable=publishable)
     answer.publishable = publishable
     return answer
@@ -385,7 +390,8 @@ def _render(mail: SurveyMail, *, now: datetime) -> tuple[str, str, str] | None:
             "action": action,
             "url": settings.SITE_URL + reverse("surveys:results-detail", kwargs={"pk": action.programme_id}),
         }
-        email = render_email("surveys/email/action_due", context)
+        with in_locale_of(action.owner):  # the recipient's language and time zone
+            email = render_email("surveys/email/action_due", context)
         return email.subject, email.text, email.html
     invitation = Invitation.objects.select_related("user", "incident", "programme__template").get(
         pk=cast(int, mail.invitation_id)
@@ -403,7 +409,8 @@ def _render(mail: SurveyMail, *, now: datetime) -> tuple[str, str, str] | None:
         "reminder": mail.kind == SurveyMail.Kind.REMINDER,
         "url": settings.SITE_URL + reverse("surveys:answer", kwargs={"token": raw}),
     }
-    email = render_email("surveys/email/invitation", context)
+    with in_locale_of(invitation.user):  # the caller's language and time zone
+        email = render_email("surveys/email/invitation", context)
     return email.subject, email.text, email.html
 
 
@@ -527,12 +534,12 @@ class QuestionSpec:
 def questions_check(questions: Iterable[QuestionSpec]) -> list[QuestionSpec]:
     specs = list(questions)
     if not specs:
-        raise ValidationError("A survey needs at least one question.")
+        raise ValidationError(_("A survey needs at least one question."))
     if len(specs) > 10:
-        raise ValidationError("Keep a survey to 10 questions at most: it should take under a minute.")
+        raise ValidationError(_("Keep a survey to 10 questions at most: it should take under a minute."))
     for spec in specs:
         if spec.kind == Question.Kind.CHOICE and len(spec.choices) < 2:
-            raise ValidationError(f"“{spec.text}” needs at least two options.")
+            raise ValidationError(_("“%(text)s” needs at least two options.") % {"text": spec.text})
     return specs
 
 
@@ -551,21 +558,84 @@ def template_save(
         template.name, template.intro = name, intro
         last = template.versions.order_by("-number").values_list("number", flat=True).first() or 0
         number = last + 1
-    version = TemplateVersion.objects.create(template=template, number=number, intro=intro, created_by=actor)
-    Question.objects.bulk_create(
-        [
+    # A question (or introduction) kept word for word keeps the translations it had in the last version.
+    previous = template.versions.order_by("-number").first() if number > 1 else None
+    kept: dict[tuple[str, str, tuple[str, ...]], dict[str, Any]] = {}
+    intro_translations: dict[str, str] = {}
+    if previous is not None:
+        kept = {(q.kind, q.text, tuple(q.choices)): q.translations for q in previous.questions.all()}
+        intro_translations = previous.intro_translations if previous.intro == intro else {}
+    version = TemplateVersion.objects.create(
+        template=template, number=number, intro=intro, intro_translations=intro_translations, created_by=actor
+    )
+    rows = []
+    for i, s in enumerate(specs, start=1):
+        choices = list(s.choices) if s.kind == Question.Kind.CHOICE else []
+        rows.append(
             Question(
                 version=version,
                 position=i,
                 kind=s.kind,
                 text=s.text,
                 required=s.required,
-                choices=list(s.choices) if s.kind == Question.Kind.CHOICE else [],
+                choices=choices,
+                translations=kept.get((s.kind, s.text, tuple(choices)), {}),
             )
-            for i, s in enumerate(specs, start=1)
-        ]
-    )
+        )
+    Question.objects.bulk_create(rows)
     return template
+
+
+@dataclass(frozen=True)
+class QuestionTranslation:
+    text: str
+    choices: tuple[str, ...] = ()
+
+
+def translation_languages() -> list[tuple[str, str]]:
+    """The languages a survey can be translated into: every shipped one but the organisation's."""
+    return [(code, name) for code, name in settings.LANGUAGES if code != settings.LANGUAGE_CODE]
+
+
+@transaction.atomic
+def version_translate(
+    *,
+    actor: Any,
+    version: TemplateVersion,
+    language: str,
+    intro: str,
+    questions: dict[int, QuestionTranslation],
+) -> TemplateVersion:
+    """Set (or clear, with empty texts) a version's wording in ``language``.
+
+    A translation says the same thing in another language: it is not a new version, and answers given in
+    any language count for the one question. A single-choice question's options are translated one for one.
+    """
+    if language not in dict(translation_languages()):
+        raise ValidationError(_("Surveys cannot be translated into this language."))
+    version = TemplateVersion.objects.select_for_update().get(pk=version.pk)
+    for question in version.questions.select_for_update():
+        given = questions.get(question.pk) or QuestionTranslation(text="")
+        choices = [c.strip() for c in given.choices]
+        if any(choices) and len(choices) != len(question.choices):
+            raise ValidationError(
+                _("“%(text)s” has %(count)s options: translate each of them, one per line.")
+                % {"text": question.text, "count": len(question.choices)}
+            )
+        translations = dict(question.translations)
+        if given.text.strip() or any(choices):
+            translations[language] = {"text": given.text.strip(), "choices": choices if any(choices) else []}
+        else:
+            translations.pop(language, None)
+        Question.objects.filter(pk=question.pk).update(translations=translations)
+    intro_translations = dict(version.intro_translations)
+    if intro.strip():
+        intro_translations[language] = intro.strip()
+    else:
+        intro_translations.pop(language, None)
+    TemplateVersion.objects.filter(pk=version.pk).update(intro_translations=intro_translations)
+    log.info("survey template version %s translated into %s by %s", version.pk, language, actor)
+    return version
 
 
 @transaction.atomic

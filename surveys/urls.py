@@ -13,6 +13,11 @@ urlpatterns = [
     path("templates/new/", views.template_edit, name="template-new"),
     path("templates/<int:pk>/", views.template_edit, name="template-edit"),
     path("templates/preview/", views.template_preview, name="template-preview"),
+    path(
+        "templates/<int:pk>/translations/<str:language>/",
+        views.template_translate,
+        name="template-translate",
+    ),
     path("programmes/", views.programme_list, name="programmes"),
     path("programmes/new/", views.programme_edit, name="programme-new"),
     path("programmes/<int:pk>/", views.programme_edit, name="programme-edit"),

@@ -8,14 +8,24 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db.models import Count
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
+from django.utils import translation
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from escalation.access import access_of
 
 from . import selectors, services
-from .forms import ActionForm, ProgrammeForm, QuestionFormSet, TemplateForm, question_initial
+from .forms import (
+    ActionForm,
+    ProgrammeForm,
+    QuestionFormSet,
+    TemplateForm,
+    TranslationForm,
+    question_initial,
+)
 from .models import Answer, ImprovementAction, Invitation, Programme, Question, SurveyTemplate
 
 # same-origin, not no-referrer: with no-referrer Chromium posts the form with `Origin: null`, which
@@ -43,7 +53,10 @@ def _link_problem(request: HttpRequest, error: services.LinkError) -> HttpRespon
 
 
 def _answer_page(request: HttpRequest, invitation: Invitation) -> HttpResponse:
-    questions = selectors.questions_of(invitation)
+    # In the invited caller's language (chosen; else the browser's; else the organisation's), even from a
+    # link opened without signing in; each question in that language where it was translated.
+    language = selectors.survey_language(invitation.user, browser=_browser_language(request))
+    questions = [q.localise(language) for q in selectors.questions_of(invitation)]
     errors: dict[int, str] = {}
     values: dict[str, str] = {}
     if request.method == "POST":
@@ -51,20 +64,39 @@ def _answer_page(request: HttpRequest, invitation: Invitation) -> HttpResponse:
         values = {k: str(v) for k, v in request.POST.items() if k.startswith("q")}
         if not submission.errors:
             try:
-                services.response_submit(invitation=invitation, submission=submission)
+                services.response_submit(invitation=invitation, submission=submission, language=language)
             except services.LinkError as error:
                 return _link_problem(request, error)
             return redirect("surveys:thanks")
         errors = submission.errors
     rows = [{"q": q, "error": errors.get(q.pk), "value": values.get(f"q{q.pk}", "")} for q in questions]
-    return _private(
-        render(
-            request,
-            "surveys/answer.html",
-            {"invitation": invitation, "rows": rows, "errors": bool(errors)},
-            status=400 if errors else 200,
+    with translation.override(language):
+        return _private(
+            render(
+                request,
+                "surveys/answer.html",
+                {
+                    "invitation": invitation,
+                    "intro": invitation.template_version.intro_in(language),
+                    "rows": rows,
+                    "errors": bool(errors),
+                },
+                status=400 if errors else 200,
+            )
         )
-    )
+
+
+def _browser_language(request: HttpRequest) -> str:
+    """The supported language this request's browser asks for, or "" when it asks for none we ship."""
+    for item in request.headers.get("Accept-Language", "").split(","):
+        tag = item.split(";")[0].strip()
+        if not tag or tag == "*":
+            continue
+        try:
+            return translation.get_supported_language_variant(tag)
+        except LookupError:
+            continue
+    return ""
 
 
 def answer(request: HttpRequest, token: str) -> HttpResponse:
@@ -136,7 +168,8 @@ def comment_publish(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, " ".join(error.messages))
     else:
         messages.success(
-            request, "Comment published." if publishable else "Comment withdrawn from the published page."
+            request,
+            _("Comment published.") if publishable else _("Comment withdrawn from the published page."),
         )
     return redirect("surveys:results-detail", pk=answer.response.invitation.programme_id)
 
@@ -171,7 +204,7 @@ def _preview_rows(formset: Any) -> list[dict[str, Any]]:
             continue
         q = Question(
             pk=-(i + 1), kind=spec.kind, text=spec.text, required=spec.required, choices=list(spec.choices)
-        )
+        ).localise(translation.get_language())
         rows.append({"q": q, "error": None, "value": ""})
     return rows
 
@@ -198,7 +231,9 @@ def template_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
             else:
                 version = saved.current_version()
                 messages.success(
-                    request, f"Template “{saved.name}” saved as version {version.number if version else 1}."
+                    request,
+                    _("Template “%(name)s” saved as version %(version)s.")
+                    % {"name": saved.name, "version": version.number if version else 1},
                 )
                 return redirect("surveys:templates")
         status = 400
@@ -214,13 +249,85 @@ def template_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
         "template_obj": template,
         "preview_rows": _preview_rows(formset) if request.method == "POST" else _initial_rows(template),
         "tab": "templates",
+        "languages": _translation_status(template),
     }
     return render(request, "surveys/template_edit.html", context, status=status)
 
 
 def _initial_rows(template: SurveyTemplate | None) -> list[dict[str, Any]]:
     version = template.current_version() if template else None
-    return [{"q": q, "error": None, "value": ""} for q in version.questions.all()] if version else []
+    language = translation.get_language()
+    return (
+        [{"q": q.localise(language), "error": None, "value": ""} for q in version.questions.all()]
+        if version
+        else []
+    )
+
+
+def _translation_status(template: SurveyTemplate | None) -> list[dict[str, Any]]:
+    """Each language the current version can be shown in, and whether every question has its wording."""
+    version = template.current_version() if template else None
+    if version is None:
+        return []
+    questions = list(version.questions.all())
+    return [
+        {
+            "code": code,
+            "name": name,
+            # worded by the incident manager, or shipped in the catalogues (the demo's questions)
+            "done": sum(1 for q in questions if q.localise(code).label != q.text),
+            "total": len(questions),
+        }
+        for code, name in services.translation_languages()
+    ]
+
+
+@login_required
+def template_translate(request: HttpRequest, pk: int, language: str) -> HttpResponse:
+    """The current version's wording in another language (the incident manager's page)."""
+    selectors.configure_gate(access_of(request))
+    template = get_object_or_404(SurveyTemplate, pk=pk)
+    version = template.current_version()
+    names = dict(services.translation_languages())
+    if version is None or language not in names:
+        raise Http404(_("No such translation."))
+    form = TranslationForm(request.POST or None, version=version, language=language)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                services.version_translate(
+                    actor=request.user,
+                    version=version,
+                    language=language,
+                    intro=form.cleaned_data["intro"],
+                    questions=form.translations(),
+                )
+            except ValidationError as error:
+                form.add_error(None, error)
+            else:
+                messages.success(
+                    request,
+                    _("The %(language)s wording of “%(name)s” is saved.")
+                    % {"language": names[language], "name": template.name},
+                )
+                return redirect("surveys:template-edit", pk=template.pk)
+        status = 400
+    rows = [{"q": q.localise(language), "error": None, "value": ""} for q in version.questions.all()]
+    with translation.override(language):
+        preview = render_to_string(
+            "surveys/_preview.html", {"preview_rows": rows, "intro": version.intro_in(language)}
+        )
+    context = {
+        "form": form,
+        "template_obj": template,
+        "version": version,
+        "language": language,
+        "language_name": names[language],
+        "preview": preview,
+        "tab": "templates",
+    }
+    return render(request, "surveys/template_translate.html", context, status=status)
 
 
 @login_required
@@ -253,7 +360,11 @@ def programme_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
     form = ProgrammeForm(request.POST or None, instance=programme)
     if request.method == "POST" and form.is_valid():
         saved = services.programme_save(actor=request.user, form=form)
-        messages.success(request, f"Programme “{saved.name}” saved (version {saved.version}).")
+        messages.success(
+            request,
+            _("Programme “%(name)s” saved (version %(version)s).")
+            % {"name": saved.name, "version": saved.version},
+        )
         return redirect("surveys:programmes")
     status = 400 if request.method == "POST" else 200
     return render(
@@ -272,7 +383,7 @@ def action_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
     form = ActionForm(request.POST or None, instance=action, initial=initial)
     if request.method == "POST" and form.is_valid():
         saved = services.action_save(actor=request.user, form=form)
-        messages.success(request, f"Improvement action “{saved.title}” saved.")
+        messages.success(request, _("Improvement action “%(title)s” saved.") % {"title": saved.title})
         return redirect("surveys:results-detail", pk=saved.programme_id)
     status = 400 if request.method == "POST" else 200
     return render(

@@ -8,10 +8,19 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
-from collections.abc import Iterator
+import threading
+import time
+from collections.abc import Callable, Iterator
 
 import pytest
+from django.conf import settings
+from django.core.management.base import CommandError
+from django.core.signals import request_finished, request_started
+from django.test import TransactionTestCase
+from django.test.client import AsyncClientHandler, ClientHandler
+from django.utils import translation
 
+from live.watcher import watcher as live_watcher
 from tests.factories import make_user
 from tests.workers import CeleryWorker, app_broker, dedicated_broker_url, test_database_url
 
@@ -59,6 +68,80 @@ def _browser_contexts_closed_before_the_database_is_reset(request: pytest.Fixtur
     for context in list(browser.contexts):
         with contextlib.suppress(Exception):  # already closed by its own fixture, or the browser has gone
             context.close()
+    # A closed page does not stop what the server is still answering for it: let that finish first.
+    _requests_in_flight.drained(timeout=15.0)
+
+
+class _RequestsInFlight:
+    """The live server's requests still being answered, less the live feeds parked on the watcher
+    (those hold no connection while they wait, and answer only after the flush).
+
+    Kept as the threads answering them: the test client's requests (run in the test's own thread, and a
+    streaming response it never reads never says it finished) are not the live server's, and a thread
+    that has ended answers nothing whatever it said."""
+
+    def __init__(self) -> None:
+        self._condition = threading.Condition()
+        self._threads: dict[int, threading.Thread] = {}
+
+    @staticmethod
+    def _ours(sender: object) -> bool:
+        return not (isinstance(sender, type) and issubclass(sender, (ClientHandler, AsyncClientHandler)))
+
+    def started(self, sender: object, **kwargs: object) -> None:
+        if self._ours(sender):
+            with self._condition:
+                self._threads[threading.get_ident()] = threading.current_thread()
+
+    def finished(self, sender: object, **kwargs: object) -> None:
+        with self._condition:
+            self._threads.pop(threading.get_ident(), None)
+            self._condition.notify_all()
+
+    def _busy(self) -> int:
+        for ident, thread in list(self._threads.items()):
+            if not thread.is_alive():
+                del self._threads[ident]
+        return len(self._threads) - live_watcher.waiting()
+
+    def drained(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        with self._condition:
+            while self._busy() > 0:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return  # the flush's retry (below) is the safety net
+                self._condition.wait(min(left, 0.05))
+
+
+_requests_in_flight = _RequestsInFlight()
+request_started.connect(_requests_in_flight.started, dispatch_uid="tests-requests-in-flight-started")
+request_finished.connect(_requests_in_flight.finished, dispatch_uid="tests-requests-in-flight-finished")
+
+
+Teardown = Callable[[TransactionTestCase], None]
+
+
+def _flush_retried_on_deadlock(flush: Teardown) -> Teardown:
+    """A request still running when a live-server test's tables are truncated can deadlock with the
+    TRUNCATE, and PostgreSQL may choose the flush as the victim: the next test would then find the last
+    one's rows. The flush is tried again (the request it raced has gone by then)."""
+
+    def fixture_teardown(self: TransactionTestCase) -> None:
+        for attempt in range(4):
+            try:
+                return flush(self)
+            except CommandError as error:
+                if attempt == 3 or "deadlock" not in str(error.__cause__):
+                    raise
+                time.sleep(0.2 * (attempt + 1))  # infrastructure back-off, not a test's clock
+
+    return fixture_teardown
+
+
+TransactionTestCase._fixture_teardown = _flush_retried_on_deadlock(  # type: ignore[method-assign]
+    TransactionTestCase._fixture_teardown
+)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -258,3 +341,18 @@ def world(django_db_setup, django_db_blocker):
         built = build_world()
         yield built
         transaction.set_rollback(True)
+
+
+@pytest.fixture(autouse=True)
+def _language_reset() -> Iterator[None]:
+    """A request leaves its language active in the thread (LocaleMiddleware, the preferences, a token owner's
+    language): the next test, in the same thread, starts from the organisation's."""
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
+
+
+@pytest.fixture(autouse=True)
+def _live_watcher_stopped() -> Iterator[None]:
+    """The live feed's watcher thread (live/watcher.py) holds a connection: stopped after each test."""
+    yield
+    live_watcher.stop()

@@ -121,10 +121,48 @@ def _password_reset(w: World) -> list[tuple[str, str]]:
     return [(urlsafe_base64_encode(force_bytes(user.pk)), default_token_generator.make_token(user))]
 
 
+def _spike_pks(w: World) -> list[int]:
+    # A spike of the world's open ordinary incidents (issue 24): made here, the world predates spikes.
+    from django.utils import timezone
+
+    from learning.models import Spike
+
+    spike = Spike.objects.filter(words="world").first()
+    if spike is None:
+        now = timezone.now()
+        spike = Spike.objects.create(kind=Spike.Kind.TEXT, words="world", started_at=now, last_seen_at=now)
+    return [spike.pk]
+
+
+def _import_run_pks(w: World) -> list[int]:
+    # A finished dry run of a small CSV file (issue 24 §4): made here, the world predates imports.
+    from django.core.files.base import ContentFile
+
+    from history.models import ImportRun
+
+    run = ImportRun.objects.filter(source="world").first()
+    if run is None:
+        run = ImportRun(source="world", original_name="world.csv", state=ImportRun.State.DONE)
+        run.file.save("world.csv", ContentFile(b"Ticket,Summary,Opened\n1,Printer,2025-01-02\n"))
+    return [run.pk]
+
+
 def _table_names(w: World) -> list[str]:
     from reporting.views import DASHBOARD_TABLES
 
     return list(DASHBOARD_TABLES)
+
+
+def _comment_pks(w: World) -> list[int]:
+    from incidents.models import IncidentEvent
+
+    return list(IncidentEvent.objects.filter(kind="comment").order_by("pk").values_list("pk", flat=True)[:1])
+
+
+def _toolkit_pks(model: str) -> list[int]:
+    from django.apps import apps
+
+    return list(apps.get_model("toolkit", model).objects.order_by("pk").values_list("pk", flat=True)[:1])
 
 
 # (route-name glob, parameter) -> the values, from the world. The first matching row wins, so
@@ -140,10 +178,12 @@ ARGUMENTS: list[tuple[str, str, Values]] = [
     ("knowledge:article-transition", "action", lambda w: ["publish"]),
     ("knowledge:quiz*", "slug", lambda w: [w.objects["quiz"].slug]),
     ("knowledge:attempt", "pk", lambda w: [w.objects["attempt"].pk]),
+    ("previews:page", "number", lambda w: [1]),  # an attachment preview's first page
     # every other ``number`` is an incident's
     ("*", "number", _incident_numbers),
     ("incidents:action", "action", lambda w: ["comment"]),
     ("incidents:attachment-download", "pk", _attachment_pks),
+    ("incidents:comment-split", "pk", _comment_pks),
     ("incidents:sla-rule-*", "pk", lambda w: [w.objects["sla_rule"].pk]),
     ("api:sla-policy-rule-detail", "pk", lambda w: [w.objects["sla_rule"].pk]),
     ("api:sla-policy-detail", "slug", lambda w: [w.objects["sla_policy"].slug]),
@@ -161,8 +201,25 @@ ARGUMENTS: list[tuple[str, str, Values]] = [
     ("surveys:answer-mine", "pk", lambda w: [w.objects["invitation"].pk]),
     ("password_reset_confirm", "uidb64", lambda w: [_password_reset(w)[0][0]]),
     ("password_reset_confirm", "token", lambda w: [_password_reset(w)[0][1]]),
+    ("meetings:plan", "pk", lambda w: [w.objects["training_plan"].pk]),
+    ("meetings:item-read", "pk", lambda w: [w.objects["training_plan"].items.order_by("pk")[0].pk]),
+    ("meetings:*", "pk", lambda w: [w.objects["session"].pk]),
+    ("staffing:group", "slug", lambda w: [w.objects["group"].slug]),
+    # the toolkit's templates and macros (demo/toolkit.py)
+    ("toolkit:response-edit", "pk", lambda w: _toolkit_pks("ResponseTemplate")),
+    ("toolkit:macro-*", "pk", lambda w: _toolkit_pks("Macro")),
+    ("toolkit:routing-edit", "pk", lambda w: _toolkit_pks("RoutingRule")),
+    ("toolkit:group-mode", "slug", lambda w: ["network"]),
+    ("api:toolkit-macro-*", "pk", lambda w: _toolkit_pks("Macro")),
+    ("api:view-detail", "pk", lambda w: [w.objects["saved_view"].pk]),
     # the API's catch-all for unknown paths
     ("api:not-found", "rest", lambda w: ["no-such-endpoint/"]),
+    ("learning:spike-major", "pk", _spike_pks),
+    # attachment previews (issue 23 §5): the same attachments as the download
+    ("previews:*", "pk", _attachment_pks),
+    ("surveys:template-translate", "pk", lambda w: [w.objects["survey_template"].pk]),
+    ("surveys:template-translate", "language", lambda w: ["de"]),
+    ("history:*", "pk", _import_run_pks),
 ]
 
 

@@ -110,6 +110,62 @@ def test_production_with_a_shared_cache_keeps_rate_limits_and_sessions_in_it():
     assert json.loads(options) == {"socket_connect_timeout": 2, "socket_timeout": 2}
 
 
+_PRINT_DATABASES = """
+import json
+import django
+from django.conf import settings
+django.setup()
+from core.replica import replica_reads
+from incidents.models import Incident
+from servicedesk.db_router import ReplicaRouter
+with replica_reads():
+    routed = ReplicaRouter().db_for_read(Incident)
+print(json.dumps({"databases": settings.DATABASES, "routed": routed}, default=str))
+"""
+
+
+def test_production_keeps_the_read_replica_with_the_primarys_pool():
+    # given production settings with a read replica
+    env = _production_env(
+        **_realistic_values(),
+        DATABASE_REPLICA_URL="postgresql://reader:pw@replica.example.org:5432/servicedesk",
+    )
+    # when Django loads them
+    result = subprocess.run(
+        [sys.executable, "-c", _PRINT_DATABASES],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    # then the replica is there, pooled like the primary, mirrored in tests, and the marked reads go to it
+    assert result.returncode == 0, result.stderr
+    printed = json.loads(result.stdout)
+    default, replica = printed["databases"]["default"], printed["databases"]["replica"]
+    assert replica["HOST"] == "replica.example.org" and replica["USER"] == "reader"
+    assert default["HOST"] == "db.example.org"
+    assert replica["OPTIONS"]["pool"] == default["OPTIONS"]["pool"]
+    assert replica["CONN_MAX_AGE"] == 0
+    assert replica["TEST"]["MIRROR"] == "default"
+    assert printed["routed"] == "replica"
+
+
+def test_production_without_a_replica_has_only_the_primary():
+    result = subprocess.run(
+        [sys.executable, "-c", _PRINT_DATABASES],
+        cwd=REPO_ROOT,
+        env=_production_env(**_realistic_values()),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    printed = json.loads(result.stdout)
+    assert list(printed["databases"]) == ["default"]
+    assert printed["routed"] is None
+
+
 def test_compose_gives_every_django_process_the_shared_cache():
     import yaml
 

@@ -46,6 +46,10 @@ from intake.services import inbound_receive
 from knowledge.models import Article, Quiz
 from knowledge.services.articles import article_link_incident
 from knowledge.services.quizzes import attempt_start
+from live.models import SavedView
+from meetings.models import Session, TrainingPlan
+from meetings.services import session_schedule
+from meetings.tasks import invitation_send_task
 from reporting.models import MonthlyReport, ReviewAction
 from reporting.periods import Month
 from surveys.models import Answer, ImprovementAction, Invitation, Programme, SurveyTemplate
@@ -277,6 +281,20 @@ def build_world() -> World:
         if m not in months:
             months.append(m)
 
+    # A knowledge-sharing session over the restricted and the major incidents (issue 26), every
+    # group invited: its page and its invitations name only what each reader may read.
+    sharing = session_schedule(
+        actor=by_name["incidentmgr"],
+        kind=Session.Kind.SHARING,
+        title="Lessons of the week",
+        starts_at=now - timedelta(hours=1),
+        incidents=[restricted, major.incident],
+        articles=[article],
+        groups=SupportGroup.objects.filter(is_active=True),
+    )
+    for pk in sharing.invitees.values_list("pk", flat=True):
+        invitation_send_task(pk)
+
     objects = {
         "article": article,
         "article_version": article.versions.order_by("-number").first(),
@@ -293,6 +311,9 @@ def build_world() -> World:
         "invitation": invitation,
         "group": SupportGroup.objects.order_by("pk").first(),
         "watcher": carol,
+        "session": sharing,
+        "training_plan": TrainingPlan.objects.order_by("pk").first(),
+        "saved_view": SavedView.objects.filter(group__isnull=False).order_by("pk").first(),
     }
     missing = sorted(kind for kind, obj in objects.items() if obj is None)
     assert not missing, f"the demo no longer makes: {missing}"

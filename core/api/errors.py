@@ -17,6 +17,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import DataError
+from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
@@ -28,7 +29,7 @@ NON_FIELD = "non_field_errors"
 
 
 class ErrorSerializer(serializers.Serializer):
-    detail = serializers.CharField(help_text="What went wrong, written for a person.")
+    detail = serializers.CharField(help_text=gettext_lazy("What went wrong, written for a person."))
 
 
 class ValidationErrorSerializer(ErrorSerializer):
@@ -41,7 +42,9 @@ class ValidationErrorSerializer(ErrorSerializer):
 class ConflictSerializer(ErrorSerializer):
     current_version = serializers.IntegerField(
         required=False,
-        help_text="Present when the incident changed after the client read it: the version it has now.",
+        help_text=gettext_lazy(
+            "Present when the incident changed after the client read it: the version it has now."
+        ),
     )
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import QuerySet
+from django.utils.translation import gettext as _
 from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import BasePagination
 from rest_framework.request import Request
@@ -40,7 +41,9 @@ class ApiCursorPagination(BasePagination):
         if value is None or not choices:
             return tuple(view.ordering)
         if value not in choices:
-            raise ValidationError({self.ordering_param: [f"Order by one of: {', '.join(choices)}."]})
+            raise ValidationError(
+                {self.ordering_param: [_("Order by one of: %(choices)s.") % {"choices": ", ".join(choices)}]}
+            )
         return choices[value]
 
     def get_page_size(self, request: Request) -> int:

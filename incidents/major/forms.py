@@ -7,6 +7,8 @@ from typing import Any, cast
 
 from django import forms
 from django.contrib.auth import get_user_model
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from ..records.models import Incident
 from .models import SecurityStep
@@ -15,34 +17,44 @@ from .services.major import ActionItem
 
 class MajorUpdateForm(forms.Form):
     body = forms.CharField(
-        label="Status update",
+        label=gettext_lazy("Status update"),
         max_length=5000,
         widget=forms.Textarea(attrs={"rows": 3}),
-        help_text="Goes to the callers of the linked incidents and on the portal banner of the service.",
+        help_text=gettext_lazy(
+            "Goes to the callers of the linked incidents and on the portal banner of the service."
+        ),
     )
 
 
 class LinkChildForm(forms.Form):
-    child = forms.CharField(max_length=Incident.NUMBER_MAX_LENGTH)
+    child = forms.CharField(max_length=Incident.NUMBER_MAX_LENGTH, label=gettext_lazy("Child"))
 
 
 class ReviewForm(forms.Form):
     """The post-incident review. Actions are one per line: ``owner | YYYY-MM-DD | what``."""
 
-    summary = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), max_length=20_000)
+    summary = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 4}), max_length=20_000, label=gettext_lazy("Summary")
+    )
     root_cause = forms.CharField(
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
         max_length=20_000,
-        help_text="Or give the problem reference below.",
+        help_text=gettext_lazy("Or give the problem reference below."),
+        label=gettext_lazy("Root cause"),
     )
-    problem_reference = forms.CharField(required=False, max_length=Incident.REFERENCE_MAX_LENGTH)
+    problem_reference = forms.CharField(
+        required=False, max_length=Incident.REFERENCE_MAX_LENGTH, label=gettext_lazy("Problem reference")
+    )
     actions = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 4}),
         max_length=20_000,
-        help_text="One per line: owner username | due date (YYYY-MM-DD) | what is to be done.",
+        help_text=gettext_lazy("One per line: owner username | due date (YYYY-MM-DD) | what is to be done."),
+        label=gettext_lazy("Actions"),
     )
-    timeline = forms.CharField(widget=forms.Textarea(attrs={"rows": 8}), max_length=20_000)
+    timeline = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 8}), max_length=20_000, label=gettext_lazy("Timeline")
+    )
 
     def clean_actions(self) -> list[Any]:
         users = get_user_model().objects
@@ -67,13 +79,15 @@ class ReviewForm(forms.Form):
         if errors:
             raise forms.ValidationError(errors)
         if not items:
-            raise forms.ValidationError("List at least one action, with its owner and due date.")
+            raise forms.ValidationError(_("List at least one action, with its owner and due date."))
         return items
 
 
 class SecurityStepForm(forms.Form):
-    step = forms.ChoiceField(choices=[])
-    note = forms.CharField(required=False, max_length=5000, widget=forms.Textarea(attrs={"rows": 2}))
+    step = forms.ChoiceField(choices=[], label=gettext_lazy("Step"))
+    note = forms.CharField(
+        required=False, max_length=5000, widget=forms.Textarea(attrs={"rows": 2}), label=gettext_lazy("Note")
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from ..records.models import Incident
 
@@ -94,10 +95,10 @@ class SecurityStep(models.Model):
     """One step of the security procedure, done once per incident (its event is in the timeline)."""
 
     class Step(models.TextChoices):
-        CONTAIN = "contain", "Contain"
-        PRESERVE_EVIDENCE = "preserve_evidence", "Preserve evidence"
-        NOTIFY = "notify", "Notify"
-        RECOVER = "recover", "Recover"
+        CONTAIN = "contain", gettext_lazy("Contain")
+        PRESERVE_EVIDENCE = "preserve_evidence", gettext_lazy("Preserve evidence")
+        NOTIFY = "notify", gettext_lazy("Notify")
+        RECOVER = "recover", gettext_lazy("Recover")
 
     incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="security_steps")
     step = models.CharField(max_length=20, choices=Step.choices)

@@ -83,7 +83,7 @@ def major_log_for(*, incident: Incident) -> dict[str, Any]:
 def security_checklist(incident: Incident) -> list[tuple[str, str, Any]]:
     """Every step of the security procedure in order, with its record if done."""
     done = {s.step: s for s in incident.security_steps.select_related("done_by")}
-    return [(value, label, done.get(value)) for value, label in SecurityStep.Step.choices]
+    return [(value, str(label), done.get(value)) for value, label in SecurityStep.Step.choices]
 
 
 def incident_page_extras(*, access: Access, incident: Incident) -> dict[str, Any]:

@@ -10,6 +10,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from escalation.access import access_of
@@ -38,7 +39,9 @@ def _log_page(
 ) -> HttpResponse:
     context = major_log_for(incident=incident)
     if context["major"] is None or not context["major"].is_declared:
-        messages.info(request, f"{incident.number} is not a declared major incident.")
+        messages.info(
+            request, _("%(number)s is not a declared major incident.") % {"number": incident.number}
+        )
         return redirect("incidents:detail", number=incident.number)
     access = access_of(request)
     manager = access.is_incident_manager
@@ -61,7 +64,7 @@ def major_log(request: AuthedRequest, number: str) -> HttpResponse:
         return _log_page(request, incident)
     form = forms.MajorUpdateForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "The status update was not posted: see the form.")
+        messages.error(request, _("The status update was not posted: see the form."))
         return _log_page(request, incident, form=form, status=400)
     try:
         services.major_update_post(actor=request.user, incident=incident, body=form.cleaned_data["body"])
@@ -71,7 +74,10 @@ def major_log(request: AuthedRequest, number: str) -> HttpResponse:
     except (ValidationError, IncidentError) as error:
         _refused(request, form, error)
         return _log_page(request, incident, form=form, status=400)
-    messages.success(request, f"Status update posted on {incident.number}; the affected callers are told.")
+    messages.success(
+        request,
+        _("Status update posted on %(number)s; the affected callers are told.") % {"number": incident.number},
+    )
     return redirect("incidents:major-log", number=incident.number)
 
 
@@ -82,7 +88,7 @@ def major_link(request: AuthedRequest, number: str) -> HttpResponse:
     incident = selectors.incident_get_for_user(access=access_of(request), number=number)
     form = forms.LinkChildForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "Say which incident to link.")
+        messages.error(request, _("Say which incident to link."))
         return redirect("incidents:major-log", number=incident.number)
     child = selectors.incident_get_for_user(access=access_of(request), number=form.cleaned_data["child"])
     try:
@@ -93,7 +99,10 @@ def major_link(request: AuthedRequest, number: str) -> HttpResponse:
     except (ValidationError, IncidentError) as error:
         messages.error(request, " ".join(getattr(error, "messages", [str(error)])))
         return _log_page(request, incident, status=400)
-    messages.success(request, f"{child.number} is now a child of {incident.number}.")
+    messages.success(
+        request,
+        _("%(number)s is now a child of %(number2)s.") % {"number": child.number, "number2": incident.number},
+    )
     return redirect("incidents:major-log", number=incident.number)
 
 
@@ -126,7 +135,11 @@ def review(request: AuthedRequest, number: str) -> HttpResponse:
     incident = selectors.incident_get_for_user(access=access_of(request), number=number)
     context = major_log_for(incident=incident)
     if context["major"] is None or not context["major"].is_declared:
-        messages.info(request, f"{incident.number} is not a declared major incident: it needs no review.")
+        messages.info(
+            request,
+            _("%(number)s is not a declared major incident: it needs no review.")
+            % {"number": incident.number},
+        )
         return redirect("incidents:detail", number=incident.number)
     manager = access_of(request).is_incident_manager
     existing = context["review"]
@@ -152,10 +165,13 @@ def review(request: AuthedRequest, number: str) -> HttpResponse:
                 _refused(request, form, error)
                 status = 400
             else:
-                messages.success(request, f"The post-incident review of {incident.number} is recorded.")
+                messages.success(
+                    request,
+                    _("The post-incident review of %(number)s is recorded.") % {"number": incident.number},
+                )
                 return redirect("incidents:review", number=incident.number)
         else:
-            messages.error(request, "The review was not recorded: see the form.")
+            messages.error(request, _("The review was not recorded: see the form."))
             status = 400
     else:
         form = forms.ReviewForm(initial=_review_initial(incident, existing))
@@ -176,7 +192,7 @@ def security_step(request: AuthedRequest, number: str) -> HttpResponse:
     incident = selectors.incident_get_for_user(access=access_of(request), number=number)
     form = forms.SecurityStepForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "Choose a step of the procedure.")
+        messages.error(request, _("Choose a step of the procedure."))
         return _render_detail(request, incident, status=400)
     try:
         step = services.security_step_complete(
@@ -191,5 +207,9 @@ def security_step(request: AuthedRequest, number: str) -> HttpResponse:
     except (ValidationError, IncidentError) as error:
         messages.error(request, " ".join(getattr(error, "messages", [str(error)])))
         return _render_detail(request, incident, status=400)
-    messages.success(request, f"“{step.get_step_display()}” is done on {incident.number}.")
+    messages.success(
+        request,
+        _("“%(get_step_display)s” is done on %(number)s.")
+        % {"get_step_display": step.get_step_display(), "number": incident.number},
+    )
     return redirect("incidents:detail", number=incident.number)

@@ -14,7 +14,10 @@ expires after ``NOTIFICATION_EMAIL_CLAIM_SECONDS``; the retry sends the same mes
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+import secrets
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email.utils import parseaddr
@@ -24,13 +27,16 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import EmailMultiAlternatives
+from django.db import transaction
 from django.db.models import F, Q
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
+from django.utils.html import conditional_escape
 
-from core.mail import render_email
+from core.mail import RenderedEmail, render_email
 from core.queueing import enqueue_on_commit
 from escalation.models import Membership
+from profiles.locale import Locale, in_locale, locales_of
 
 from ..records.models import Incident, IncidentEvent, Watcher
 from ..records.outbox import retry_delay
@@ -42,6 +48,10 @@ User = get_user_model()
 
 # ``incidents.notifications.tasks.notification_email_task``, queued by name: the task imports this module.
 EMAIL_TASK = "incidents.tasks.notification_email_task"
+# ``notification_emails_task``: a chunk of emails the flush fans out.
+EMAILS_TASK = "incidents.tasks.notification_emails_task"
+# ``notification_digest_task``: one mail for several notifications to one address.
+DIGEST_TASK = "incidents.tasks.notification_digest_task"
 
 
 @dataclass(frozen=True)
@@ -83,11 +93,40 @@ class Audience:
 RecipientRule = Callable[[Audience], Iterable[Recipient]]
 
 
+_memo = threading.local()
+
+
+def batch_memo(name: str) -> dict[Any, Any] | None:
+    """Inside ``emails_together`` (one task publishing a batch of the SLA sweep), a dictionary that lives
+    until the batch ends, for what its events look up again and again: the same group's contacts and
+    members, the same people's staff status, language and mail preferences (issue 25 §5: the drain
+    spent most of its time in these queries, a few milliseconds each). None outside a batch."""
+    memo = getattr(_memo, "d", None)
+    return None if memo is None else memo.setdefault(name, {})
+
+
+def _per_user(name: str, ids: set[int], fetch: Callable[[set[int]], dict[int, Any]]) -> dict[int, Any]:
+    """``fetch`` for ``ids`` (one query), remembered per user for the batch."""
+    memo = batch_memo(name)
+    if memo is None:
+        return fetch(ids)
+    missing = ids - memo.keys()
+    if missing:
+        found = fetch(missing)
+        memo.update({pk: found.get(pk) for pk in missing})
+    return {pk: memo[pk] for pk in ids}
+
+
 def staff_ids(user_ids: Iterable[int | None]) -> frozenset[int]:
     """Which of these users are staff members, in one query (the rule of ``Access.is_staff_member``)."""
     ids = {pk for pk in user_ids if pk is not None}
     if not ids:
         return frozenset()
+    known = _per_user("staff", ids, lambda missing: dict.fromkeys(_staff_ids(missing), True))
+    return frozenset(pk for pk, staff in known.items() if staff)
+
+
+def _staff_ids(ids: set[int]) -> frozenset[int]:
     staff = (
         Q(is_superuser=True)
         | Q(is_staff=True)
@@ -100,10 +139,15 @@ def staff_ids(user_ids: Iterable[int | None]) -> frozenset[int]:
 def notify(event: IncidentEvent, rule: RecipientRule) -> list[int]:
     """Create the notifications ``rule`` names for the event, once; queue their emails after commit.
 
-    Returns the ids of the event's notifications still to email.
+    Returns the ids of the event's notifications still to email (none inside ``notifications_together``:
+    the block writes them when it ends).
     """
     incident = event.incident
-    watcher_ids = frozenset(Watcher.objects.filter(incident=incident).values_list("user_id", flat=True))
+    watchers = batch_memo("watchers")
+    if watchers is not None and incident.pk in watchers:
+        watcher_ids = watchers[incident.pk]
+    else:
+        watcher_ids = frozenset(Watcher.objects.filter(incident=incident).values_list("user_id", flat=True))
     audience = Audience(
         event=event,
         staff_ids=staff_ids({event.actor_id, incident.caller_id, incident.reported_by_id, *watcher_ids}),
@@ -128,23 +172,127 @@ def notify(event: IncidentEvent, rule: RecipientRule) -> list[int]:
     for r in recipients:
         about.setdefault(r.extra.get("about") or incident, []).append(r)
     rows = []
+    # Each notification is written in its recipient's language and time zone, not the actor's.
+    locales = _per_user("locale", {r.user.pk for r in recipients}, locales_of)
+    shared: dict[Any, Any] = {}  # the event's mails rendered once for all who read the same (_render)
     for subject, told in about.items():
         readers = incident_readers(subject, {r.user.pk for r in told})
-        rows += [_build(audience, r) for r in told if r.user.pk in readers]
+        rows += [_build(audience, r, locales[r.user.pk], shared) for r in told if r.user.pk in readers]
     if not rows:
         return []
     apply_preferences(rows)
+    batch = getattr(_rows, "rows", None)
+    if batch is not None:  # written with the batch's (notifications_together)
+        batch.extend(rows)
+        return []
+    return _write(rows)
+
+
+def _write(rows: list[Notification]) -> list[int]:
+    """Insert the rows (a redelivered event's already exist) and queue the emails still to send."""
     Notification.objects.bulk_create(rows, ignore_conflicts=True)
     ids = list(
         Notification.objects.filter(
-            event=event, kind__in={r.kind for r in rows}, emailed_at__isnull=True, email_claimed_until=None
+            event_id__in={r.event_id for r in rows},
+            kind__in={r.kind for r in rows},
+            emailed_at__isnull=True,
+            email_claimed_until=None,
         )
         .exclude(email_to="")
+        .order_by("pk")
         .values_list("pk", flat=True)
     )
-    for pk in ids:
-        enqueue_on_commit(EMAIL_TASK, pk)
+    collected = getattr(_together, "ids", None)
+    if collected is not None:
+        collected.extend(ids)
+    else:
+        for pk in ids:
+            enqueue_on_commit(EMAIL_TASK, pk)
     return ids
+
+
+def notify_prepare(events: list[IncidentEvent]) -> None:
+    """Inside a batch (``batch_memo``), read the watchers of all the events' incidents with one query
+    (``hooks`` calls it before a batch's events reach ``notify``)."""
+    memo = batch_memo("watchers")
+    if memo is None:
+        return
+    incident_ids = {event.incident_id for event in events} - memo.keys()
+    if not incident_ids:
+        return
+    found: dict[int, set[int]] = {pk: set() for pk in incident_ids}
+    for incident_id, user_id in Watcher.objects.filter(incident_id__in=incident_ids).values_list(
+        "incident_id", "user_id"
+    ):
+        found[incident_id].add(user_id)
+    memo.update({pk: frozenset(users) for pk, users in found.items()})
+
+
+_rows = threading.local()
+
+
+@contextmanager
+def notifications_together() -> Iterator[None]:
+    """The notification rows ``notify`` builds inside the block are written with one insert when it
+    ends, and their emails queued then (or collected by ``emails_together``): for a batch published in
+    one transaction (``outbox.events_publish``), instead of an insert and a read for each event. If the
+    block raises, nothing is written."""
+    if getattr(_rows, "rows", None) is not None:  # nested: the outer block writes them
+        yield
+        return
+    rows: list[Notification] = []
+    _rows.rows = rows
+    try:
+        yield
+    finally:
+        _rows.rows = None
+    if rows:
+        _write(rows)
+
+
+_together = threading.local()
+
+
+@contextmanager
+def emails_together() -> Iterator[None]:
+    """The emails of the notifications created inside the block leave together when it ends: one
+    mail per address, a digest that lists them, wherever an address has several (SPEC §7: a batch
+    of the SLA sweep can reach one person with many escalations at once); a single one leaves as
+    itself, threaded with its incident. Use outside a transaction (each event commits on its own)."""
+    outer = getattr(_together, "ids", None)
+    ids: list[int] = []
+    _together.ids = ids
+    memo = getattr(_memo, "d", None)
+    if memo is None:
+        _memo.d = {}
+    try:
+        yield
+    finally:
+        _together.ids = outer
+        if memo is None:
+            _memo.d = None
+    if outer is not None:
+        outer.extend(ids)
+        return
+    for group in emails_by_address(ids):
+        if len(group) == 1:
+            enqueue_on_commit(EMAIL_TASK, group[0])
+        else:
+            enqueue_on_commit(DIGEST_TASK, group)
+
+
+def emails_by_address(ids: Iterable[int]) -> list[list[int]]:
+    """The notifications among ``ids`` still to email, grouped by address (in id order)."""
+    groups: dict[str, list[int]] = {}
+    rows = (
+        Notification.objects.filter(pk__in=list(ids), emailed_at__isnull=True)
+        .exclude(email_to="")
+        .order_by("pk")
+        .values_list("pk", "email_to")
+    )
+    for pk, address in rows:
+        groups.setdefault(address.lower(), []).append(pk)
+    return list(groups.values())
 
 
 def _group_members(group_id: int | None) -> list[Any]:
@@ -244,7 +392,14 @@ def caller_link(name: str, incident: Incident) -> str:
         return ""
 
 
-def links(incident: Incident, *, for_caller: bool) -> dict[str, str]:
+def links(incident: Incident, *, for_caller: bool, shared: dict[Any, Any] | None = None) -> dict[str, str]:
+    """The incident's links for a caller (the portal's) or for staff; with ``shared`` (one event's
+    notifications), worked out once per incident and kind of reader."""
+    if shared is not None:
+        key = ("links", incident.pk, for_caller)
+        if key not in shared:
+            shared[key] = links(incident, for_caller=for_caller)
+        return dict(shared[key])
     if for_caller:
         return {
             "url": caller_link("incident-detail", incident),
@@ -254,14 +409,20 @@ def links(incident: Incident, *, for_caller: bool) -> dict[str, str]:
     return {"url": _absolute(reverse("incidents:detail", kwargs={"number": incident.number}))}
 
 
-def _build(audience: Audience, recipient: Recipient) -> Notification:
+def _build(
+    audience: Audience, recipient: Recipient, locale: Locale, shared: dict[Any, Any] | None = None
+) -> Notification:
     event = audience.event
     # A rule may write about another incident than the event's: a major incident's update
     # reaches the caller of each child about their own incident (``extra["about"]``).
     incident = recipient.extra.get("about") or event.incident
     user = recipient.user
     about_other = recipient.extra.get("about") is not None
-    urls = links(incident, for_caller=recipient.extra.get("as_caller") or audience.is_follower(user))
+    urls = links(
+        incident,
+        for_caller=bool(recipient.extra.get("as_caller") or audience.is_follower(user)),
+        shared=shared,
+    )
     if about_other or not audience.is_caller(user):  # only the caller confirms or reopens
         urls.pop("confirm_url", None)
         urls.pop("reopen_url", None)
@@ -274,7 +435,7 @@ def _build(audience: Audience, recipient: Recipient) -> Notification:
         **urls,
         **recipient.extra,
     }
-    email = render_email(f"incidents/email/{recipient.kind}", context)
+    email = _render(f"incidents/email/{recipient.kind}", context, locale, shared)
     return Notification(
         recipient=user,
         incident=incident,
@@ -287,6 +448,85 @@ def _build(audience: Audience, recipient: Recipient) -> Notification:
         url=urls["url"],
         email_to=user.email or "",
         created_at=event.created_at,
+    )
+
+
+# Rendering once for several recipients (issue 25 §5: the escalation drain spent most of its Python
+# rendering each notification's three templates, while the recipients of one threshold read the same
+# mail but for the greeting's name). The mail is rendered once with this token for the name, which is
+# then filled in for each recipient; random, so that no incident's text can carry it.
+_NAME = f"sdname{secrets.token_hex(8)}"
+
+
+class _NotShared(Exception):
+    """A mail template read more of its recipient than the greeting's name."""
+
+
+class _AnyRecipient:
+    """The recipient of a mail rendered once for several: the greeting's name only (the templates
+    write ``recipient.get_full_name|default:recipient.username``). Anything else a template would
+    read of its recipient raises ``_NotShared`` rather than renders wrongly, and the mail is then
+    rendered for each recipient."""
+
+    username = _NAME
+
+    def get_full_name(self) -> str:
+        return _NAME
+
+    def __getattr__(self, name: str) -> Any:
+        raise _NotShared(name)
+
+    def __str__(self) -> str:
+        raise _NotShared("str")
+
+
+_ANY_RECIPIENT = _AnyRecipient()
+# Templates found to read more of their recipient (logged once per process).
+_per_recipient: set[str] = set()
+
+
+def _share_key(template: str, context: dict[str, Any], locale: Locale) -> tuple[Any, ...]:
+    """What a mail depends on but its recipient: the template, the language and zone, and each value of
+    the context, by identity where it is an object (one event's notifications share the same objects:
+    the incident, the event, the fire, the group; they live as long as the event's ``notify``)."""
+    parts = []
+    for name, value in sorted(context.items()):
+        if name == "recipient":
+            continue
+        plain = value is None or isinstance(value, str | int | float)
+        parts.append((name, value if plain else ("id", id(value))))
+    return (template, locale, tuple(parts))
+
+
+def _render(
+    template: str, context: dict[str, Any], locale: Locale, shared: dict[Any, Any] | None
+) -> RenderedEmail:
+    """The mail to ``context["recipient"]`` in their language and zone. With ``shared`` (the event's
+    renderings), rendered once for every recipient who reads the same mail but for the greeting's
+    name, which is then filled in, escaped as the template would have escaped it."""
+    user = context["recipient"]
+    if shared is None or template in _per_recipient:
+        with in_locale(locale):
+            return render_email(template, context)
+    key = _share_key(template, context, locale)
+    email = shared.get(key)
+    if email is None:
+        try:
+            with in_locale(locale):
+                email = render_email(template, {**context, "recipient": _ANY_RECIPIENT})
+        except _NotShared as exc:
+            email = None
+            log.warning("mail %s reads its recipient's %s: rendered for each recipient", template, exc)
+        if email is None or _NAME in email.subject:  # a subject is shortened: not filled in afterwards
+            _per_recipient.add(template)
+            with in_locale(locale):
+                return render_email(template, context)
+        shared[key] = email
+    name = user.get_full_name() or user.username
+    return RenderedEmail(
+        subject=email.subject,
+        text=email.text.replace(_NAME, name),
+        html=email.html.replace(_NAME, conditional_escape(name)),
     )
 
 
@@ -310,7 +550,11 @@ def muted_kinds(preference: NotificationPreference | None) -> frozenset[str]:
 
 def apply_preferences(rows: list[Notification]) -> None:
     """Blank the address of mail its recipient muted, with one query for all recipients."""
-    preferences = NotificationPreference.objects.in_bulk({row.recipient_id for row in rows})
+    preferences = _per_user(
+        "preference",
+        {row.recipient_id for row in rows},
+        lambda ids: NotificationPreference.objects.in_bulk(ids),
+    )
     for row in rows:
         if row.kind in muted_kinds(preferences.get(row.recipient_id)):
             row.email_to = ""
@@ -389,6 +633,77 @@ def notification_email_send(notification_id: int, *, now: datetime | None = None
         emailed_at=timezone.now(), email_claimed_until=None
     )
     return True
+
+
+def digest_message_id(notifications: list[Notification]) -> str:
+    """The same for every attempt at one digest (the same notifications)."""
+    return f"<digest-{notifications[0].pk}-{len(notifications)}@{_mail_domain()}>"
+
+
+def notification_digest_send(notification_ids: list[int], *, now: datetime | None = None) -> int:
+    """Send one mail for the notifications ``notification_ids`` (one address): claim, commit, send, mark.
+
+    Claims what is still to send and not claimed (``SKIP LOCKED``: what another worker holds is left
+    to it); one left is sent as itself (``notification_email_send``), several as a digest listing
+    them, without a thread of its own (it is about several incidents). Returns how many it sent.
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        claimable = list(
+            Notification.objects.select_for_update(skip_locked=True)
+            .filter(
+                pk__in=notification_ids,
+                emailed_at__isnull=True,
+                email_attempts__lt=settings.NOTIFICATION_EMAIL_MAX_ATTEMPTS,
+            )
+            .exclude(email_to="")
+            .filter(Q(email_claimed_until__isnull=True) | Q(email_claimed_until__lte=now))
+            .values_list("pk", flat=True)
+        )
+        if len(claimable) < 2:
+            claimed: list[int] = []
+        else:
+            Notification.objects.filter(pk__in=claimable).update(
+                email_claimed_until=now + _claim_timeout(), email_attempts=F("email_attempts") + 1
+            )
+            claimed = claimable
+    if len(claimable) == 1:
+        return int(notification_email_send(claimable[0], now=now))
+    if not claimed:
+        return 0
+    notifications = list(
+        Notification.objects.filter(pk__in=claimed).select_related("incident", "recipient").order_by("pk")
+    )
+    first = notifications[0]
+    email = render_email(
+        "incidents/digest/sla",
+        {
+            "notifications": notifications,
+            "numbers": list(dict.fromkeys(n.incident.number for n in notifications if n.incident)),
+            "recipient": first.recipient,
+        },
+    )
+    message = EmailMultiAlternatives(
+        subject=email.subject,
+        body=email.text,
+        to=[first.email_to],
+        headers={
+            "Auto-Submitted": "auto-generated",
+            "Message-ID": digest_message_id(notifications),
+            "X-Servicedesk-Notifications": ",".join(str(n.pk) for n in notifications),
+        },
+    )
+    message.attach_alternative(email.html, "text/html")
+    try:
+        message.send()
+    except Exception:
+        attempts = max(n.email_attempts for n in notifications)
+        Notification.objects.filter(pk__in=claimed, emailed_at__isnull=True).update(
+            email_claimed_until=now + retry_delay(attempts)
+        )
+        raise
+    Notification.objects.filter(pk__in=claimed).update(emailed_at=timezone.now(), email_claimed_until=None)
+    return len(claimed)
 
 
 def emails_due(*, now: datetime, older_than: timedelta, batch_size: int) -> list[int]:

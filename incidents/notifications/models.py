@@ -6,6 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from ..records.models import Incident, IncidentEvent
 
@@ -66,14 +67,14 @@ class NotificationPreference(models.Model):
         related_name="notification_preference",
     )
     mute_comment_mail = models.BooleanField(
-        "Mute comment emails",
+        gettext_lazy("Mute comment emails"),
         default=False,
-        help_text="Replies and comments on incidents reach you in the app only.",
+        help_text=gettext_lazy("Replies and comments on incidents reach you in the app only."),
     )
     mute_assignment_mail = models.BooleanField(
-        "Mute assignment emails",
+        gettext_lazy("Mute assignment emails"),
         default=False,
-        help_text="New work for you or your group reaches you in the app only.",
+        help_text=gettext_lazy("New work for you or your group reaches you in the app only."),
     )
     updated_at = models.DateTimeField(default=timezone.now)
 

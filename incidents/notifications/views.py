@@ -11,6 +11,8 @@ from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
@@ -49,7 +51,7 @@ def notification_preferences(request: HttpRequest) -> HttpResponse:
             mute_comment_mail=form.cleaned_data["mute_comment_mail"],
             mute_assignment_mail=form.cleaned_data["mute_assignment_mail"],
         )
-        messages.success(request, "Your notification preferences are saved.")
+        messages.success(request, _("Your notification preferences are saved."))
         return redirect("notification-preferences")
     return render(request, "incidents/notification_preferences.html", {"form": form})
 
@@ -63,7 +65,13 @@ def notification_list(request: HttpRequest) -> HttpResponse:
         raw = request.POST.getlist("notification")
         pks = [int(pk) for pk in raw if pk.isdigit()] if raw else None
         changed = services.notifications_mark_read(user=user, pks=pks)
-        messages.success(request, f"{changed} notification{'s' if changed != 1 else ''} marked as read.")
+        messages.success(
+            request,
+            ngettext(
+                "%(count)d notification marked as read.", "%(count)d notifications marked as read.", changed
+            )
+            % {"count": changed},
+        )
         return redirect("notifications")
     return render(
         request,

@@ -20,6 +20,8 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import Http404
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 from rest_framework import serializers as drf
 
 from escalation.access import Access
@@ -34,6 +36,7 @@ from .serializers import (
     ConsultInputSerializer,
     EscalateInputSerializer,
     HoldInputSerializer,
+    MergeInputSerializer,
     ReasonInputSerializer,
     ResolveInputSerializer,
     VersionInputSerializer,
@@ -61,7 +64,7 @@ class Move:
     run: Callable[..., Any]
     inputs: tuple[Input, ...]
     form: Any  # the web form (a Form class taking ``context=``)
-    label: str  # the page's name for it
+    label: Any  # the page's name for it, translated when shown
     # the confirmation, from the number and the inputs; None when ``run`` returns it itself
     done: Callable[[str, dict[str, Any]], str] | None
     permission: str = ""  # the lifecycle action ``permissions.can`` checks (``permission_of``)
@@ -95,14 +98,14 @@ def _major(
 ) -> str:
     n = incident.number
     if not major_incident:
-        return f"Nothing changed: tick “Major incident” to declare or propose {n}."
+        return _("Nothing changed: tick “Major incident” to declare or propose %(n)s.") % {"n": n}
     if access.is_incident_manager:
         services.major_declare(actor=actor, access=access, incident=incident, reason=why)
-        return f"{n} is now a major incident: its communications log is open."
+        return _("%(n)s is now a major incident: its communications log is open.") % {"n": n}
     services.major_propose(
         actor=actor, access=access, incident=incident, reason=why or "Proposed by the owning group."
     )
-    return f"{n} is proposed as a major incident; the incident manager decides."
+    return _("%(n)s is proposed as a major incident; the incident manager decides.") % {"n": n}
 
 
 def _comment(
@@ -132,8 +135,8 @@ ACTIONS: dict[str, Move] = {
         _take,
         (),
         forms.TakeForm,
-        "Take it (assign to me)",
-        lambda n, d: f"{n} is now assigned to you.",
+        gettext_lazy("Take it (assign to me)"),
+        lambda n, d: _("%(n)s is now assigned to you.") % {"n": n},
         permission="assign",
         member_only=True,
         takes_access=True,
@@ -142,8 +145,8 @@ ACTIONS: dict[str, Move] = {
         services.incident_start,
         (),
         forms.StartForm,
-        "Start work",
-        lambda n, d: f"Work on {n} has started.",
+        gettext_lazy("Start work"),
+        lambda n, d: _("Work on %(n)s has started.") % {"n": n},
         serializer=VersionInputSerializer,
         summary="Start work (an unassigned incident is taken by the requester)",
     ),
@@ -151,11 +154,12 @@ ACTIONS: dict[str, Move] = {
         services.incident_assign,
         (Input("assigned_to", USER, required=False), Input("assignment_group", GROUP, required=False)),
         forms.AssignForm,
-        "Assign",
+        gettext_lazy("Assign"),
         lambda n, d: (
-            f"{n} is assigned to {_username(d['assigned_to'])}."
+            _("%(number)s is assigned to %(username)s.")
+            % {"number": n, "username": _username(d["assigned_to"])}
             if d.get("assigned_to")
-            else f"{n} is handed to {d['assignment_group'].name}."
+            else _("%(number)s is handed to %(name)s.") % {"number": n, "name": d["assignment_group"].name}
         ),
         serializer=AssignInputSerializer,
         summary="Assign to a member of the group, or hand to another group",
@@ -167,8 +171,10 @@ ACTIONS: dict[str, Move] = {
         services.incident_escalate,
         (Input("assignment_group", GROUP), Input("reason")),
         forms.EscalateForm,
-        "Escalate",
-        lambda n, d: f"{n} escalated to {d['assignment_group'].name}.",
+        gettext_lazy("Escalate"),
+        lambda n, d: (
+            _("%(number)s escalated to %(name)s.") % {"number": n, "name": d["assignment_group"].name}
+        ),
         serializer=EscalateInputSerializer,
         summary="Functional escalation to another support group, with a reason",
         needs=("groups",),
@@ -177,8 +183,8 @@ ACTIONS: dict[str, Move] = {
         services.incident_consult,
         (Input("group", GROUP), Input("question")),
         forms.ConsultForm,
-        "Consult a group",
-        lambda n, d: f"{d['group'].name} has been consulted on {n}.",
+        gettext_lazy("Consult a group"),
+        lambda n, d: _("%(name)s has been consulted on %(number)s.") % {"name": d["group"].name, "number": n},
         serializer=ConsultInputSerializer,
         summary="Ask a consulted group; the incident stays with its owner",
         needs=("groups",),
@@ -187,8 +193,8 @@ ACTIONS: dict[str, Move] = {
         services.incident_hold,
         (Input("reason"), Input("note")),
         forms.HoldForm,
-        "Put on hold",
-        lambda n, d: f"{n} is on hold.",
+        gettext_lazy("Put on hold"),
+        lambda n, d: _("%(n)s is on hold.") % {"n": n},
         serializer=HoldInputSerializer,
         summary="Put on hold (awaiting_caller pauses the SLA clock)",
     ),
@@ -196,8 +202,8 @@ ACTIONS: dict[str, Move] = {
         services.incident_resume,
         (),
         forms.ResumeForm,
-        "Resume",
-        lambda n, d: f"{n} is back in progress.",
+        gettext_lazy("Resume"),
+        lambda n, d: _("%(n)s is back in progress.") % {"n": n},
         serializer=VersionInputSerializer,
         summary="Take off hold",
     ),
@@ -205,8 +211,8 @@ ACTIONS: dict[str, Move] = {
         services.incident_resolve,
         (Input("resolution_code"), Input("resolution_notes")),
         forms.ResolveForm,
-        "Resolve",
-        lambda n, d: f"{n} is resolved.",
+        gettext_lazy("Resolve"),
+        lambda n, d: _("%(n)s is resolved.") % {"n": n},
         serializer=ResolveInputSerializer,
         summary="Resolve with a resolution code and notes",
     ),
@@ -214,8 +220,8 @@ ACTIONS: dict[str, Move] = {
         services.incident_reopen,
         (Input("reason"),),
         forms.ReopenForm,
-        "Reopen",
-        lambda n, d: f"{n} has been reopened.",
+        gettext_lazy("Reopen"),
+        lambda n, d: _("%(n)s has been reopened.") % {"n": n},
         serializer=ReasonInputSerializer,
         summary="Reopen a resolved incident",
     ),
@@ -223,8 +229,8 @@ ACTIONS: dict[str, Move] = {
         services.incident_close,
         (Input("close_notes"),),
         forms.CloseForm,
-        "Close",
-        lambda n, d: f"{n} is closed.",
+        gettext_lazy("Close"),
+        lambda n, d: _("%(n)s is closed.") % {"n": n},
         serializer=CloseInputSerializer,
         summary="Close a resolved incident",
     ),
@@ -232,17 +238,28 @@ ACTIONS: dict[str, Move] = {
         services.incident_cancel,
         (Input("reason"), Input("duplicate_of", INCIDENT, required=False)),
         forms.CancelForm,
-        "Cancel",
-        lambda n, d: f"{n} is cancelled.",
+        gettext_lazy("Cancel"),
+        lambda n, d: _("%(n)s is cancelled.") % {"n": n},
         serializer=CancelInputSerializer,
         summary="Cancel (a duplicate or a mistake)",
+    ),
+    "merge": Move(
+        services.incident_merge,
+        (Input("into", INCIDENT),),
+        forms.MergeForm,
+        "Merge into another incident",
+        lambda n, d: f"{n} is merged into {d['into'].number}.",
+        serializer=MergeInputSerializer,
+        summary="Merge this duplicate into another incident (comments, files, watchers and links move)",
+        owner_only=True,
+        takes_access=True,
     ),
     "link": Move(
         services.incident_update,
         (Input("parent", INCIDENT), Input("duplicate_of", INCIDENT)),
         forms.LinkForm,
-        "Link parent or duplicate",
-        lambda n, d: f"The links of {n} are saved.",
+        gettext_lazy("Link parent or duplicate"),
+        lambda n, d: _("The links of %(n)s are saved.") % {"n": n},
         permission="update",
         owner_only=True,
         initial=lambda i: {
@@ -254,7 +271,7 @@ ACTIONS: dict[str, Move] = {
         _major,
         (Input("major_incident"), Input("why")),
         forms.MajorForm,
-        "Declare or propose a major incident",
+        gettext_lazy("Declare or propose a major incident"),
         None,
         permission="update",
         owner_only=True,
@@ -265,15 +282,29 @@ ACTIONS: dict[str, Move] = {
         _comment,
         (Input("body"), Input("public")),
         forms.CommentForm,
-        "Comment",
-        lambda n, d: f"Your {'public comment' if d['public'] else 'work note'} is on {n}.",
+        gettext_lazy("Comment"),
+        lambda n, d: (
+            (
+                _("Your public comment is on %(number)s.")
+                if d["public"]
+                else _("Your work note is on %(number)s.")
+            )
+            % {"number": n}
+        ),
     ),
     "attach": Move(
         _attach,
         (Input("uploads"), Input("public")),
         forms.AttachForm,
-        "Attach files",
-        lambda n, d: f"{len(d['uploads'])} file(s) attached to {n}.",
+        gettext_lazy("Attach files"),
+        lambda n, d: (
+            ngettext(
+                "%(count)d file attached to %(number)s.",
+                "%(count)d files attached to %(number)s.",
+                len(d["uploads"]),
+            )
+            % {"count": len(d["uploads"]), "number": n}
+        ),
         takes_access=True,
     ),
 }
@@ -293,7 +324,7 @@ def resolve_incident(*, access: Access, number: str | None, field: str) -> Incid
     try:
         return selectors.incident_get_for_user(access=access, number=number)
     except Http404:
-        raise ValidationError({field: f"There is no incident {number}."}) from None
+        raise ValidationError({field: _("There is no incident %(number)s.") % {"number": number}}) from None
 
 
 def _resolve(access: Access, spec: Input, value: Any) -> Any:

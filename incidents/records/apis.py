@@ -12,6 +12,8 @@ import django_filters
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import QuerySet
 from django.http import Http404
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import serializers, status
@@ -25,7 +27,7 @@ from escalation.access import access_of
 
 from .. import permissions, selectors, services
 from ..notifications.models import Notification
-from . import actions
+from . import actions, routing
 from .filters import IncidentFilter
 from .models import Category, Incident, IncidentEvent
 from .ordering import API_ORDERINGS, DEFAULT_API_ORDERING
@@ -34,6 +36,8 @@ from .serializers import (
     CommentInputSerializer,
     EventSerializer,
     IncidentCreateInputSerializer,
+    IncidentDetailSerializer,
+    IncidentListSerializer,
     IncidentSerializer,
     IncidentUpdateInputSerializer,
     NotificationReadInputSerializer,
@@ -61,22 +65,26 @@ def _actor(request: Request) -> User:
     return cast("User", user)
 
 
-def _incident_for(request: Request, number: str) -> Incident:
+def _incident_for(request: Request, number: str, *, with_tags: bool = False) -> Incident:
     """The incident if the user may see it: anything else, even a malformed number, is a 404."""
     if not _NUMBER_RE.match(number):
-        raise Http404(f"No incident {number[:20]}.")
-    return selectors.incident_get_for_user(access=access_of(request), number=number)
+        raise Http404(_("No incident %(number)s.") % {"number": number[:20]})
+    return selectors.incident_get_for_user(access=access_of(request), number=number, with_tags=with_tags)
 
 
 def _subcategory(slug: str | None, category: Category | None) -> Category | None:
     if slug is None:
         return None
     if category is None:
-        raise serializers.ValidationError({"category": ["Choose the category of the subcategory too."]})
+        raise serializers.ValidationError({"category": [_("Choose the category of the subcategory too.")]})
     found = Category.objects.filter(parent=category, slug=slug, is_active=True).first()
     if found is None:
         raise serializers.ValidationError(
-            {"subcategory": [f"{slug} is not a subcategory of {category.slug}."]}
+            {
+                "subcategory": [
+                    _("%(slug)s is not a subcategory of %(slug2)s.") % {"slug": slug, "slug2": category.slug}
+                ]
+            }
         )
     return found
 
@@ -100,11 +108,34 @@ def _incident_response(request: Request, incident: Incident, code: int = status.
     return Response(IncidentSerializer(fresh).data, status=code)
 
 
+class CreateOptionsSerializer(serializers.Serializer):
+    suggest = serializers.BooleanField(
+        default=False,
+        help_text=gettext_lazy(
+            "true: answer with what the learned model suggests for the incident's words (`suggestions`)."
+        ),
+    )
+
+
+class IncidentCreatedSerializer(IncidentSerializer):
+    # Not read_only: the schema would list it as always present (a response-only serializer: never read).
+    suggestions = serializers.DictField(
+        required=False,
+        help_text=gettext_lazy(
+            "Only with ?suggest=true: what POST /api/v1/suggestions/ answers for the incident's words. "
+            "Shown, never saved: the incident is as it was logged (and routed)."
+        ),
+    )
+
+    class Meta(IncidentSerializer.Meta):
+        fields = [*IncidentSerializer.Meta.fields, "suggestions"]
+
+
 class IncidentListCreateApi(GenericAPIView):
     filter_backends = [DjangoFilterBackend]
     filterset_class = IncidentFilter
     pagination_class = ApiCursorPagination
-    serializer_class = IncidentSerializer
+    serializer_class = IncidentListSerializer
     ordering = DEFAULT_API_ORDERING
     ordering_choices = API_ORDERINGS
 
@@ -113,12 +144,15 @@ class IncidentListCreateApi(GenericAPIView):
             return Incident.objects.none()
         # Four joins in all (``selectors.LIST_RELATED`` and the reporter): still planned in about a
         # millisecond, and one query fewer than reading the reporters apart.
-        return selectors.incidents_visible_to(access_of(self.request)).select_related("reported_by")
+        access = access_of(self.request)
+        qs = selectors.incidents_visible_to(access).select_related("reported_by")
+        # The staff's rows carry their tags, read by a subquery of the page's own query (no N+1).
+        return selectors.with_tag_names(qs) if access.is_staff_member else qs
 
     @extend_schema(
         operation_id="incidents_list",
         summary="Incidents the user may see",
-        responses={200: IncidentSerializer(many=True), 400: E400, **READ_ERRORS},
+        responses={200: IncidentListSerializer(many=True), 400: E400, **READ_ERRORS},
     )
     def get(self, request: Request) -> Response:
         queryset = self.filter_queryset(self.get_queryset())
@@ -126,15 +160,24 @@ class IncidentListCreateApi(GenericAPIView):
         # The page is read from the incident table with three joins; the rest of what the API
         # shows comes in one query per table (``selectors.attach_related``, issue 14).
         selectors.attach_related(page, selectors.API_RELATED)
-        return self.get_paginated_response(IncidentSerializer(page, many=True).data)
+        return self.get_paginated_response(IncidentListSerializer(page, many=True).data)
 
     @extend_schema(
         operation_id="incidents_create",
         summary="Log an incident",
+        description="With `?suggest=true` the answer carries `suggestions`: what the learned model suggests "
+        "for the incident's words (staff only; empty for anyone else). What was saved does not change, "
+        "except by the confidence-gated routing of mail and portal incidents.",
+        parameters=[CreateOptionsSerializer],
         request=IncidentCreateInputSerializer,
-        responses={201: IncidentSerializer, **{k: v for k, v in WRITE_ERRORS.items() if k not in (404, 409)}},
+        responses={
+            201: IncidentCreatedSerializer,
+            **{k: v for k, v in WRITE_ERRORS.items() if k not in (404, 409)},
+        },
     )
     def post(self, request: Request) -> Response:
+        options = CreateOptionsSerializer(data=request.query_params)
+        options.is_valid(raise_exception=True)
         data = _valid(IncidentCreateInputSerializer, request)
         incident = services.incident_create(
             actor=_actor(request),
@@ -156,6 +199,19 @@ class IncidentListCreateApi(GenericAPIView):
         )
         response = _incident_response(request, incident, status.HTTP_201_CREATED)
         response["Location"] = f"/api/v1/incidents/{incident.number}/"
+        if options.validated_data["suggest"]:
+            draft = routing.Draft(
+                title=incident.title,
+                description=incident.description,
+                channel=incident.channel,
+                caller=incident.caller,
+                category=incident.category,
+                subcategory=incident.subcategory,
+                service=incident.service,
+            )
+            found = routing.suggest(access_of(request), draft)
+            none: dict[str, Any] = {"model_version": None, "fields": {}}
+            response.data["suggestions"] = found if found is not None else none
         return response
 
 
@@ -172,10 +228,16 @@ class IncidentDetailApi(GenericAPIView):
         operation_id="incidents_retrieve",
         summary="One incident",
         parameters=[NUMBER_PARAMETER],
-        responses={200: IncidentSerializer, **READ_ERRORS},
+        description="An incident merged into another says where its work continues (`merged_into`).",
+        responses={200: IncidentDetailSerializer, **READ_ERRORS},
     )
     def get(self, request: Request, number: str) -> Response:
-        return Response(IncidentSerializer(_incident_for(request, number)).data)
+        access = access_of(request)
+        # the staff read its tags with the incident, in the same query (tags are the staff's)
+        incident = _incident_for(request, number, with_tags=access.is_staff_member)
+        survivor = selectors.merged_into_for_user(access=access, incident=incident)
+        context = {"merged_into": survivor.number if survivor is not None else None}
+        return Response(IncidentDetailSerializer(incident, context=context).data)
 
     @extend_schema(
         operation_id="incidents_partial_update",
@@ -304,7 +366,7 @@ class IncidentCommentsApi(GenericAPIView):
 
 class NotificationFilter(django_filters.FilterSet):
     unread = django_filters.BooleanFilter(
-        field_name="read_at", lookup_expr="isnull", label="Only unread ones."
+        field_name="read_at", lookup_expr="isnull", label=gettext_lazy("Only unread ones.")
     )
 
     class Meta:

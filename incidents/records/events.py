@@ -6,13 +6,16 @@ project): services, the sweep and the dispatcher import this module, never the o
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import models
 
-from . import hooks
+from . import hooks, texts
 from .models import Attachment, Consultation, Incident, IncidentEvent
 
 if TYPE_CHECKING:
@@ -40,6 +43,21 @@ def diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, dict[str, A
     return {f: {"old": before[f], "new": after[f]} for f in before if before[f] != after.get(f)}
 
 
+# What made the changes recorded inside ``attributed_to``: a macro, a routing rule (issue 23).
+_attribution: ContextVar[dict[str, str] | None] = ContextVar("event_attribution", default=None)
+
+
+@contextmanager
+def attributed_to(**names: str) -> Iterator[None]:
+    """Every event recorded inside names what made it (``macro="Password reset"``) among its changes,
+    so that the timeline says which macro or rule acted, whatever service wrote the event."""
+    token = _attribution.set({**(_attribution.get() or {}), **names})
+    try:
+        yield
+    finally:
+        _attribution.reset(token)
+
+
 def event_record(
     *,
     incident: Incident,
@@ -51,13 +69,23 @@ def event_record(
     public: bool = False,
     attachment: Attachment | None = None,
     consultation: Consultation | None = None,
+    said: dict[str, Any] | None = None,
 ) -> IncidentEvent:
     """Call after the incident row is saved, so that the event carries its new version.
+
+    ``said`` is the body as a stored message (``texts.message``) when the system words it: it is shown in
+    the reader's language, and ``body`` (its English, by default) is the fallback.
 
     An event that no subscriber takes is born published, so the outbox never holds it; the
     others are published to their subscribers after commit (``incidents.records.hooks``).
     """
     pending = bool(hooks.subscribers_of(kind))
+    attribution = _attribution.get()
+    if attribution:
+        changes = {**(changes or {}), **{k: {"old": None, "new": v} for k, v in attribution.items()}}
+    if said is not None:
+        changes = texts.with_text(changes, body=[said])
+        body = body or texts.english(said)
     event = IncidentEvent.objects.create(
         incident=incident,
         kind=kind,

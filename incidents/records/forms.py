@@ -12,6 +12,8 @@ from collections.abc import Iterable, Sequence
 from typing import Any, cast
 
 from django import forms
+from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy as _
 
 from escalation.choices import Level, Priority, Tier
 from escalation.models import SupportGroup
@@ -78,7 +80,7 @@ def bootstrap(form: forms.Form) -> None:
 
 
 def level_choices() -> list[tuple[int, str]]:
-    return list(Level.choices)
+    return [(value, str(label)) for value, label in Level.choices]
 
 
 def group_choices_by_tier(groups: Iterable[SupportGroup], *, exclude: int | None = None) -> list[Any]:
@@ -119,20 +121,28 @@ class CategoryFieldsMixin:
 class IncidentCreateForm(CategoryFieldsMixin, forms.Form):
     caller = forms.CharField(
         max_length=150,
-        help_text="Type a name, username or e-mail address and pick the person.",
+        help_text=gettext_lazy("Type a name, username or e-mail address and pick the person."),
         widget=forms.TextInput(attrs={"list": "caller-options", "autocomplete": "off"}),
+        label=gettext_lazy("Caller"),
     )
-    channel = forms.ChoiceField(choices=Channel.choices, initial=Channel.PHONE)
-    category = forms.ChoiceField(required=False)
-    subcategory = forms.ChoiceField(required=False)
-    service = forms.ChoiceField(required=False)
-    impact = forms.TypedChoiceField(choices=level_choices, coerce=int, initial=Level.MEDIUM)
-    urgency = forms.TypedChoiceField(choices=level_choices, coerce=int, initial=Level.MEDIUM)
-    title = forms.CharField(max_length=Incident.TITLE_MAX_LENGTH)
+    channel = forms.ChoiceField(choices=Channel.choices, initial=Channel.PHONE, label=gettext_lazy("Channel"))
+    category = forms.ChoiceField(required=False, label=gettext_lazy("Category"))
+    subcategory = forms.ChoiceField(required=False, label=gettext_lazy("Subcategory"))
+    service = forms.ChoiceField(required=False, label=gettext_lazy("Service"))
+    impact = forms.TypedChoiceField(
+        choices=level_choices, coerce=int, initial=Level.MEDIUM, label=gettext_lazy("Impact")
+    )
+    urgency = forms.TypedChoiceField(
+        choices=level_choices, coerce=int, initial=Level.MEDIUM, label=gettext_lazy("Urgency")
+    )
+    title = forms.CharField(max_length=Incident.TITLE_MAX_LENGTH, label=gettext_lazy("Title"))
     description = forms.CharField(
-        required=False, widget=forms.Textarea(attrs={"rows": 6}), help_text="Markdown is allowed."
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 6}),
+        help_text=gettext_lazy("Markdown is allowed."),
+        label=gettext_lazy("Description"),
     )
-    attachments = MultipleFileField(required=False)
+    attachments = MultipleFileField(required=False, label=gettext_lazy("Attachments"))
 
     def __init__(
         self, *args: Any, categories: Sequence[Category], services: Sequence[Service], **kwargs: Any
@@ -149,16 +159,22 @@ class IncidentCreateForm(CategoryFieldsMixin, forms.Form):
 class IncidentEditForm(CategoryFieldsMixin, forms.Form):
     """The descriptive fields. Who is not in the owning group edits title and description only."""
 
-    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
-    title = forms.CharField(max_length=Incident.TITLE_MAX_LENGTH)
-    description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 8}))
-    impact = forms.TypedChoiceField(choices=level_choices, coerce=int)
-    urgency = forms.TypedChoiceField(choices=level_choices, coerce=int)
-    category = forms.ChoiceField(required=False)
-    subcategory = forms.ChoiceField(required=False)
-    service = forms.ChoiceField(required=False)
-    problem_reference = forms.CharField(max_length=Incident.REFERENCE_MAX_LENGTH, required=False)
-    change_reference = forms.CharField(max_length=Incident.REFERENCE_MAX_LENGTH, required=False)
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1, label=gettext_lazy("Version"))
+    title = forms.CharField(max_length=Incident.TITLE_MAX_LENGTH, label=gettext_lazy("Title"))
+    description = forms.CharField(
+        required=False, widget=forms.Textarea(attrs={"rows": 8}), label=gettext_lazy("Description")
+    )
+    impact = forms.TypedChoiceField(choices=level_choices, coerce=int, label=gettext_lazy("Impact"))
+    urgency = forms.TypedChoiceField(choices=level_choices, coerce=int, label=gettext_lazy("Urgency"))
+    category = forms.ChoiceField(required=False, label=gettext_lazy("Category"))
+    subcategory = forms.ChoiceField(required=False, label=gettext_lazy("Subcategory"))
+    service = forms.ChoiceField(required=False, label=gettext_lazy("Service"))
+    problem_reference = forms.CharField(
+        max_length=Incident.REFERENCE_MAX_LENGTH, required=False, label=gettext_lazy("Problem reference")
+    )
+    change_reference = forms.CharField(
+        max_length=Incident.REFERENCE_MAX_LENGTH, required=False, label=gettext_lazy("Change reference")
+    )
 
     OWNER_ONLY = (
         "impact",
@@ -205,7 +221,7 @@ class IncidentEditForm(CategoryFieldsMixin, forms.Form):
 
 
 class VersionedForm(forms.Form):
-    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1, label=gettext_lazy("Version"))
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.pop("context", None)
@@ -225,7 +241,7 @@ class ResumeForm(VersionedForm):
 
 
 class AssignForm(VersionedForm):
-    assigned_to = forms.ChoiceField(label="Person")
+    assigned_to = forms.ChoiceField(label=gettext_lazy("Person"))
 
     def __init__(self, *args: Any, context: dict[str, Any], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -236,9 +252,11 @@ class AssignForm(VersionedForm):
 
 
 class EscalateForm(VersionedForm):
-    assignment_group = forms.ChoiceField(label="Escalate to")
+    assignment_group = forms.ChoiceField(label=gettext_lazy("Escalate to"))
     reason = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 2}), max_length=Incident.ESCALATION_REASON_MAX_LENGTH
+        widget=forms.Textarea(attrs={"rows": 2}),
+        max_length=Incident.ESCALATION_REASON_MAX_LENGTH,
+        label=gettext_lazy("Reason"),
     )
 
     def __init__(self, *args: Any, context: dict[str, Any], **kwargs: Any) -> None:
@@ -249,9 +267,11 @@ class EscalateForm(VersionedForm):
 
 
 class ConsultForm(VersionedForm):
-    group = forms.ChoiceField(label="Consulted group")
+    group = forms.ChoiceField(label=gettext_lazy("Consulted group"))
     question = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 2}), max_length=Consultation.QUESTION_MAX_LENGTH
+        widget=forms.Textarea(attrs={"rows": 2}),
+        max_length=Consultation.QUESTION_MAX_LENGTH,
+        label=gettext_lazy("Question"),
     )
 
     def __init__(self, *args: Any, context: dict[str, Any], **kwargs: Any) -> None:
@@ -263,59 +283,91 @@ class ConsultForm(VersionedForm):
 
 
 class HoldForm(VersionedForm):
-    reason = forms.ChoiceField(choices=[*EMPTY, *HoldReason.choices])
+    reason = forms.ChoiceField(choices=[*EMPTY, *HoldReason.choices], label=gettext_lazy("Reason"))
     note = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 2}), required=False, max_length=Incident.NOTE_MAX_LENGTH
+        widget=forms.Textarea(attrs={"rows": 2}),
+        required=False,
+        max_length=Incident.NOTE_MAX_LENGTH,
+        label=gettext_lazy("Note"),
     )
 
 
 class ResolveForm(VersionedForm):
-    resolution_code = forms.ChoiceField(choices=[*EMPTY, *ResolutionCode.choices])
+    resolution_code = forms.ChoiceField(
+        choices=[*EMPTY, *ResolutionCode.choices], label=gettext_lazy("Resolution code")
+    )
     resolution_notes = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 3}), max_length=Incident.RESOLUTION_NOTES_MAX_LENGTH
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=Incident.RESOLUTION_NOTES_MAX_LENGTH,
+        label=gettext_lazy("Resolution notes"),
     )
 
 
 class ReopenForm(VersionedForm):
-    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), max_length=Incident.REASON_MAX_LENGTH)
+    reason = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 2}),
+        max_length=Incident.REASON_MAX_LENGTH,
+        label=gettext_lazy("Reason"),
+    )
 
 
 class CloseForm(VersionedForm):
     close_notes = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 2}), required=False, max_length=Incident.NOTE_MAX_LENGTH
+        widget=forms.Textarea(attrs={"rows": 2}),
+        required=False,
+        max_length=Incident.NOTE_MAX_LENGTH,
+        label=gettext_lazy("Close notes"),
     )
 
 
 class CancelForm(VersionedForm):
-    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), max_length=Incident.REASON_MAX_LENGTH)
+    reason = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 2}),
+        max_length=Incident.REASON_MAX_LENGTH,
+        label=gettext_lazy("Reason"),
+    )
     duplicate_of = forms.CharField(
         required=False,
         max_length=Incident.NUMBER_MAX_LENGTH,
-        label="Duplicate of",
-        help_text="Incident number, e.g. INC0000123.",
+        label=gettext_lazy("Duplicate of"),
+        help_text=gettext_lazy("Incident number, e.g. INC0000123."),
+    )
+
+
+class MergeForm(VersionedForm):
+    into = forms.CharField(
+        max_length=Incident.NUMBER_MAX_LENGTH,
+        label=_("Merge into"),
+        help_text=_("The incident this one duplicates: its comments, files, watchers and links move there."),
     )
 
 
 class LinkForm(VersionedForm):
     parent = forms.CharField(
-        required=False, max_length=Incident.NUMBER_MAX_LENGTH, help_text="Parent incident number, or empty."
+        required=False,
+        max_length=Incident.NUMBER_MAX_LENGTH,
+        help_text=gettext_lazy("Parent incident number, or empty."),
+        label=gettext_lazy("Parent"),
     )
     duplicate_of = forms.CharField(
-        required=False, max_length=Incident.NUMBER_MAX_LENGTH, help_text="Incident number, or empty."
+        required=False,
+        max_length=Incident.NUMBER_MAX_LENGTH,
+        help_text=gettext_lazy("Incident number, or empty."),
+        label=gettext_lazy("Duplicate of"),
     )
 
 
 class MajorForm(VersionedForm):
     """The incident manager declares at once; anyone else proposes, and the incident manager decides."""
 
-    major_incident = forms.BooleanField(required=False, label="Major incident")
+    major_incident = forms.BooleanField(required=False, label=gettext_lazy("Major incident"))
     # Not "reason": other forms of the page have one, and ids must stay unique for labels.
     why = forms.CharField(
         required=False,
         max_length=2000,
-        label="Why it is major",
+        label=gettext_lazy("Why it is major"),
         widget=forms.Textarea(attrs={"rows": 2}),
-        help_text="Who and what is affected.",
+        help_text=gettext_lazy("Who and what is affected."),
     )
 
 
@@ -323,13 +375,18 @@ class CommentForm(forms.Form):
     """Comments never conflict with other edits, so they carry no version."""
 
     body = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 3}), label="Comment", max_length=Incident.COMMENT_MAX_LENGTH
+        widget=forms.Textarea(attrs={"rows": 3}),
+        label=gettext_lazy("Comment"),
+        max_length=Incident.COMMENT_MAX_LENGTH,
     )
     public = forms.TypedChoiceField(
-        choices=[("0", "Internal work note"), ("1", "Public (the caller sees it)")],
+        choices=[
+            ("0", gettext_lazy("Internal work note")),
+            ("1", gettext_lazy("Public (the caller sees it)")),
+        ],
         coerce=lambda v: v == "1",
         initial="0",
-        label="Visible to",
+        label=gettext_lazy("Visible to"),
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -338,8 +395,10 @@ class CommentForm(forms.Form):
 
 
 class AttachForm(forms.Form):
-    uploads = MultipleFileField(label="Files")
-    public = forms.BooleanField(required=False, initial=True, label="The caller may see these files")
+    uploads = MultipleFileField(label=gettext_lazy("Files"))
+    public = forms.BooleanField(
+        required=False, initial=True, label=gettext_lazy("The caller may see these files")
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.pop("context", None)
@@ -347,9 +406,11 @@ class AttachForm(forms.Form):
 
 
 class AnswerForm(forms.Form):
-    consultation = forms.IntegerField(widget=forms.HiddenInput)
+    consultation = forms.IntegerField(widget=forms.HiddenInput, label=gettext_lazy("Consultation"))
     answer = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 2}), max_length=Consultation.ANSWER_MAX_LENGTH
+        widget=forms.Textarea(attrs={"rows": 2}),
+        max_length=Consultation.ANSWER_MAX_LENGTH,
+        label=gettext_lazy("Answer"),
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -363,43 +424,88 @@ class AnswerForm(forms.Form):
 class QueueFilterForm(forms.Form):
     """Queue filters. Values are slugs, usernames and codes, as in the API."""
 
-    q = forms.CharField(required=False, max_length=Incident.SEARCH_MAX_LENGTH, label="Search")
-    status = forms.ChoiceField(required=False, choices=[("", "Any status"), *Status.choices])
+    q = forms.CharField(required=False, max_length=Incident.SEARCH_MAX_LENGTH, label=gettext_lazy("Search"))
+    status = forms.ChoiceField(
+        required=False,
+        choices=[("", gettext_lazy("Any status")), *Status.choices],
+        label=gettext_lazy("Status"),
+    )
     priority = forms.TypedChoiceField(
-        required=False, coerce=int, empty_value=None, choices=[("", "Any priority"), *Priority.choices]
+        required=False,
+        coerce=int,
+        empty_value=None,
+        choices=[("", gettext_lazy("Any priority")), *Priority.choices],
+        label=gettext_lazy("Priority"),
     )
-    group = forms.ChoiceField(required=False, label="Group")
-    assignee = forms.CharField(required=False, max_length=150, label="Assignee (username)")
-    category = forms.ChoiceField(required=False)
-    service = forms.ChoiceField(required=False)
-    channel = forms.ChoiceField(required=False, choices=[("", "Any channel"), *Channel.choices])
+    group = forms.ChoiceField(required=False, label=gettext_lazy("Group"))
+    assignee = forms.CharField(required=False, max_length=150, label=gettext_lazy("Assignee (username)"))
+    category = forms.ChoiceField(required=False, label=gettext_lazy("Category"))
+    service = forms.ChoiceField(required=False, label=gettext_lazy("Service"))
+    channel = forms.ChoiceField(
+        required=False,
+        choices=[("", gettext_lazy("Any channel")), *Channel.choices],
+        label=gettext_lazy("Channel"),
+    )
     sla_state = forms.ChoiceField(
-        required=False, label="SLA", choices=[("", "Any SLA state"), *SlaState.choices]
+        required=False,
+        label=gettext_lazy("SLA"),
+        choices=[("", gettext_lazy("Any SLA state")), *SlaState.choices],
     )
-    created_after = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    created_before = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    created_after = forms.DateField(
+        required=False, widget=forms.DateInput(attrs={"type": "date"}), label=gettext_lazy("Created after")
+    )
+    created_before = forms.DateField(
+        required=False, widget=forms.DateInput(attrs={"type": "date"}), label=gettext_lazy("Created before")
+    )
     # The reports' drill-downs (reporting) land here with these.
-    resolved_after = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    resolved_before = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    closed_after = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    closed_before = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    resolved_after = forms.DateField(
+        required=False, widget=forms.DateInput(attrs={"type": "date"}), label=gettext_lazy("Resolved after")
+    )
+    resolved_before = forms.DateField(
+        required=False, widget=forms.DateInput(attrs={"type": "date"}), label=gettext_lazy("Resolved before")
+    )
+    closed_after = forms.DateField(
+        required=False, widget=forms.DateInput(attrs={"type": "date"}), label=gettext_lazy("Closed after")
+    )
+    closed_before = forms.DateField(
+        required=False, widget=forms.DateInput(attrs={"type": "date"}), label=gettext_lazy("Closed before")
+    )
     backlog_on = forms.DateField(
-        required=False, label="Open at the end of", widget=forms.DateInput(attrs={"type": "date"})
+        required=False,
+        label=gettext_lazy("Open at the end of"),
+        widget=forms.DateInput(attrs={"type": "date"}),
     )
     tier = forms.TypedChoiceField(
         required=False,
         coerce=int,
         empty_value=None,
-        choices=[("", "Any tier"), (1, "Tier 1"), (2, "Tier 2"), (3, "Tier 3")],
+        choices=[
+            ("", gettext_lazy("Any tier")),
+            (1, gettext_lazy("Tier 1")),
+            (2, gettext_lazy("Tier 2")),
+            (3, gettext_lazy("Tier 3")),
+        ],
+        label=gettext_lazy("Tier"),
     )
     first_contact = forms.ChoiceField(
         required=False,
-        label="First-contact resolution",
-        choices=[("", "Any"), ("yes", "Resolved at first contact"), ("no", "Not at first contact")],
+        label=gettext_lazy("First-contact resolution"),
+        choices=[
+            ("", gettext_lazy("Any")),
+            ("yes", gettext_lazy("Resolved at first contact")),
+            ("no", gettext_lazy("Not at first contact")),
+        ],
     )
     reopened = forms.ChoiceField(
-        required=False, choices=[("", "Any"), ("yes", "Reopened"), ("no", "Never reopened")]
+        required=False,
+        choices=[
+            ("", gettext_lazy("Any")),
+            ("yes", gettext_lazy("Reopened")),
+            ("no", gettext_lazy("Never reopened")),
+        ],
+        label=gettext_lazy("Reopened"),
     )
+    tag = forms.CharField(required=False, max_length=40, label=_("Tag"))
 
     def __init__(
         self,
@@ -425,9 +531,12 @@ class QueueFilterForm(forms.Form):
 class BulkForm(forms.Form):
     """Bulk moves on a queue: each selected incident carries the version the user saw."""
 
-    operation = forms.ChoiceField(choices=[("assign", "Assign to person"), ("move", "Move to group")])
-    assigned_to = forms.CharField(required=False, max_length=150, label="Person (username)")
-    assignment_group = forms.ChoiceField(required=False, label="Group")
+    operation = forms.ChoiceField(
+        choices=[("assign", gettext_lazy("Assign to person")), ("move", gettext_lazy("Move to group"))],
+        label=gettext_lazy("Operation"),
+    )
+    assigned_to = forms.CharField(required=False, max_length=150, label=gettext_lazy("Person (username)"))
+    assignment_group = forms.ChoiceField(required=False, label=gettext_lazy("Group"))
 
     def __init__(self, *args: Any, groups: Sequence[SupportGroup], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -12,13 +12,19 @@ The contract, for a subscriber:
   (``incidents.tasks.event_publish_task``); when the broker is down, beat's flush catches up within minutes.
 - **Ordering.** For one event, subscribers run in registration order. Across events there is no ordering
   guarantee: a retried subscriber may see a later event before an earlier one.
-- **At-least-once, isolated.** Each subscriber runs in a transaction of its own, committed together with
-  its delivery mark, so its database writes and "done" commit or roll back as one. A subscriber that raises
+- **At-least-once, isolated.** Each subscriber runs in a transaction committed together with its delivery
+  mark, so its database writes and "done" commit or roll back as one. The events one transaction recorded
+  together (a batch of the SLA sweep, a chunk of the flush) are published in one transaction for all their
+  subscribers; should any of them raise, that transaction is rolled back and the batch is published again
+  event by event, each subscriber in a transaction of its own. A subscriber that raises
   is logged and retried later with exponential backoff (``EVENT_DELIVERY_MAX_ATTEMPTS`` attempts, then it
   is given up with an error log and the delivery keeps its ``last_error``); the others still run. A crash
   between work and mark, or two workers publishing one event at once, may run a subscriber twice: it must be
   idempotent (a unique key on what it writes, as ``Notification`` has) and it must not do network I/O
   itself: queue that on commit (``core.queueing.enqueue_on_commit``).
+- **Batches (optional).** ``prepare(events)``, given to ``subscribe``, is called once with the events of a
+  batch the subscriber will receive, before any of them: it may read for all of them at once what ``fn``
+  would read for each (``incidents.notifications.delivery.batch_memo``). ``fn`` must still work alone.
 
 This module imports nothing of the project, so that ``incidents.records.events`` can ask whether an event has
 subscribers without an import circle; the dispatcher is ``incidents.records.outbox``.
@@ -34,6 +40,7 @@ if TYPE_CHECKING:
     from .models import IncidentEvent
 
 Handler = Callable[["IncidentEvent"], Any]
+Preparer = Callable[[list["IncidentEvent"]], Any]
 
 
 @dataclass(frozen=True)
@@ -41,17 +48,18 @@ class Subscriber:
     name: str
     kinds: frozenset[str]
     fn: Handler
+    prepare: Preparer | None = None
 
 
 _subscribers: dict[str, Subscriber] = {}  # by name, in registration order
 _publisher: Callable[[int], None] | None = None
 
 
-def subscribe(kinds: Iterable[str], name: str, fn: Handler) -> Subscriber:
+def subscribe(kinds: Iterable[str], name: str, fn: Handler, *, prepare: Preparer | None = None) -> Subscriber:
     kinds = frozenset(kinds)
     if not name or not kinds:
         raise ValueError("a subscriber needs a name and at least one event kind")
-    sub = Subscriber(name=name, kinds=kinds, fn=fn)
+    sub = Subscriber(name=name, kinds=kinds, fn=fn, prepare=prepare)
     _subscribers[name] = sub
     return sub
 

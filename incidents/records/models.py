@@ -1,25 +1,29 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 from django.core.validators import MaxLengthValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from escalation.choices import Level, Priority
 from escalation.models import SLAPolicy, SupportGroup
 
+from . import texts
+
 
 class Status(models.TextChoices):
-    NEW = "new", "New"
-    ASSIGNED = "assigned", "Assigned"
-    IN_PROGRESS = "in_progress", "In progress"
-    ON_HOLD = "on_hold", "On hold"
-    RESOLVED = "resolved", "Resolved"
-    CLOSED = "closed", "Closed"
-    CANCELLED = "cancelled", "Cancelled"
+    NEW = "new", gettext_lazy("New")
+    ASSIGNED = "assigned", gettext_lazy("Assigned")
+    IN_PROGRESS = "in_progress", gettext_lazy("In progress")
+    ON_HOLD = "on_hold", gettext_lazy("On hold")
+    RESOLVED = "resolved", gettext_lazy("Resolved")
+    CLOSED = "closed", gettext_lazy("Closed")
+    CANCELLED = "cancelled", gettext_lazy("Cancelled")
 
 
 OPEN_STATUSES = (Status.NEW, Status.ASSIGNED, Status.IN_PROGRESS, Status.ON_HOLD)
@@ -27,35 +31,35 @@ ACTIVE_STATUSES = (Status.NEW, Status.ASSIGNED, Status.IN_PROGRESS)
 
 
 class Channel(models.TextChoices):
-    PHONE = "phone", "Phone"
-    EMAIL = "email", "Email"
-    PORTAL = "portal", "Portal"
-    WALK_IN = "walk_in", "Walk-in"
-    API = "api", "API"
-    MONITORING = "monitoring", "Monitoring"
+    PHONE = "phone", gettext_lazy("Phone")
+    EMAIL = "email", gettext_lazy("Email")
+    PORTAL = "portal", gettext_lazy("Portal")
+    WALK_IN = "walk_in", gettext_lazy("Walk-in")
+    API = "api", gettext_lazy("API")
+    MONITORING = "monitoring", gettext_lazy("Monitoring")
 
 
 class HoldReason(models.TextChoices):
-    AWAITING_CALLER = "awaiting_caller", "Awaiting caller"
-    AWAITING_VENDOR = "awaiting_vendor", "Awaiting vendor"
-    AWAITING_CHANGE = "awaiting_change", "Awaiting change"
+    AWAITING_CALLER = "awaiting_caller", gettext_lazy("Awaiting caller")
+    AWAITING_VENDOR = "awaiting_vendor", gettext_lazy("Awaiting vendor")
+    AWAITING_CHANGE = "awaiting_change", gettext_lazy("Awaiting change")
 
 
 class ResolutionCode(models.TextChoices):
-    PERMANENT_FIX = "permanent_fix", "Solved (permanent fix)"
-    WORKAROUND = "workaround", "Solved (workaround)"
-    USER_GUIDANCE = "user_guidance", "Solved (user guidance)"
-    THIRD_PARTY = "third_party", "Solved by third party"
-    NO_FAULT_FOUND = "no_fault_found", "No fault found"
-    KNOWN_ERROR = "known_error", "Known error, workaround given"
+    PERMANENT_FIX = "permanent_fix", gettext_lazy("Solved (permanent fix)")
+    WORKAROUND = "workaround", gettext_lazy("Solved (workaround)")
+    USER_GUIDANCE = "user_guidance", gettext_lazy("Solved (user guidance)")
+    THIRD_PARTY = "third_party", gettext_lazy("Solved by third party")
+    NO_FAULT_FOUND = "no_fault_found", gettext_lazy("No fault found")
+    KNOWN_ERROR = "known_error", gettext_lazy("Known error, workaround given")
 
 
 class SlaState(models.TextChoices):
-    ON_TRACK = "on_track", "On track"
-    WARNING = "warning", "Warning"
-    BREACHED = "breached", "Breached"
-    MET = "met", "Met"
-    PAUSED = "paused", "Paused"
+    ON_TRACK = "on_track", gettext_lazy("On track")
+    WARNING = "warning", gettext_lazy("Warning")
+    BREACHED = "breached", gettext_lazy("Breached")
+    MET = "met", gettext_lazy("Met")
+    PAUSED = "paused", gettext_lazy("Paused")
 
 
 @dataclass(frozen=True)
@@ -81,6 +85,7 @@ TRANSITIONS: dict[str, Transition] = {
     "reopen": _t((Status.RESOLVED,), Status.IN_PROGRESS, "Reopen"),
     "close": _t((Status.RESOLVED,), Status.CLOSED, "Close"),
     "cancel": _t(OPEN_STATUSES, Status.CANCELLED, "Cancel"),
+    "merge": _t(OPEN_STATUSES, Status.CANCELLED, "Merge into another incident"),
     "consult": _t(OPEN_STATUSES, None, "Consult a group"),
     "update": _t(OPEN_STATUSES, None, "Update"),
     "comment": _t((*OPEN_STATUSES, Status.RESOLVED), None, "Comment"),
@@ -103,7 +108,7 @@ class Category(models.Model):
     is_active = models.BooleanField(default=True)
 
     class Meta:
-        verbose_name_plural = "categories"
+        verbose_name_plural = gettext_lazy("categories")
         ordering = ["parent__name", "name"]
         constraints = [
             models.UniqueConstraint(fields=["parent", "slug"], name="category_unique_slug_in_parent"),
@@ -139,8 +144,8 @@ class PriorityMatrixEntry(models.Model):
     priority = models.PositiveSmallIntegerField(choices=Priority.choices)
 
     class Meta:
-        verbose_name = "priority matrix entry"
-        verbose_name_plural = "priority matrix"
+        verbose_name = gettext_lazy("priority matrix entry")
+        verbose_name_plural = gettext_lazy("priority matrix")
         ordering = ["impact", "urgency"]
         constraints = [
             models.UniqueConstraint(fields=["impact", "urgency"], name="priority_matrix_unique_cell"),
@@ -230,30 +235,36 @@ class Incident(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="incidents",
-        verbose_name="SLA policy",
+        verbose_name=gettext_lazy("SLA policy"),
     )
     # Read with its row, never searched by: no index (issue 14).
-    sla_policy_slug = models.SlugField("SLA policy slug", max_length=60, blank=True, db_index=False)
+    sla_policy_slug = models.SlugField(
+        gettext_lazy("SLA policy slug"), max_length=60, blank=True, db_index=False
+    )
     response_due_at = models.DateTimeField(null=True, blank=True)
     resolution_due_at = models.DateTimeField(null=True, blank=True)
     responded_at = models.DateTimeField(null=True, blank=True)
     resolved_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
     on_hold_since = models.DateTimeField(null=True, blank=True)
-    sla_paused_seconds = models.PositiveIntegerField("SLA paused seconds", default=0)
+    sla_paused_seconds = models.PositiveIntegerField(gettext_lazy("SLA paused seconds"), default=0)
     sla_state = models.CharField(
-        "SLA state", max_length=10, choices=SlaState.choices, default=SlaState.ON_TRACK
+        gettext_lazy("SLA state"), max_length=10, choices=SlaState.choices, default=SlaState.ON_TRACK
     )
     # When the sweep must next look at this incident (the earliest unfired threshold).
-    sla_next_check_at = models.DateTimeField("SLA next check at", null=True, blank=True, editable=False)
+    sla_next_check_at = models.DateTimeField(
+        gettext_lazy("SLA next check at"), null=True, blank=True, editable=False
+    )
     escalation_level = models.PositiveSmallIntegerField(default=0)
     # The SLA cycle: 1, then one more at every reopen; it starts at ``sla_started_at``.
-    sla_cycle = models.PositiveSmallIntegerField("SLA cycle", default=1, editable=False)
-    sla_started_at = models.DateTimeField("SLA started at", null=True, blank=True, editable=False)
+    sla_cycle = models.PositiveSmallIntegerField(gettext_lazy("SLA cycle"), default=1, editable=False)
+    sla_started_at = models.DateTimeField(
+        gettext_lazy("SLA started at"), null=True, blank=True, editable=False
+    )
     # Operational level: when the current tier's time is up (SPEC §6, OLA).
-    ola_due_at = models.DateTimeField("OLA due at", null=True, blank=True)
+    ola_due_at = models.DateTimeField(gettext_lazy("OLA due at"), null=True, blank=True)
     ola_state = models.CharField(
-        "OLA state", max_length=10, choices=SlaState.choices, default=SlaState.ON_TRACK
+        gettext_lazy("OLA state"), max_length=10, choices=SlaState.choices, default=SlaState.ON_TRACK
     )
     reopen_count = models.PositiveSmallIntegerField(default=0)
 
@@ -266,6 +277,13 @@ class Incident(models.Model):
     )
     problem_reference = models.CharField(max_length=REFERENCE_MAX_LENGTH, blank=True)
     change_reference = models.CharField(max_length=REFERENCE_MAX_LENGTH, blank=True)
+
+    # History brought in from another tool (``history/``, issue 24 §4): read-only, no SLA clocks, no
+    # mail, no survey. ``external_id`` is the source's ticket id, unique per source, so that a
+    # re-import finds the row it made instead of making another.
+    imported = models.BooleanField(default=False, editable=False)
+    import_source = models.CharField(max_length=40, blank=True, editable=False)
+    external_id = models.CharField(max_length=100, blank=True, editable=False)
 
     version = models.PositiveIntegerField(default=1)
     created_at = models.DateTimeField(default=timezone.now)
@@ -330,6 +348,11 @@ class Incident(models.Model):
             models.CheckConstraint(
                 name="incident_priority_range", condition=Q(priority__gte=1, priority__lte=5)
             ),
+            models.UniqueConstraint(
+                fields=["import_source", "external_id"],
+                condition=Q(imported=True),
+                name="incident_imported_once_per_source",
+            ),
             models.CheckConstraint(
                 name="incident_hold_reason_iff_on_hold",
                 condition=(Q(status="on_hold") & ~Q(hold_reason=""))
@@ -349,9 +372,12 @@ class Incident(models.Model):
         return self.status in (Status.RESOLVED, Status.CLOSED) and self.max_tier_reached == 1
 
     def allows(self, action: str) -> bool:
-        return self.status in TRANSITIONS[action].sources
+        # Imported history is read-only: no move of the lifecycle table applies to it.
+        return not self.imported and self.status in TRANSITIONS[action].sources
 
     def allowed_actions(self) -> list[str]:
+        if self.imported:
+            return []
         return [name for name, t in TRANSITIONS.items() if self.status in t.sources]
 
 
@@ -359,31 +385,31 @@ class IncidentEvent(models.Model):
     """The append-only activity log. Comments are events of kind ``comment``."""
 
     class Kind(models.TextChoices):
-        CREATED = "created", "Logged"
-        ASSIGNED = "assigned", "Assigned"
-        STARTED = "started", "Work started"
-        ESCALATED = "escalated", "Escalated"
-        HELD = "held", "Put on hold"
-        RESUMED = "resumed", "Resumed"
-        RESOLVED = "resolved", "Resolved"
-        REOPENED = "reopened", "Reopened"
-        CLOSED = "closed", "Closed"
-        CANCELLED = "cancelled", "Cancelled"
-        UPDATED = "updated", "Updated"
-        COMMENT = "comment", "Comment"
-        ATTACHMENT = "attachment", "Attachment"
-        CONSULTED = "consulted", "Consultation requested"
-        CONSULTATION_ANSWERED = "consultation_answered", "Consultation answered"
-        SLA_THRESHOLD = "sla_threshold", "SLA threshold"
-        SLA_ESCALATION = "sla_escalation", "Hierarchical escalation"
-        MAJOR_PROPOSED = "major_proposed", "Proposed as a major incident"
-        MAJOR_DECLARED = "major_declared", "Declared a major incident"
-        MAJOR_UPDATE = "major_update", "Major incident status update"
-        REVIEW_RECORDED = "review_recorded", "Post-incident review recorded"
-        SECURITY_STEP = "security_step", "Security procedure step"
-        OLA_THRESHOLD = "ola_threshold", "OLA threshold"
-        SLA_POLICY = "sla_policy", "SLA policy changed"
-        KNOWLEDGE_LINKED = "knowledge_linked", "Knowledge article linked"
+        CREATED = "created", gettext_lazy("Logged")
+        ASSIGNED = "assigned", gettext_lazy("Assigned")
+        STARTED = "started", gettext_lazy("Work started")
+        ESCALATED = "escalated", gettext_lazy("Escalated")
+        HELD = "held", gettext_lazy("Put on hold")
+        RESUMED = "resumed", gettext_lazy("Resumed")
+        RESOLVED = "resolved", gettext_lazy("Resolved")
+        REOPENED = "reopened", gettext_lazy("Reopened")
+        CLOSED = "closed", gettext_lazy("Closed")
+        CANCELLED = "cancelled", gettext_lazy("Cancelled")
+        UPDATED = "updated", gettext_lazy("Updated")
+        COMMENT = "comment", gettext_lazy("Comment")
+        ATTACHMENT = "attachment", gettext_lazy("Attachment")
+        CONSULTED = "consulted", gettext_lazy("Consultation requested")
+        CONSULTATION_ANSWERED = "consultation_answered", gettext_lazy("Consultation answered")
+        SLA_THRESHOLD = "sla_threshold", gettext_lazy("SLA threshold")
+        SLA_ESCALATION = "sla_escalation", gettext_lazy("Hierarchical escalation")
+        MAJOR_PROPOSED = "major_proposed", gettext_lazy("Proposed as a major incident")
+        MAJOR_DECLARED = "major_declared", gettext_lazy("Declared a major incident")
+        MAJOR_UPDATE = "major_update", gettext_lazy("Major incident status update")
+        REVIEW_RECORDED = "review_recorded", gettext_lazy("Post-incident review recorded")
+        SECURITY_STEP = "security_step", gettext_lazy("Security procedure step")
+        OLA_THRESHOLD = "ola_threshold", gettext_lazy("OLA threshold")
+        SLA_POLICY = "sla_policy", gettext_lazy("SLA policy changed")
+        KNOWLEDGE_LINKED = "knowledge_linked", gettext_lazy("Knowledge article linked")
 
     incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(max_length=24, choices=Kind.choices)
@@ -429,6 +455,17 @@ class IncidentEvent(models.Model):
 
     def delete(self, *args, **kwargs):
         raise ValueError("The activity log is append-only.")
+
+    @property
+    def text(self) -> str:
+        """The body in the reader's language: a system-worded event's stored message (``texts``), else
+        the body as written."""
+        return texts.body_of(self.body, self.changes)
+
+    @property
+    def shown_changes(self) -> dict[str, Any]:
+        """The changes as people read them: without the stored messages, their values rendered."""
+        return texts.changes_of(self.changes)
 
 
 class EventDelivery(models.Model):
@@ -532,3 +569,35 @@ class Watcher(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} watches {self.incident_id}"
+
+
+class IncidentRelation(models.Model):
+    """Two incidents related without one following the other (issue 23 §3). A parent's children are
+    resolved with it (``lifecycle.incident_resolve``); a related incident keeps a life of its own, as
+    the incident split off a comment does: it reports another problem of the same caller.
+
+    ``source`` is the incident the relation started from, ``target`` the one it made or named;
+    ``kind`` says how they relate. The incident page shows each side to whoever may open the other."""
+
+    class Kind(models.TextChoices):
+        SPLIT = "split", gettext_lazy("split")
+
+    source = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="relations_from")
+    target = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="relations_to")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["source", "target", "kind"], name="incident_relation_once"),
+            models.CheckConstraint(
+                condition=~Q(source=models.F("target")), name="incident_relation_not_self"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.source_id} {self.kind} {self.target_id}"

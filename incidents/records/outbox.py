@@ -11,9 +11,10 @@ from __future__ import annotations
 import logging
 import threading
 import traceback
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
@@ -74,6 +75,102 @@ def published_together() -> Iterator[None]:
         enqueue_on_commit(PUBLISH_TOGETHER_TASK, ids)
 
 
+# What a subscriber reads of every event: the incident's group and category (the restricted-incident
+# check), its assignee (the SLA recipients and their mail), the actor.
+EVENT_JOINED = (
+    "incident",
+    "incident__assignment_group",
+    "incident__category",
+    "incident__assigned_to",
+    "actor",
+)
+
+
+def events_publish(
+    event_ids: list[int],
+    *,
+    now: datetime | None = None,
+    within: Callable[[], AbstractContextManager[Any]] = nullcontext,
+) -> int:
+    """Publish the events one transaction recorded together (a batch of the SLA sweep, a chunk of the
+    flush) in one transaction: returns how many deliveries ran.
+
+    The events are read with one query, their deliveries written with one, locked with one and marked
+    done with one; each subscriber's ``prepare`` reads for all its events at once; ``within`` wraps the
+    subscribers' work inside the transaction (``delivery.notifications_together`` writes the batch's
+    notification rows with one insert when it ends). Issue 25 §5: one transaction per event and
+    subscriber cost the escalation drain most of its time.
+
+    All or nothing: should any subscriber raise, the transaction is rolled back and the events are
+    published one by one (``event_publish``), each subscriber in a transaction of its own, so that the
+    failing one is recorded and retried and the others are not held back. A crash before the commit
+    leaves every delivery pending, for a retry or for beat's flush. Deliveries another worker holds
+    (``SKIP LOCKED``), or waiting for their retry, are left; their events stay pending.
+
+    Call outside a transaction.
+    """
+    now = now or timezone.now()
+    events = list(
+        IncidentEvent.objects.select_related(*EVENT_JOINED)
+        .filter(pk__in=list(event_ids), notified_at__isnull=True)
+        .order_by("pk")
+    )
+    if not events:
+        return 0
+    plan = [(event, hooks.subscribers_of(event.kind)) for event in events]
+    EventDelivery.objects.bulk_create(
+        [EventDelivery(event=event, subscriber=s.name) for event, subs in plan for s in subs],
+        ignore_conflicts=True,
+    )
+    try:
+        for sub in {s.name: s for _, subs in plan for s in subs}.values():
+            if sub.prepare is not None:
+                sub.prepare([event for event in events if event.kind in sub.kinds])
+        with transaction.atomic():
+            held = {
+                (event_id, name): pk
+                for pk, event_id, name in EventDelivery.objects.select_for_update(skip_locked=True)
+                .filter(event__in=events, done_at__isnull=True, given_up_at__isnull=True)
+                .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
+                .values_list("pk", "event_id", "subscriber")
+            }
+            done: list[int] = []
+            with within():
+                for event, subs in plan:
+                    for sub in subs:  # in registration order, as for a single event
+                        pk = held.get((event.pk, sub.name))
+                        if pk is not None:
+                            sub.fn(event)
+                            done.append(pk)
+            EventDelivery.objects.filter(pk__in=done).update(
+                done_at=now, attempts=F("attempts") + 1, next_attempt_at=None, last_error=""
+            )
+            _mark_published(events, now=now)
+    except Exception:
+        log.warning(
+            "a subscriber failed in a batch of %s events: published one by one", len(events), exc_info=True
+        )
+        return sum(event_publish(event.pk, now=now) for event in events)
+    return len(done)
+
+
+def _mark_published(events: list[IncidentEvent], *, now: datetime) -> None:
+    """Mark published those of ``events`` none of whose subscribers has a delivery left (one query for
+    each set of subscribers: a batch has one or two)."""
+    by_subscribers: dict[frozenset[str], list[int]] = {}
+    for event in events:
+        names = frozenset(s.name for s in hooks.subscribers_of(event.kind))
+        by_subscribers.setdefault(names, []).append(event.pk)
+    for names, ids in by_subscribers.items():
+        pending = IncidentEvent.objects.filter(pk__in=ids, notified_at__isnull=True)
+        if names:
+            left = EventDelivery.objects.filter(
+                event=OuterRef("pk"), subscriber__in=names, done_at__isnull=True, given_up_at__isnull=True
+            )
+            pending = pending.exclude(Exists(left))
+        pending.update(notified_at=now)
+
+
 def event_publish(event_id: int, *, now: datetime | None = None) -> int:
     """Run the event's pending, due subscribers; mark it published when none is left. Returns how many ran.
 
@@ -81,7 +178,7 @@ def event_publish(event_id: int, *, now: datetime | None = None) -> int:
     """
     now = now or timezone.now()
     event = (
-        IncidentEvent.objects.select_related("incident", "actor")
+        IncidentEvent.objects.select_related(*EVENT_JOINED)
         .filter(pk=event_id, notified_at__isnull=True)
         .first()
     )

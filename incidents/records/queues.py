@@ -18,6 +18,8 @@ from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
 from django.http import StreamingHttpResponse
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from core import csv as core_csv
 from core import paging
@@ -26,6 +28,7 @@ from escalation.access import Access
 from escalation.models import SupportGroup
 
 from .. import selectors
+from ..selectors import with_tag_names
 from . import ordering
 from .models import OPEN_STATUSES, Category, Incident, Service, Status
 
@@ -38,20 +41,32 @@ RECENTLY_RESOLVED = timedelta(days=14)
 @dataclass(frozen=True)
 class Queue:
     slug: str
-    label: str
-    description: str
+    label: Any  # words a person reads, translated when shown
+    description: Any
 
 
 QUEUES: dict[str, Queue] = {
     q.slug: q
     for q in (
-        Queue("mine", "Mine", "Open incidents assigned to me"),
-        Queue("groups", "My groups", "Open incidents of my support groups"),
-        Queue("unassigned", "Unassigned", "Open incidents of my groups that nobody has taken"),
-        Queue("open", "All open", "Every open incident (service desk follow-up)"),
-        Queue("on_hold", "On hold", "Incidents waiting for the caller, a vendor or a change"),
-        Queue("resolved", "Recently resolved", "Resolved in the last two weeks, waiting to be closed"),
-        Queue("all", "All", "Every incident, any status"),
+        Queue("mine", gettext_lazy("Mine"), gettext_lazy("Open incidents assigned to me")),
+        Queue("groups", gettext_lazy("My groups"), gettext_lazy("Open incidents of my support groups")),
+        Queue(
+            "unassigned",
+            gettext_lazy("Unassigned"),
+            gettext_lazy("Open incidents of my groups that nobody has taken"),
+        ),
+        Queue("open", gettext_lazy("All open"), gettext_lazy("Every open incident (service desk follow-up)")),
+        Queue(
+            "on_hold",
+            gettext_lazy("On hold"),
+            gettext_lazy("Incidents waiting for the caller, a vendor or a change"),
+        ),
+        Queue(
+            "resolved",
+            gettext_lazy("Recently resolved"),
+            gettext_lazy("Resolved in the last two weeks, waiting to be closed"),
+        ),
+        Queue("all", gettext_lazy("All"), gettext_lazy("Every incident, any status")),
     )
 }
 
@@ -154,7 +169,7 @@ def paginate(qs: QuerySet[Incident], *, sort_key: str, cursor: str | None, size:
     """One page of the queue in the named order (``core.paging``, as the API). A cursor that is not
     ours starts again from the first page, with ``invalid_cursor`` set for the page to say so."""
     columns = (SORTS.get(sort_key) or SORTS[DEFAULT_SORT]).columns
-    qs = qs.only(*ROW_FIELDS)
+    qs = with_tag_names(qs.only(*ROW_FIELDS))
     try:
         return Page(paging.paginate(qs, columns, cursor=cursor, size=size))
     except paging.InvalidCursor:
@@ -191,6 +206,7 @@ CSV_COLUMNS = (
     "caller",
     "resolution_due_at",
     "created_at",
+    "tags",
 )
 
 
@@ -205,6 +221,7 @@ def _csv_row(incident: Incident) -> list[Any]:
         incident.caller.get_username(),
         incident.resolution_due_at,
         incident.created_at,
+        incident.tag_names or "",  # type: ignore[attr-defined]
     ]
 
 
@@ -212,7 +229,7 @@ def csv_response(qs: QuerySet[Incident], *, sort_key: str, filename: str) -> Str
     """The whole queue, filtered and sorted as on the page, streamed as CSV (SPEC: every table
     exports)."""
     sort = SORTS.get(sort_key) or SORTS[DEFAULT_SORT]
-    rows = paging.order(qs, sort.columns).iterator(chunk_size=500)
+    rows = with_tag_names(paging.order(qs, sort.columns)).iterator(chunk_size=500)
     return core_csv.csv_response(filename, CSV_COLUMNS, (_csv_row(i) for i in rows))
 
 
@@ -279,4 +296,6 @@ def caller_lookup(term: str) -> Any:
     by_email = list(User.objects.filter(is_active=True, email__iexact=term)[:2])
     if len(by_email) == 1:
         return by_email[0]
-    raise ValidationError({"caller": f"There is no active user “{term}”. Pick one from the list."})
+    raise ValidationError(
+        {"caller": _("There is no active user “%(term)s”. Pick one from the list.") % {"term": term}}
+    )

@@ -10,6 +10,8 @@ from typing import Any, ClassVar
 
 from django.contrib.auth import get_user_model
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from rest_framework import serializers
 
 from core.api.fields import IsoDateTimeField
@@ -39,21 +41,29 @@ def _shown(slug_field: str, *, null: bool = False, **kwargs: Any) -> serializers
     return serializers.SlugRelatedField(slug_field=slug_field, read_only=True, allow_null=null, **kwargs)
 
 
+class _SlugField(serializers.SlugRelatedField):
+    """A slug lookup that refuses a NUL character as the field's own error: PostgreSQL cannot compare
+    text holding one (psycopg 3 raises a DataError, which names no field)."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        if isinstance(data, str) and "\x00" in data:
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
 def _username(**kwargs: Any) -> serializers.SlugRelatedField[Any]:
-    return serializers.SlugRelatedField(
-        slug_field="username", queryset=User.objects.filter(is_active=True), **kwargs
-    )
+    return _SlugField(slug_field="username", queryset=User.objects.filter(is_active=True), **kwargs)
 
 
 def _group(**kwargs: Any) -> serializers.SlugRelatedField[Any]:
-    return serializers.SlugRelatedField(slug_field="slug", queryset=SupportGroup.objects.all(), **kwargs)
+    return _SlugField(slug_field="slug", queryset=SupportGroup.objects.all(), **kwargs)
 
 
 def _number(**kwargs: Any) -> serializers.RegexField:
     return serializers.RegexField(
         NUMBER_PATTERN,
         max_length=Incident.NUMBER_MAX_LENGTH,
-        error_messages={"invalid": "Give an incident number like INC0000123."},
+        error_messages={"invalid": gettext_lazy("Give an incident number like INC0000123.")},
         **kwargs,
     )
 
@@ -64,14 +74,14 @@ def _category() -> serializers.SlugRelatedField[Any]:
         queryset=Category.objects.filter(parent__isnull=True, is_active=True),
         required=False,
         allow_null=True,
-        help_text="Slug of a top-level category.",
+        help_text=_("Slug of a top-level category."),
     )
 
 
 def _subcategory() -> serializers.SlugField:
     # Resolved by the view within `category`: subcategory slugs are unique only under their parent.
     return serializers.SlugField(
-        max_length=100, required=False, allow_null=True, help_text="Slug of a subcategory of `category`."
+        max_length=100, required=False, allow_null=True, help_text=_("Slug of a subcategory of `category`.")
     )
 
 
@@ -85,9 +95,26 @@ def _version() -> serializers.IntegerField:
     return serializers.IntegerField(
         min_value=1,
         max_value=MAX_VERSION,
-        help_text="The `version` of the incident as the client last read it. Required: a request without "
-        "it, or with an older one, is refused with 409 and the current version.",
+        help_text=_(
+            "The `version` of the incident as the client last read it. Required: a request without "
+            "it, or with an older one, is refused with 409 and the current version."
+        ),
     )
+
+
+class TagsField(serializers.ListField):
+    """An incident's tags (the toolkit's, issue 23 §5), read with its row as ``tag_names`` ("a b", in
+    name order: a tag holds no space, ``toolkit.services.tag_name``). A row read without them (for
+    someone who is not staff: tags are the staff's) shows none."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(child=serializers.CharField(), read_only=True, **kwargs)
+
+    def get_attribute(self, instance: Any) -> Any:
+        return getattr(instance, str(self.source), None) or ""  # None (no tag) would be shown as null
+
+    def to_representation(self, data: Any) -> list[str]:
+        return (data or "").split()
 
 
 class IncidentSerializer(serializers.ModelSerializer):
@@ -112,10 +139,14 @@ class IncidentSerializer(serializers.ModelSerializer):
     created_at = IsoDateTimeField(read_only=True)
     updated_at = IsoDateTimeField(read_only=True)
     sla_policy = serializers.CharField(
-        source="sla_policy_slug", read_only=True, help_text="The slug of the SLA policy the rules chose."
+        source="sla_policy_slug",
+        read_only=True,
+        help_text=gettext_lazy("The slug of the SLA policy the rules chose."),
     )
     ola_due_at = IsoDateTimeField(
-        read_only=True, allow_null=True, help_text="When the current tier must hand back or resolve (OLA)."
+        read_only=True,
+        allow_null=True,
+        help_text=gettext_lazy("When the current tier must hand back or resolve (OLA)."),
     )
 
     class Meta:
@@ -176,6 +207,9 @@ class IncidentSerializer(serializers.ModelSerializer):
         tz = timezone.get_current_timezone()
         out: dict[str, Any] = {}
         for name, kind, source, attr in self._plan():
+            if kind == _WORDS:
+                out[name] = (getattr(instance, source, "") or "").split()
+                continue
             value = getattr(instance, source)
             if value is None:
                 out[name] = None
@@ -197,7 +231,9 @@ class IncidentSerializer(serializers.ModelSerializer):
             for name, field in cls().fields.items():
                 if not isinstance(field.source, str) or "." in field.source:
                     raise TypeError(f"IncidentSerializer.{name}: a dotted source needs a rule of its own")
-                if isinstance(field, serializers.SlugRelatedField):
+                if isinstance(field, TagsField):
+                    plan.append((name, _WORDS, field.source, ""))
+                elif isinstance(field, serializers.SlugRelatedField):
                     plan.append((name, _RELATED, field.source, field.slug_field))
                 elif isinstance(field, serializers.DateTimeField):
                     plan.append((name, _TIME, field.source, ""))
@@ -213,7 +249,39 @@ class IncidentSerializer(serializers.ModelSerializer):
         return plan
 
 
-_RELATED, _TIME, _TEXT, _VALUE = "related", "time", "text", "value"
+_RELATED, _TIME, _TEXT, _VALUE, _WORDS = "related", "time", "text", "value", "words"
+
+
+class IncidentListSerializer(IncidentSerializer):
+    """A row of the API list: the incident and its tags, read in the page's own query."""
+
+    tags = TagsField(
+        source="tag_names",
+        help_text=gettext_lazy("The incident's tags, in name order (staff only; [] for anyone else)."),
+    )
+
+    class Meta(IncidentSerializer.Meta):
+        fields = [*IncidentSerializer.Meta.fields, "tags"]
+        read_only_fields = fields
+
+
+class IncidentDetailSerializer(IncidentListSerializer):
+    """One incident (GET /incidents/{number}/): also where a merged incident's work continues."""
+
+    merged_into = serializers.CharField(
+        source="merged_into_number",
+        read_only=True,
+        allow_null=True,
+        help_text=gettext_lazy("For an incident merged into another: that incident's number; else null."),
+    )
+
+    class Meta(IncidentListSerializer.Meta):
+        fields = [*IncidentListSerializer.Meta.fields, "merged_into"]
+        read_only_fields = fields
+
+    def to_representation(self, instance: Incident) -> dict[str, Any]:
+        instance.merged_into_number = self.context.get("merged_into")  # type: ignore[attr-defined]
+        return super().to_representation(instance)
 
 
 class IncidentCreateInputSerializer(serializers.Serializer):
@@ -221,7 +289,9 @@ class IncidentCreateInputSerializer(serializers.Serializer):
     description = serializers.CharField(
         max_length=Incident.DESCRIPTION_MAX_LENGTH, required=False, allow_blank=True, default=""
     )
-    caller = _username(required=False, help_text="Username of the affected user; defaults to the requester.")
+    caller = _username(
+        required=False, help_text=gettext_lazy("Username of the affected user; defaults to the requester.")
+    )
     channel = serializers.ChoiceField(choices=Channel.choices, default=Channel.API)
     category = _category()
     subcategory = _subcategory()
@@ -229,10 +299,12 @@ class IncidentCreateInputSerializer(serializers.Serializer):
     impact = serializers.ChoiceField(choices=Level.choices, default=Level.MEDIUM)
     urgency = serializers.ChoiceField(choices=Level.choices, default=Level.MEDIUM)
     assignment_group = _group(
-        required=False, allow_null=True, help_text="Staff only; defaults to the service desk."
+        required=False, allow_null=True, help_text=gettext_lazy("Staff only; defaults to the service desk.")
     )
-    assigned_to = _username(required=False, allow_null=True, help_text="Staff only; a member of the group.")
-    major_incident = serializers.BooleanField(default=False, help_text="Staff only.")
+    assigned_to = _username(
+        required=False, allow_null=True, help_text=gettext_lazy("Staff only; a member of the group.")
+    )
+    major_incident = serializers.BooleanField(default=False, help_text=gettext_lazy("Staff only."))
     parent = _number(required=False, allow_null=True)  # type: ignore[assignment]
 
 
@@ -268,10 +340,10 @@ class VersionInputSerializer(serializers.Serializer):
 
 class AssignInputSerializer(VersionInputSerializer):
     assigned_to = _username(
-        required=False, allow_null=True, help_text="A member of the (new) group, or null."
+        required=False, allow_null=True, help_text=gettext_lazy("A member of the (new) group, or null.")
     )
     assignment_group = _group(
-        required=False, help_text="Hand the incident to this group; defaults to its own."
+        required=False, help_text=gettext_lazy("Hand the incident to this group; defaults to its own.")
     )
 
 
@@ -281,7 +353,9 @@ class EscalateInputSerializer(VersionInputSerializer):
 
 
 class ConsultInputSerializer(VersionInputSerializer):
-    group = _group(help_text="A consulted group (access, facility, change or problem management).")
+    group = _group(
+        help_text=gettext_lazy("A consulted group (access, facility, change or problem management).")
+    )
     question = serializers.CharField(max_length=Consultation.QUESTION_MAX_LENGTH)
 
 
@@ -311,15 +385,30 @@ class CancelInputSerializer(ReasonInputSerializer):
     duplicate_of = _number(required=False, allow_null=True)
 
 
+class MergeInputSerializer(VersionInputSerializer):
+    into = _number(help_text=gettext_lazy("The incident this one duplicates: everything moves there."))
+
+
 class EventSerializer(serializers.ModelSerializer):
     actor = _shown("username", null=True)
     created_at = IsoDateTimeField(read_only=True)
+    body = serializers.CharField(
+        source="text",
+        read_only=True,
+        help_text=gettext_lazy(
+            "The comment or note as written; what the system wrote (SLA thresholds, escalation rules, "
+            "routing) in the reader's language (Accept-Language) and zone."
+        ),
+    )
     changes = serializers.DictField(
+        source="shown_changes",
         child=serializers.DictField(allow_null=True),
         read_only=True,
-        help_text='What changed: {"field": {"old": …, "new": …}}, values as the API shows them.',
+        help_text=gettext_lazy(
+            'What changed: {"field": {"old": …, "new": …}}, values as the API shows them.'
+        ),
     )
-    attachment = _shown("original_name", null=True, help_text="The attached file's name.")
+    attachment = _shown("original_name", null=True, help_text=gettext_lazy("The attached file's name."))
 
     class Meta:
         model = IncidentEvent
@@ -331,8 +420,10 @@ class CommentInputSerializer(serializers.Serializer):
     body = serializers.CharField(max_length=Incident.COMMENT_MAX_LENGTH)
     public = serializers.BooleanField(
         required=False,
-        help_text="Whether the caller sees it. Defaults to true for callers, who write public comments "
-        "only, and to false (an internal work note) for staff.",
+        help_text=gettext_lazy(
+            "Whether the caller sees it. Defaults to true for callers, who write public comments "
+            "only, and to false (an internal work note) for staff."
+        ),
     )
 
 
@@ -352,9 +443,11 @@ class NotificationReadInputSerializer(serializers.Serializer):
         child=serializers.IntegerField(min_value=1, max_value=2**63 - 1),
         required=False,
         max_length=500,
-        help_text="The notifications to mark read; all unread ones when left out.",
+        help_text=gettext_lazy("The notifications to mark read; all unread ones when left out."),
     )
 
 
 class NotificationReadSerializer(serializers.Serializer):
-    marked = serializers.IntegerField(help_text="How many notifications were unread and are now read.")
+    marked = serializers.IntegerField(
+        help_text=gettext_lazy("How many notifications were unread and are now read.")
+    )

@@ -10,7 +10,7 @@ import logging
 from celery import shared_task
 
 from .. import services
-from .outbox import PUBLISH_TASK, PUBLISH_TOGETHER_TASK, event_publish
+from .outbox import PUBLISH_TASK, PUBLISH_TOGETHER_TASK, event_publish, events_publish
 
 log = logging.getLogger(__name__)
 
@@ -42,9 +42,13 @@ def event_publish_task(event_id: int) -> int:
 )
 def events_publish_task(event_ids: list[int]) -> int:
     """``event_publish_task`` for the events one transaction recorded together (a batch of the SLA
-    sweep): one message instead of a hundred. Each event is published at most once, so a retry
-    after a failure part-way through runs only what is left."""
-    return sum(event_publish(event_id) for event_id in event_ids)
+    sweep, a chunk of the flush): one message instead of a hundred, one transaction for all their
+    deliveries (``outbox.events_publish``). Each event is published at most once, so a retry after a
+    failure part-way through runs only what is left."""
+    from ..notifications.delivery import emails_together, notifications_together
+
+    with emails_together():  # one mail per person for the batch (a digest where several reach them)
+        return events_publish(event_ids, within=notifications_together)
 
 
 @shared_task(name="incidents.tasks.incidents_autoclose_task", acks_late=True)

@@ -13,4 +13,5 @@ urlpatterns = [
     path("<str:number>/edit/", views.incident_edit, name="edit"),
     path("<str:number>/answer/", views.consultation_answer, name="answer"),
     path("<str:number>/<slug:action>/", views.incident_action, name="action"),
+    path("<str:number>/comments/<int:pk>/split/", views.comment_split, name="comment-split"),
 ]

@@ -21,6 +21,7 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse, QueryD
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from escalation.access import Access, access_of
@@ -88,10 +89,14 @@ def incident_create(request: AuthedRequest) -> HttpResponse:
         except PermissionDenied as error:
             form.add_error(None, str(error))
         else:
-            messages.success(request, f"{incident.number} logged for {incident.caller.get_username()}.")
+            messages.success(
+                request,
+                gettext("%(number)s logged for %(get_username)s.")
+                % {"number": incident.number, "get_username": incident.caller.get_username()},
+            )
             return redirect("incidents:detail", number=incident.number)
     if request.method == "POST":
-        messages.error(request, "The incident was not logged: please correct the fields below.")
+        messages.error(request, gettext("The incident was not logged: please correct the fields below."))
     matrix = {
         f"{i}-{u}": p for i, u, p in PriorityMatrixEntry.objects.values_list("impact", "urgency", "priority")
     }
@@ -168,7 +173,7 @@ def incident_bulk(request: AuthedRequest) -> HttpResponse:
     form = forms.BulkForm(request.POST, groups=queues.active_groups())
     selected = request.POST.getlist("selected")
     if not selected:
-        messages.warning(request, "Select at least one incident.")
+        messages.warning(request, gettext("Select at least one incident."))
         return redirect(back)
     if not form.is_valid():
         messages.error(request, " ".join(str(e) for errs in form.errors.values() for e in errs))
@@ -211,7 +216,7 @@ def incident_bulk(request: AuthedRequest) -> HttpResponse:
     if succeeded:
         messages.success(request, f"{', '.join(succeeded)} {done}.")
     for failure in failed:
-        messages.error(request, f"Not changed: {failure}")
+        messages.error(request, gettext("Not changed: %(failure)s") % {"failure": failure})
     return redirect(back)
 
 
@@ -282,12 +287,15 @@ def _render_detail(
         for c in consultations
         if c.is_open and c.group_id in my_groups
     }
+    timeline = list(incident_timeline(access=access, incident=incident))
     return render(
         request,
         "incidents/incident_detail.html",
         {
             "incident": incident,
-            "timeline": list(incident_timeline(access=access, incident=incident)),
+            "timeline": timeline,
+            # split off a comment, or split from one (issue 23 §3): the links panel of the header
+            "relations": selectors.incident_relations(access=access, incident=incident, timeline=timeline),
             "consultations": [(c, answer_forms.get(c.pk)) for c in consultations],
             "actions": [(name, ACTIONS[name].label, action_forms[name]) for name in offered],
             "open_action": bound[0] if bound else None,
@@ -303,7 +311,18 @@ def _render_detail(
 @require_GET
 @transaction.non_atomic_requests  # a read: no transaction, and two fewer queries per page
 def incident_detail(request: AuthedRequest, number: str) -> HttpResponse:
-    incident = incident_get_for_user(access=access_of(request), number=number)
+    access = access_of(request)
+    incident = incident_get_for_user(access=access, number=number)
+    # A merged incident's old links lead to the incident the work continues on (issue 23 §3);
+    # ``?stay=1`` shows the merged record itself (the survivor's timeline links there).
+    stay = bool(request.GET.get("stay"))
+    survivor = None if stay else selectors.merged_into_for_user(access=access, incident=incident)
+    if survivor is not None:
+        messages.info(
+            request,
+            gettext("%(old)s was merged into %(new)s.") % {"old": incident.number, "new": survivor.number},
+        )
+        return redirect("incidents:detail", number=survivor.number)
     return _render_detail(request, incident)
 
 
@@ -354,7 +373,7 @@ def _with_version(data: QueryDict, version: int) -> QueryDict:
 @require_POST
 def incident_action(request: AuthedRequest, number: str, action: str) -> HttpResponse:
     if action not in ACTIONS:
-        raise Http404(f"No action {action}.")
+        raise Http404(gettext("No action %(action)s.") % {"action": action})
     access = access_of(request)
     incident = incident_get_for_user(access=access, number=number)
     spec = ACTIONS[action]
@@ -366,7 +385,8 @@ def incident_action(request: AuthedRequest, number: str, action: str) -> HttpRes
         def perform() -> str:
             if spec.owner_only and not permissions.can_work(access, incident):
                 raise PermissionDenied(
-                    f"Only {incident.assignment_group.name} changes the links and flags of {incident.number}."
+                    gettext("Only %(name)s changes the links and flags of %(number)s.")
+                    % {"name": incident.assignment_group.name, "number": incident.number}
                 )
             data = form.cleaned_data
             return perform_action(
@@ -392,9 +412,31 @@ def incident_action(request: AuthedRequest, number: str, action: str) -> HttpRes
             return redirect("incidents:detail", number=incident.number)
         form, status = outcome.form, outcome.status
     else:
-        messages.error(request, "Nothing was changed: please correct the form.")
+        messages.error(request, gettext("Nothing was changed: please correct the form."))
     incident = incident_get_for_user(access=access, number=number)
     return _render_detail(request, incident, bound=(action, form), status=status)
+
+
+@staff_required
+@require_POST
+def comment_split(request: AuthedRequest, number: str, pk: int) -> HttpResponse:
+    """Split a comment off into a new incident (issue 23 §3); someone who may not edit gets a 403."""
+    access = access_of(request)
+    incident = incident_get_for_user(access=access, number=number)
+    try:
+        new = services.incident_split(actor=request.user, access=access, incident=incident, event_id=pk)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return _render_detail(request, incident, status=400)
+    except TransitionNotAllowed as error:
+        messages.error(request, str(error.message))
+        return _render_detail(request, incident, status=409)
+    messages.success(
+        request,
+        gettext("The comment is now %(new)s, linked to %(number)s.")
+        % {"new": new.number, "number": incident.number},
+    )
+    return redirect("incidents:detail", number=new.number)
 
 
 @staff_required
@@ -407,7 +449,7 @@ def consultation_answer(request: AuthedRequest, number: str) -> HttpResponse:
         try:
             consultation = incident.consultations.get(pk=form.cleaned_data["consultation"])
         except Consultation.DoesNotExist:
-            raise Http404("No such consultation on this incident.") from None
+            raise Http404(gettext("No such consultation on this incident.")) from None
         try:
             services.consultation_answer(
                 actor=request.user, consultation=consultation, answer=form.cleaned_data["answer"]
@@ -420,12 +462,16 @@ def consultation_answer(request: AuthedRequest, number: str) -> HttpResponse:
             _errors_onto_form(form, error)
             messages.error(request, " ".join(error.messages))
         else:
-            messages.success(request, f"Your answer for {consultation.group.name} is on {incident.number}.")
+            messages.success(
+                request,
+                gettext("Your answer for %(name)s is on %(number)s.")
+                % {"name": consultation.group.name, "number": incident.number},
+            )
             return redirect("incidents:detail", number=incident.number)
         key = f"answer-{consultation.pk}"
     else:
         key = f"answer-{request.POST.get('consultation')}"
-        messages.error(request, "Write an answer first.")
+        messages.error(request, gettext("Write an answer first."))
     return _render_detail(request, incident, bound=(key, form), status=status)
 
 
@@ -435,7 +481,7 @@ def incident_edit(request: AuthedRequest, number: str) -> HttpResponse:
     incident = incident_get_for_user(access=access_of(request), number=number)
     access = access_of(request)
     if not (incident.allows("update") and permissions.can(access, incident, "update")):
-        messages.error(request, f"You may not edit {incident.number} now.")
+        messages.error(request, gettext("You may not edit %(number)s now.") % {"number": incident.number})
         return redirect("incidents:detail", number=incident.number)
     full = permissions.can_work(access, incident)
     kwargs: dict[str, Any] = {
@@ -462,11 +508,11 @@ def incident_edit(request: AuthedRequest, number: str) -> HttpResponse:
                 invalid="Nothing was saved: please correct the fields below.",
             )
             if outcome.done is not None:
-                messages.success(request, f"{incident.number} is saved.")
+                messages.success(request, gettext("%(number)s is saved.") % {"number": incident.number})
                 return redirect("incidents:detail", number=incident.number)
             form, status = outcome.form, outcome.status
         else:
-            messages.error(request, "Nothing was saved: please correct the fields below.")
+            messages.error(request, gettext("Nothing was saved: please correct the fields below."))
     else:
         form = forms.IncidentEditForm(
             initial={
@@ -496,7 +542,7 @@ def attachment_download(request: HttpRequest, pk: int) -> FileResponse:
     try:
         handle = attachment.file.open("rb")
     except FileNotFoundError:
-        raise Http404("The file is no longer stored.") from None
+        raise Http404(gettext("The file is no longer stored.")) from None
     response = FileResponse(
         handle, as_attachment=True, filename=attachment.original_name, content_type=attachment.content_type
     )

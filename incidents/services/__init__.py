@@ -44,7 +44,9 @@ from ..records.services.lifecycle import (
     incident_start,
     incidents_autoclose,
 )
+from ..records.services.merge import incident_merge
 from ..records.services.records import UPDATABLE_FIELDS, incident_create, incident_update, priority_for
+from ..records.services.split import incident_split
 from ..records.services.watchers import watcher_add, watcher_remove
 
 __all__ = [
@@ -60,9 +62,11 @@ __all__ = [
     "incident_create",
     "incident_escalate",
     "incident_hold",
+    "incident_merge",
     "incident_reopen",
     "incident_resolve",
     "incident_resume",
+    "incident_split",
     "incident_start",
     "incident_update",
     "incidents_autoclose",

@@ -10,6 +10,8 @@ from typing import Any
 
 from django.db.models import QuerySet
 from django.http import Http404
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.generics import GenericAPIView
@@ -46,8 +48,12 @@ class SLAPolicyRuleSerializer(serializers.ModelSerializer):
     service: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(
         slug_field="slug", read_only=True, allow_null=True
     )
-    category = serializers.SerializerMethodField(help_text="Slug of the top-level category, or null.")
-    subcategory = serializers.SerializerMethodField(help_text="Slug of the subcategory, or null.")
+    category = serializers.SerializerMethodField(
+        help_text=gettext_lazy("Slug of the top-level category, or null.")
+    )
+    subcategory = serializers.SerializerMethodField(
+        help_text=gettext_lazy("Slug of the subcategory, or null.")
+    )
     channel = serializers.ChoiceField(Channel.choices, allow_blank=True, read_only=True)
     priority = serializers.ChoiceField(Priority.choices, allow_null=True, read_only=True)
 
@@ -81,7 +87,10 @@ class SLAPolicyRuleSerializer(serializers.ModelSerializer):
 class SLAPolicyRuleInputSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=SLAPolicyRule.NAME_MAX_LENGTH)
     position = serializers.IntegerField(
-        min_value=0, max_value=100_000, required=False, help_text="Absent on create: after the last rule."
+        min_value=0,
+        max_value=100_000,
+        required=False,
+        help_text=gettext_lazy("Absent on create: after the last rule."),
     )
     policy = serializers.SlugRelatedField(slug_field="slug", queryset=SLAPolicy.objects.all())
     service = serializers.SlugRelatedField(
@@ -93,14 +102,14 @@ class SLAPolicyRuleInputSerializer(serializers.Serializer):
         required=False,
         allow_null=True,
         default=None,
-        help_text="Slug of a top-level category.",
+        help_text=gettext_lazy("Slug of a top-level category."),
     )
     subcategory = serializers.SlugField(
         max_length=100,
         required=False,
         allow_null=True,
         default=None,
-        help_text="Slug of a subcategory of `category`.",
+        help_text=gettext_lazy("Slug of a subcategory of `category`."),
     )
     caller_vip = serializers.BooleanField(default=False)
     caller_department = serializers.CharField(
@@ -115,12 +124,17 @@ class SLAPolicyRuleInputSerializer(serializers.Serializer):
         if sub is not None:
             if category is None:
                 raise serializers.ValidationError(
-                    {"category": ["Choose the category of the subcategory too."]}
+                    {"category": [_("Choose the category of the subcategory too.")]}
                 )
             found = Category.objects.filter(parent=category, slug=sub).first()
             if found is None:
                 raise serializers.ValidationError(
-                    {"subcategory": [f"{sub} is not a subcategory of {category.slug}."]}
+                    {
+                        "subcategory": [
+                            _("%(sub)s is not a subcategory of %(slug)s.")
+                            % {"sub": sub, "slug": category.slug}
+                        ]
+                    }
                 )
             attrs["category"] = found
         if attrs.get("priority") is not None:
@@ -135,11 +149,11 @@ def _rules() -> QuerySet[SLAPolicyRule]:
 def _rule_for(pk: int | str) -> SLAPolicyRule:
     """The rule, or a JSON 404: the route takes any text, so that a malformed id is a 404 like the rest."""
     if not str(pk).isascii() or not str(pk).isdigit() or not 0 < int(pk) <= MAX_ID:
-        raise Http404("No such rule.")
+        raise Http404(_("No such rule."))
     try:
         return _rules().get(pk=int(pk))
     except SLAPolicyRule.DoesNotExist:
-        raise Http404(f"No SLA policy rule {pk}.") from None
+        raise Http404(_("No SLA policy rule %(pk)s.") % {"pk": pk}) from None
 
 
 def _valid(request: Request) -> dict[str, Any]:

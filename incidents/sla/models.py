@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy
 
 from escalation.choices import Priority
 from escalation.models import SLAPolicy, SupportGroup
@@ -121,16 +122,16 @@ class SLAPolicyRule(models.Model):
         blank=True,
         on_delete=models.CASCADE,
         related_name="+",
-        help_text="Matches the incident's category or subcategory.",
+        help_text=gettext_lazy("Matches the incident's category or subcategory."),
     )
-    caller_vip = models.BooleanField("caller is a VIP", default=False)
+    caller_vip = models.BooleanField(gettext_lazy("caller is a VIP"), default=False)
     caller_department = models.CharField(max_length=100, blank=True)
     channel = models.CharField(max_length=12, choices=Channel.choices, blank=True)
     priority = models.PositiveSmallIntegerField(choices=Priority.choices, null=True, blank=True)
     is_active = models.BooleanField(default=True)
 
     class Meta:
-        verbose_name = "SLA policy rule"
+        verbose_name = gettext_lazy("SLA policy rule")
         ordering = ["position", "id"]
         indexes = [models.Index(fields=["position", "id"], name="slapolicyrule_order")]
 

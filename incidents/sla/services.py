@@ -11,6 +11,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import F
+from django.utils.translation import gettext as _
 
 from escalation.access import access_for
 from escalation.choices import Priority
@@ -38,7 +39,7 @@ RULE_INPUTS = (
 
 def _authorise(actor: Any) -> None:
     if not access_for(actor).is_incident_manager:
-        raise PermissionDenied("Only the incident manager edits the SLA policy rules.")
+        raise PermissionDenied(_("Only the incident manager edits the SLA policy rules."))
 
 
 def rules_version_bump() -> None:
@@ -51,38 +52,43 @@ def rules_version_bump() -> None:
 def _check(values: dict[str, Any]) -> dict[str, Any]:
     unknown = set(values) - set(RULE_INPUTS)
     if unknown:
-        raise ValidationError(dict.fromkeys(sorted(unknown), "This field cannot be set on a rule."))
+        raise ValidationError(dict.fromkeys(sorted(unknown), _("This field cannot be set on a rule.")))
     if "name" in values:
         name = str(values["name"] or "").strip()
         if not name:
-            raise ValidationError({"name": "A name is required."})
+            raise ValidationError({"name": _("A name is required.")})
         if len(name) > SLAPolicyRule.NAME_MAX_LENGTH:
             raise ValidationError(
-                {"name": f"The name may be at most {SLAPolicyRule.NAME_MAX_LENGTH} characters long."}
+                {
+                    "name": _("The name may be at most %(NAME_MAX_LENGTH)s characters long.")
+                    % {"NAME_MAX_LENGTH": SLAPolicyRule.NAME_MAX_LENGTH}
+                }
             )
         values["name"] = name
     if "policy" in values and not isinstance(values["policy"], SLAPolicy):
-        raise ValidationError({"policy": "Choose an SLA policy."})
+        raise ValidationError({"policy": _("Choose an SLA policy.")})
     if values.get("service") is not None and not isinstance(values["service"], Service):
-        raise ValidationError({"service": "Choose a service."})
+        raise ValidationError({"service": _("Choose a service.")})
     if values.get("category") is not None and not isinstance(values["category"], Category):
-        raise ValidationError({"category": "Choose a category."})
+        raise ValidationError({"category": _("Choose a category.")})
     if values.get("channel") and values["channel"] not in Channel.values:
-        raise ValidationError({"channel": f"Use one of: {', '.join(Channel.values)}."})
+        raise ValidationError(
+            {"channel": _("Use one of: %(values)s.") % {"values": ", ".join(Channel.values)}}
+        )
     if values.get("priority") is not None and values["priority"] not in Priority.values:
-        raise ValidationError({"priority": "Priorities run from 1 to 5."})
+        raise ValidationError({"priority": _("Priorities run from 1 to 5.")})
     if "caller_department" in values:
         department = str(values["caller_department"] or "").strip()
         if len(department) > CallerProfile.DEPARTMENT_MAX_LENGTH:
-            raise ValidationError({"caller_department": "At most 100 characters are allowed."})
+            raise ValidationError({"caller_department": _("At most 100 characters are allowed.")})
         values["caller_department"] = department
     if "position" in values:
         try:
             values["position"] = int(values["position"])
         except (TypeError, ValueError):
-            raise ValidationError({"position": "The position is a whole number."}) from None
+            raise ValidationError({"position": _("The position is a whole number.")}) from None
         if not 0 <= values["position"] <= 100_000:
-            raise ValidationError({"position": "The position runs from 0 to 100000."})
+            raise ValidationError({"position": _("The position runs from 0 to 100000.")})
     return values
 
 
@@ -92,7 +98,7 @@ def sla_policy_rule_create(*, actor: Any, **values: Any) -> SLAPolicyRule:
     _authorise(actor)
     values = _check(values)
     if "policy" not in values or "name" not in values:
-        raise ValidationError({"policy": "Name the rule and choose its SLA policy."})
+        raise ValidationError({"policy": _("Name the rule and choose its SLA policy.")})
     if "position" not in values:
         last = SLAPolicyRule.objects.order_by("-position").values_list("position", flat=True).first()
         values["position"] = (last or 0) + 10

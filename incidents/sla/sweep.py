@@ -25,7 +25,7 @@ from escalation import config_cache
 from escalation.policies import escalation_level
 
 from ..errors import TransitionNotAllowed
-from ..records import outbox
+from ..records import outbox, texts
 from ..records.events import event_record
 from ..records.models import OPEN_STATUSES, Incident, IncidentEvent, SlaState
 from ..records.services.lifecycle import incident_escalate
@@ -49,18 +49,23 @@ def sla_sweep(
     *,
     now: datetime | None = None,
     batch_size: int = 100,
-    max_batches: int = 50,
+    max_batches: int | None = 50,
     on_backlog: Callable[[], None] | None = None,
+    on_batch: Callable[[SweepResult], None] | None = None,
 ) -> SweepResult:
     """Process every incident with a due check, one committed batch at a time.
 
     ``on_backlog`` is called once, after the first batch, when it was full: more is due than one
     batch, so the caller may start helpers (``sla_sweep_task`` queues copies of itself).
+    ``on_batch`` is called after each committed batch with the running totals (progress);
+    ``max_batches=None`` sweeps until nothing due is left to claim.
     """
     now = now or timezone.now()
     result = SweepResult()
     cache: dict[Any, Any] = {}
-    for _ in range(max_batches):
+    batches = 0
+    while max_batches is None or batches < max_batches:
+        batches += 1
         # A batch's events go to the broker as one task, after its commit (outbox.published_together).
         with outbox.published_together(), config_cache.unit(), transaction.atomic():
             batch = list(
@@ -72,12 +77,19 @@ def sla_sweep(
             for incident in batch:
                 incident_sla_check(incident, now=now, cache=cache, result=result)
         result.incidents += len(batch)
+        if on_batch is not None:
+            on_batch(result)
         if len(batch) < batch_size:
             break
         if on_backlog is not None:
             on_backlog()
             on_backlog = None
     return result
+
+
+def sla_due_count(*, now: datetime | None = None) -> int:
+    """How many incidents have a check due (the partial index ``inc_sla_next_check_due``)."""
+    return Incident.objects.filter(sla_next_check_at__lte=now or timezone.now()).count()
 
 
 def incident_sla_check(
@@ -152,10 +164,20 @@ def _fire(incident: Incident, threshold: sla.Threshold, t: Any, *, now: datetime
         changes["sla_state"] = {"old": old_state, "new": incident.sla_state}
     if incident.escalation_level != old_level:
         changes["escalation_level"] = {"old": old_level, "new": incident.escalation_level}
-    what = "breached" if threshold.is_breach else f"reached {threshold.percent}%"
-    body = f"The {threshold.target} target {what} (due {timezone.localtime(threshold.at):%Y-%m-%d %H:%M})."
+    # Worded when read, in the reader's language and zone (``texts``); the English body is the fallback.
+    said = [
+        texts.message(f"sla.breached.{threshold.target}", due=threshold.at)
+        if threshold.is_breach
+        else texts.message(f"sla.reached.{threshold.target}", percent=threshold.percent, due=threshold.at)
+    ]
     if level:
-        body += f" Escalated to level {level} of {incident.assignment_group.name}."
+        said.append(texts.message("sla.escalated", level=level, group=incident.assignment_group.name))
+    body = texts.english(*said)
+    changes = texts.with_text(
+        changes,
+        body=said,
+        sla_threshold=texts.message(f"sla.threshold.{threshold.target}", percent=threshold.percent),
+    )
     sla.fired_add(incident, threshold.target, threshold.percent)
     try:
         with transaction.atomic():  # the event and the fire together, or neither
@@ -208,14 +230,25 @@ def _fire_ola(incident: Incident, clock: sla.OlaClock, threshold: sla.Threshold,
     incident.ola_state = (
         SlaState.BREACHED if threshold.is_breach or old_state == SlaState.BREACHED else SlaState.WARNING
     )
-    what = "to accept" if threshold.target == OlaThresholdFire.ACCEPT else "to hand back or resolve"
-    reached = "is up" if threshold.is_breach else f"is {threshold.percent}% gone"
-    group_name = incident.assignment_group.name
+    said = texts.message(
+        f"ola.{'breached' if threshold.is_breach else 'reached'}.{threshold.target}",
+        group=incident.assignment_group.name,
+        **({} if threshold.is_breach else {"percent": threshold.percent}),
+        tier=handoff.tier,
+        due=threshold.at,
+    )
     changes: dict[str, dict[str, Any]] = {
         "ola_threshold": {"old": None, "new": f"tier {handoff.tier} {threshold.target} {threshold.percent}%"}
     }
     if incident.ola_state != old_state:
         changes["ola_state"] = {"old": old_state, "new": incident.ola_state}
+    changes = texts.with_text(
+        changes,
+        body=[said],
+        ola_threshold=texts.message(
+            f"ola.threshold.{threshold.target}", tier=handoff.tier, percent=threshold.percent
+        ),
+    )
     sla.ola_fired_add(handoff, threshold.target, threshold.percent)
     try:
         with transaction.atomic():  # the event and the fire together, or neither
@@ -224,8 +257,7 @@ def _fire_ola(incident: Incident, clock: sla.OlaClock, threshold: sla.Threshold,
                 kind=IncidentEvent.Kind.OLA_THRESHOLD,
                 actor=None,
                 now=now,
-                body=f"{group_name}'s time {what} {reached} (OLA of tier {handoff.tier}, due "
-                f"{timezone.localtime(threshold.at):%Y-%m-%d %H:%M}).",
+                body=texts.english(said),
                 changes=changes,
             )
             OlaThresholdFire.objects.create(
@@ -246,6 +278,9 @@ def _fire_ola(incident: Incident, clock: sla.OlaClock, threshold: sla.Threshold,
 
 
 def _escalate_by_rule(incident: Incident, rule: Any, *, now: datetime) -> bool:
+    said = texts.message(
+        "escalation.rule", rule=rule.name, group=incident.assignment_group.name, minutes=rule.after_minutes
+    )
     try:
         with transaction.atomic():
             incident_escalate(
@@ -253,8 +288,8 @@ def _escalate_by_rule(incident: Incident, rule: Any, *, now: datetime) -> bool:
                 incident=incident,
                 expected_version=None,
                 assignment_group=rule.to_group,
-                reason=f"Escalation rule “{rule.name}”: with {incident.assignment_group.name} for "
-                f"{rule.after_minutes} business minutes.",
+                reason=texts.english(said),
+                said=said,
                 by_rule=rule.slug,
                 now=now,
             )

@@ -9,6 +9,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from escalation.access import access_of
@@ -29,7 +30,7 @@ AUDIT_ROWS = 15
 
 def _incident_manager(request: HttpRequest) -> None:
     if not access_of(request).is_incident_manager:
-        raise PermissionDenied("Only the incident manager edits the SLA policy rules.")
+        raise PermissionDenied(_("Only the incident manager edits the SLA policy rules."))
 
 
 def _onto_form(form: Any, error: ValidationError) -> None:
@@ -121,10 +122,10 @@ def sla_rule_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
         try:
             if rule is None:
                 saved = sla_policy_rule_create(actor=request.user, **form.values())
-                messages.success(request, f"Rule “{saved.name}” added.")
+                messages.success(request, _("Rule “%(name)s” added.") % {"name": saved.name})
             else:
                 saved = sla_policy_rule_update(actor=request.user, rule=rule, **form.values())
-                messages.success(request, f"Rule “{saved.name}” saved.")
+                messages.success(request, _("Rule “%(name)s” saved.") % {"name": saved.name})
             return redirect("incidents:sla-rules")
         except ValidationError as error:
             _onto_form(form, error)
@@ -142,5 +143,5 @@ def sla_rule_delete(request: HttpRequest, pk: int) -> HttpResponse:
     _incident_manager(request)
     rule = get_object_or_404(SLAPolicyRule, pk=pk)
     sla_policy_rule_delete(actor=request.user, rule=rule)
-    messages.success(request, f"Rule “{rule.name}” deleted.")
+    messages.success(request, _("Rule “%(name)s” deleted.") % {"name": rule.name})
     return redirect("incidents:sla-rules")

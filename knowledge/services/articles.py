@@ -6,6 +6,7 @@ import difflib
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F
@@ -56,23 +57,23 @@ def _clean_content(data: dict[str, Any]) -> dict[str, Any]:
             out[name] = check_text(name, data[name], max_length=Article.TEXT_MAX_LENGTH)
     if "visibility" in data:
         if data["visibility"] not in Visibility.values:
-            raise ValidationError({"visibility": "Choose internal or public."})
+            raise ValidationError({"visibility": _("Choose internal or public.")})
         out["visibility"] = data["visibility"]
     if "category" in data:
         if data["category"] is not None and not isinstance(data["category"], Category):
-            raise ValidationError({"category": "Choose a category."})
+            raise ValidationError({"category": _("Choose a category.")})
         out["category"] = data["category"]
     if "service" in data:
         if data["service"] is not None and not isinstance(data["service"], Service):
-            raise ValidationError({"service": "Choose a service."})
+            raise ValidationError({"service": _("Choose a service.")})
         out["service"] = data["service"]
     if "review_on" in data:
         if data["review_on"] is not None and not isinstance(data["review_on"], date):
-            raise ValidationError({"review_on": "Enter a date."})
+            raise ValidationError({"review_on": _("Enter a date.")})
         out["review_on"] = data["review_on"]
     if "owner" in data:
         if data["owner"] is None or not access_for(data["owner"]).is_staff_member:
-            raise ValidationError({"owner": "The owner must be a staff member."})
+            raise ValidationError({"owner": _("The owner must be a staff member.")})
         out["owner"] = data["owner"]
     return out
 
@@ -96,7 +97,7 @@ def article_create(
 ) -> Article:
     """A new draft written by ``actor`` (any staff member), owned by ``owner`` (default: the author)."""
     if not access_for(actor).is_staff_member:
-        raise PermissionDenied("Only staff write knowledge articles.")
+        raise PermissionDenied(_("Only staff write knowledge articles."))
     now = now or timezone.now()
     fields = _clean_content(
         {
@@ -134,13 +135,14 @@ def article_update(
     locked = Article.objects.select_for_update().get(pk=article.pk)
     if not can_edit(access, locked):
         raise PermissionDenied(
-            "Only the author, the owner, a group lead or the incident manager edit this article."
+            _("Only the author, the owner, a group lead or the incident manager edit this article.")
         )
     fields = _clean_content(data)
     content_changed = any(getattr(locked, k) != v for k, v in fields.items() if k in CONTENT_FIELDS)
     if content_changed and locked.status not in EDITABLE_STATUSES:
         raise ArticleTransitionNotAllowed(
-            f"{locked.number} is {locked.get_status_display().lower()}: revise it before changing its text."
+            _("%(number)s is %(status)s: revise it before changing its text.")
+            % {"number": locked.number, "status": locked.get_status_display().lower()}
         )
     if (
         locked.status == Status.PUBLISHED
@@ -148,7 +150,7 @@ def article_update(
         and not can_publish(access)
     ):
         raise PermissionDenied(
-            "Only the incident manager or a group lead changes who may read a published article."
+            _("Only the incident manager or a group lead changes who may read a published article.")
         )
     for key, value in fields.items():
         setattr(locked, key, value)
@@ -167,20 +169,24 @@ def article_transition(
     """Move the article along ``TRANSITIONS``; publishing keeps a new version."""
     now = now or timezone.now()
     if action not in TRANSITIONS:
-        raise ValidationError({"action": f"“{action}” is not an article action."})
+        raise ValidationError({"action": _("“%(action)s” is not an article action.") % {"action": action}})
     transition = TRANSITIONS[action]
     locked = Article.objects.select_for_update().get(pk=article.pk)
     if locked.status not in transition.sources:
         raise ArticleTransitionNotAllowed(
-            f"{locked.number} is {locked.get_status_display().lower()}: it cannot be "
-            f"“{transition.label.lower()}” from there."
+            _("%(number)s is %(status)s: it cannot be “%(action)s” from there.")
+            % {
+                "number": locked.number,
+                "status": locked.get_status_display().lower(),
+                "action": str(transition.label).lower(),
+            }
         )
     access = access_for(actor)
     if transition.publisher_only and not can_publish(access):
-        raise PermissionDenied("Only the incident manager or a group lead may do that.")
+        raise PermissionDenied(_("Only the incident manager or a group lead may do that."))
     if not transition.publisher_only and not can_edit(access, locked):
         raise PermissionDenied(
-            "Only the author, the owner, a group lead or the incident manager may do that."
+            _("Only the author, the owner, a group lead or the incident manager may do that.")
         )
     locked.status = transition.target
     locked.updated_at = now
@@ -242,7 +248,9 @@ def article_link_incident(
     """Link an article to an incident in one click; the incident's timeline logs it once."""
     now = now or timezone.now()
     if article.status == Status.RETIRED:
-        raise ValidationError({"article": f"{article.number} is retired; link a current article."})
+        raise ValidationError(
+            {"article": _("%(number)s is retired; link a current article.") % {"number": article.number}}
+        )
     existing = ArticleLink.objects.filter(article=article, incident=incident).first()
     if existing is not None:
         return existing
@@ -268,7 +276,9 @@ def article_promote_from_incident(*, actor: User, incident: Incident, now: datet
     """A draft prefilled from a resolved incident (title, description as symptoms, resolution),
     linked to it."""
     if not incident.resolution_notes:
-        raise ValidationError({"incident": f"{incident.number} has no resolution to promote yet."})
+        raise ValidationError(
+            {"incident": _("%(number)s has no resolution to promote yet.") % {"number": incident.number}}
+        )
     if is_restricted(incident):
         # Every member of staff reads drafts: a restricted incident's text would reach them all.
         raise ValidationError(
@@ -301,9 +311,62 @@ def self_solved_report(*, user: Any, article: Article, now: datetime | None = No
     if article.status != Status.PUBLISHED or (
         article.visibility != Visibility.PUBLIC and not access_for(user).is_staff_member
     ):
-        raise PermissionDenied("This article cannot be reported as a solution.")
+        raise PermissionDenied(_("This article cannot be reported as a solution."))
     now = now or timezone.now()
-    _, created = SelfSolvedReport.objects.get_or_create(
-        article=article, user=user, day=timezone.localdate(now), defaults={"created_at": now}
+    _report, created = SelfSolvedReport.objects.get_or_create(
+        # The organisation's day, whoever reads the page in whatever zone.
+        article=article,
+        user=user,
+        day=timezone.localdate(now, timezone.get_default_timezone()),
+        defaults={"created_at": now},
     )
     return created
+
+
+def translation_languages() -> list[tuple[str, str]]:
+    """The languages an article can be translated into: every shipped one but the organisation's."""
+    return [(code, name) for code, name in settings.LANGUAGES if code != settings.LANGUAGE_CODE]
+
+
+@transaction.atomic
+def article_translate(
+    *, actor: User, article: Article, language: str, now: datetime | None = None
+) -> Article:
+    """A draft translation of ``article`` (of its original, if it is itself one) into ``language``.
+
+    The translation starts as a copy of the original's text for the translator to rewrite, and goes
+    through review and publication like any article; it keeps the original's visibility and catalogue.
+    Asking again for a language that exists returns the existing translation.
+    """
+    if not can_edit(access_for(actor), article):
+        raise PermissionDenied(_("You may not edit this article."))
+    if language not in dict(translation_languages()):
+        raise ValidationError(_("Articles cannot be translated into this language."))
+    original = Article.objects.select_for_update().get(pk=article.original_id)
+    existing = original.translations.filter(language=language).first()
+    if existing is not None:
+        return existing
+    now = now or timezone.now()
+    translation = Article.objects.create(
+        number=_next_number(),
+        title=original.title,
+        symptoms=original.symptoms,
+        cause=original.cause,
+        workaround=original.workaround,
+        resolution=original.resolution,
+        category=original.category,
+        service=original.service,
+        visibility=original.visibility,
+        review_on=original.review_on,
+        author=actor,
+        owner=actor,
+        created_at=now,
+        updated_at=now,
+        language=language,
+        translation_of=original,
+    )
+    ArticleEvent.objects.create(article=translation, action="created", actor=actor, at=now)
+    ArticleEvent.objects.create(
+        article=original, action="translated", actor=actor, at=now, note=f"{language}: {translation.number}"
+    )
+    return translation

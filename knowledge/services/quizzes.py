@@ -9,11 +9,12 @@ from typing import TYPE_CHECKING, Any
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from escalation.access import access_for
 from escalation.models import Membership, SupportGroup
 
-from ..generated import generated_quiz_sync
+from ..generated import generated_quiz_sync, shown_in_language
 from ..models import Attempt, Question, Quiz, QuizAssignment, QuizReminder
 
 if TYPE_CHECKING:
@@ -52,7 +53,7 @@ def attempt_start(
 ) -> Attempt:
     """Start (or resume, while it runs) the actor's attempt, drawing its questions."""
     if not access_for(actor).is_staff_member:
-        raise PermissionDenied("Quizzes are for staff.")
+        raise PermissionDenied(_("Quizzes are for staff."))
     now = now or timezone.now()
     generated_quiz_sync(quiz)
     running = (
@@ -64,7 +65,7 @@ def attempt_start(
         return running
     question_ids = _draw(quiz, random.Random(seed))
     if not question_ids:
-        raise ValidationError({"quiz": "This quiz has no questions yet."})
+        raise ValidationError({"quiz": _("This quiz has no questions yet.")})
     deadline = now + timedelta(minutes=quiz.time_limit_minutes) if quiz.time_limit_minutes else None
     return Attempt.objects.create(
         quiz=quiz,
@@ -86,14 +87,17 @@ def attempt_submit(
     now = now or timezone.now()
     locked = Attempt.objects.select_for_update().get(pk=attempt.pk)
     if locked.user_id != actor.pk:
-        raise PermissionDenied("This is someone else's attempt.")
+        raise PermissionDenied(_("This is someone else's attempt."))
     if locked.submitted_at is not None:
-        raise ValidationError({"attempt": "This attempt was already submitted."})
+        raise ValidationError({"attempt": _("This attempt was already submitted.")})
     expired = locked.deadline_at is not None and now > locked.deadline_at + GRACE
-    questions = Question.objects.in_bulk(locked.question_ids)
+    questions = Question.objects.prefetch_related("choices").in_bulk(locked.question_ids)
     choices_of: dict[int, list[Any]] = {}
     for q in questions.values():
         choices_of[q.pk] = list(q.choices.all())
+    # The feedback is frozen in the language of the person submitting (the one who reads it): generated
+    # questions are worded in it, written ones as their author wrote them.
+    worded = shown_in_language(list(questions.values()))
     score = 0
     feedback = []
     for qid in locked.question_ids:
@@ -105,15 +109,21 @@ def attempt_submit(
         correct = {c.pk for c in choices if c.is_correct}
         right = bool(chosen) and chosen == correct and not expired
         score += int(right)
+        words = worded.get(qid)
         feedback.append(
             {
-                "text": question.text,
+                "text": words.text if words else question.text,
                 "kind": question.kind,
                 "topic": question.get_topic_display(),
-                "explanation": question.explanation,
+                "explanation": words.explanation if words else question.explanation,
                 "right": right,
                 "choices": [
-                    {"text": c.text, "correct": c.is_correct, "chosen": c.pk in chosen} for c in choices
+                    {
+                        "text": words.choices[c.pk] if words else c.text,
+                        "correct": c.is_correct,
+                        "chosen": c.pk in chosen,
+                    }
+                    for c in choices
                 ],
             }
         )
@@ -128,7 +138,7 @@ def attempt_submit(
 
 def _check_manager(actor: Any) -> None:
     if not access_for(actor).is_incident_manager:
-        raise PermissionDenied("Only the incident manager does that.")
+        raise PermissionDenied(_("Only the incident manager does that."))
 
 
 @transaction.atomic
@@ -138,9 +148,9 @@ def quiz_assign(
     _check_manager(actor)
     now = now or timezone.now()
     if due_on < timezone.localdate(now):
-        raise ValidationError({"due_on": "The due date is in the past."})
+        raise ValidationError({"due_on": _("The due date is in the past.")})
     if not group.is_active:
-        raise ValidationError({"group": f"{group.name} is not active."})
+        raise ValidationError({"group": _("%(name)s is not active.") % {"name": group.name}})
     assignment, created = QuizAssignment.objects.get_or_create(
         quiz=quiz, group=group, defaults={"due_on": due_on, "assigned_by": actor, "created_at": now}
     )

@@ -4,6 +4,7 @@ The per-environment modules (``dev``, ``test``, ``production``) only change defa
 none of them holds a secret.
 """
 
+import ipaddress
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -46,22 +47,50 @@ INSTALLED_APPS = [
     "surveys",
     "intake",
     "knowledge",
+    "toolkit",
     "reporting",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "identity",
+    # review seminars, knowledge-sharing sessions and training plans (issue 26)
+    "meetings",
+    # staffing against the load (issue 26)
+    "staffing",
     "servicedesk",
+    "live",
+    # Each person's language and time zone (SPEC §14): low in the layers, read by mail code anywhere.
+    "profiles",
     # The demo data of every app and its ``seed_demo`` command (no models, nothing imports it).
     "demo",
+    # Metrics, the status page, request ids, error reports, backup and restore (docs/operations/).
+    "operations",
+    "learning",
+    # Thumbnails and the in-page viewer of image and PDF attachments (issue 23 §5)
+    "previews",
+    # History brought in from another tool: CSV and django-helpdesk imports (issue 24 §4).
+    "history",
 ]
 
 MIDDLEWARE = [
+    # First: every response (errors too) carries the request id, and every request is counted and timed.
+    "operations.requestid.RequestIdMiddleware",
+    "operations.metrics.RequestMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # The browser's language (Accept-Language) until the person chooses one (profiles.locale).
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # request.access: the user's roles, groups and tiers, read once on first use (escalation.access).
     "escalation.access.AccessMiddleware",
+    # Two-factor (identity/two_factor.py): a session that must pass a code goes to the code page first.
+    "identity.middleware.SecondFactorMiddleware",
+    # The signed-in person's chosen language and time zone (profiles.locale).
+    "profiles.locale.PreferencesMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # After authentication: the admin answers 403 to signed-in end users (portal.middleware).
@@ -113,6 +142,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "servicedesk.context_processors.navigation",
+                "operations.context_processors.navigation",
             ],
         },
     },
@@ -145,7 +175,7 @@ AUTH_PASSWORD_VALIDATORS = [
 # POST /api/v1/auth/token/ count together.
 AUTHENTICATION_BACKENDS = [
     "servicedesk.signin.LockoutBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    "identity.backends.LocalPasswordBackend",
 ]
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
@@ -159,6 +189,48 @@ AXES_SENSITIVE_PARAMETERS: list[str] = []
 # the right; 0 (the default) ignores the header, which a client could otherwise forge.
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 
+# Sign-in through the organisation's directory (identity/, docs/admin/sign-in.md).
+# Local passwords: off for everyone but the break-glass accounts named here.
+LOCAL_PASSWORD_SIGN_IN = env.bool("LOCAL_PASSWORD_SIGN_IN", default=True)
+LOCAL_PASSWORD_BREAK_GLASS = env.list("LOCAL_PASSWORD_BREAK_GLASS", default=[])
+# TOTP for administrators, incident managers and managers signing in with a password.
+TWO_FACTOR_REQUIRED = env.bool("TWO_FACTOR_REQUIRED", default=False)
+OTP_TOTP_ISSUER = env.str("OTP_TOTP_ISSUER", default="Service desk")
+# OpenID Connect (mozilla-django-oidc): on when OIDC_RP_CLIENT_ID is set.
+OIDC_RP_CLIENT_ID = env.str("OIDC_RP_CLIENT_ID", default="")
+OIDC_RP_CLIENT_SECRET = env.str("OIDC_RP_CLIENT_SECRET", default="")
+OIDC_OP_AUTHORIZATION_ENDPOINT = env.str("OIDC_OP_AUTHORIZATION_ENDPOINT", default="")
+OIDC_OP_TOKEN_ENDPOINT = env.str("OIDC_OP_TOKEN_ENDPOINT", default="")
+OIDC_OP_USER_ENDPOINT = env.str("OIDC_OP_USER_ENDPOINT", default="")
+OIDC_OP_JWKS_ENDPOINT = env.str("OIDC_OP_JWKS_ENDPOINT", default="")
+OIDC_RP_SIGN_ALGO = env.str("OIDC_RP_SIGN_ALGO", default="RS256")
+OIDC_RP_SCOPES = env.str("OIDC_RP_SCOPES", default="openid email profile groups")
+OIDC_GROUPS_CLAIM = env.str("OIDC_GROUPS_CLAIM", default="groups")
+OIDC_PROVIDER_NAME = env.str("OIDC_PROVIDER_NAME", default="your organisation")
+OIDC_USE_PKCE = True
+LOGIN_REDIRECT_URL_FAILURE = "/accounts/sign-in-failed/"
+if OIDC_RP_CLIENT_ID:
+    AUTHENTICATION_BACKENDS.append("identity.oidc.DirectoryOIDCBackend")
+# LDAP / Active Directory (django-auth-ldap): on when LDAP_SERVER_URI is set.
+AUTH_LDAP_SERVER_URI = env.str("LDAP_SERVER_URI", default="")
+AUTH_LDAP_BIND_DN = env.str("LDAP_BIND_DN", default="")
+AUTH_LDAP_BIND_PASSWORD = env.str("LDAP_BIND_PASSWORD", default="")
+AUTH_LDAP_START_TLS = env.bool("LDAP_START_TLS", default=False)
+LDAP_USER_SEARCH_BASE = env.str("LDAP_USER_SEARCH_BASE", default="")
+LDAP_USER_FILTER = env.str("LDAP_USER_FILTER", default="(uid=%(user)s)")
+LDAP_GROUP_SEARCH_BASE = env.str("LDAP_GROUP_SEARCH_BASE", default="")
+LDAP_GROUP_TYPE = env.str("LDAP_GROUP_TYPE", default="groupOfNames")
+AUTH_LDAP_USER_ATTR_MAP = {"first_name": "givenName", "last_name": "sn", "email": "mail"}
+AUTH_LDAP_ALWAYS_UPDATE_USER = True
+AUTH_LDAP_FIND_GROUP_PERMS = False
+if AUTH_LDAP_SERVER_URI:
+    from identity.ldap_settings import ldap_group_type, ldap_search
+
+    AUTH_LDAP_USER_SEARCH = ldap_search(LDAP_USER_SEARCH_BASE, LDAP_USER_FILTER)
+    AUTH_LDAP_GROUP_SEARCH = ldap_search(LDAP_GROUP_SEARCH_BASE, "(objectClass=*)")
+    AUTH_LDAP_GROUP_TYPE = ldap_group_type(LDAP_GROUP_TYPE)
+    AUTHENTICATION_BACKENDS.append("identity.backends.DirectoryLDAPBackend")
+
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
@@ -167,6 +239,10 @@ LANGUAGE_CODE = "en-gb"
 # The organisation's time zone: monthly reports and default calendars follow it.
 TIME_ZONE = env.str("TIME_ZONE", default="Europe/London")
 USE_I18N = True
+# English (British formats), German, French and Spanish ship complete; the catalogues are locale/<code>/
+# and are compiled by scripts/install.sh (docs/admin/configuration.md, "Languages").
+LANGUAGES = [("en-gb", "English"), ("de", "Deutsch"), ("fr", "Français"), ("es", "Español")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
 USE_TZ = True
 
 STATIC_URL = "/static/"
@@ -298,17 +374,22 @@ CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, Any] = {
     "socket_connect_timeout": 2,
     "socket_timeout": 5,
     "max_retries": 1,
-    "visibility_timeout": 3600,
+    # How long Redis keeps a message a worker took but did not acknowledge (acks_late) before it
+    # hands it to another worker: the work of a worker killed mid-task. Above the longest task and
+    # the longest retry countdown (300 s), else a running task is handed out twice. It is only the
+    # backstop: what a dead worker held is also in the database, and the sweep and the flush
+    # (every few seconds, below) pick it up from there within seconds.
+    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=600),
 }
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE = {
     "notifications-flush": {
         "task": "incidents.tasks.notifications_flush_task",
-        "schedule": 60.0,
+        "schedule": env.float("NOTIFICATIONS_FLUSH_INTERVAL", default=10.0),
     },
     "sla-sweep": {
         "task": "incidents.tasks.sla_sweep_task",
-        "schedule": env.float("SLA_SWEEP_INTERVAL", default=60.0),
+        "schedule": env.float("SLA_SWEEP_INTERVAL", default=10.0),
     },
     "incidents-autoclose": {
         "task": "incidents.tasks.incidents_autoclose_task",
@@ -346,8 +427,29 @@ CELERY_BEAT_SCHEDULE = {
         "task": "surveys.tasks.surveys_perception_task",
         "schedule": crontab(minute=5),
     },
+    # operations/retention.py: archive then purge what is past its retention, at night.
+    "retention-purge": {
+        "task": "operations.tasks.retention_purge_task",
+        "schedule": crontab(minute=30, hour=3),
+    },
+    "meetings-housekeeping": {
+        "task": "meetings.tasks.meetings_housekeeping_task",
+        "schedule": crontab(minute=25),
+    },
+    "learning-train": {
+        "task": "learning.tasks.model_train_task",
+        "schedule": crontab(minute=30, hour=3),
+    },
+    "learning-spikes": {
+        "task": "learning.tasks.spikes_detect_task",
+        "schedule": 60.0,
+    },
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+# The spike detector (issue 24): more than SPIKE_MIN_INCIDENTS similar new incidents within
+# SPIKE_WINDOW_MINUTES minutes alert the incident managers once per spike.
+SPIKE_MIN_INCIDENTS = env.int("SPIKE_MIN_INCIDENTS", default=5)
+SPIKE_WINDOW_MINUTES = env.int("SPIKE_WINDOW_MINUTES", default=10)
 # `/readyz` says beat is stale when its last SLA sweep is older than this (seconds): a few missed
 # sweeps, not one late one (core/beat.py).
 READYZ_BEAT_MAX_AGE = env.float("READYZ_BEAT_MAX_AGE", default=300.0)
@@ -360,13 +462,20 @@ CELERY_TASK_ROUTES = {
     "incidents.tasks.sla_sweep_task": {"queue": "sweep"},
     "incidents.tasks.incidents_autoclose_task": {"queue": "sweep"},
     "incidents.tasks.event_publish_task": {"queue": "notifications"},
-    "incidents.tasks.events_publish_task": {"queue": "notifications"},
+    # Below the mail on its queue (Redis: 0, the default, is taken first), so that a batch's mail leaves
+    # before the batches of the sweep queued after it are published (issue 25 §5).
+    "incidents.tasks.events_publish_task": {"queue": "notifications", "priority": 6},
     "incidents.tasks.notification_email_task": {"queue": "notifications"},
+    "incidents.tasks.notification_emails_task": {"queue": "notifications"},
+    "incidents.tasks.notification_digest_task": {"queue": "notifications"},
     "incidents.tasks.notifications_flush_task": {"queue": "notifications"},
     "intake.tasks.*": {"queue": "intake"},
     "reporting.tasks.*": {"queue": "reports"},
     "surveys.tasks.*": {"queue": "reports"},
     "knowledge.tasks.*": {"queue": "reports"},
+    "meetings.tasks.*": {"queue": "reports"},
+    "learning.tasks.*": {"queue": "reports"},
+    "history.tasks.*": {"queue": "reports"},
 }
 TASK_QUEUES = ("sweep", "notifications", "intake", "reports", "default")
 # How many sweep tasks share a backlog of due thresholds (the beat's sweep queues the others).
@@ -378,8 +487,12 @@ SLA_WARNING_FRACTIONS = tuple(env.list("SLA_WARNING_FRACTIONS", cast=float, defa
 EVENT_DELIVERY_MAX_ATTEMPTS = env.int("EVENT_DELIVERY_MAX_ATTEMPTS", default=8)
 # How long a sender's claim on an email holds before another worker may send it again: well above
 # EMAIL_TIMEOUT, so that only a dead worker's claim runs out.
-NOTIFICATION_EMAIL_CLAIM_SECONDS = env.int("NOTIFICATION_EMAIL_CLAIM_SECONDS", default=300)
+NOTIFICATION_EMAIL_CLAIM_SECONDS = env.int("NOTIFICATION_EMAIL_CLAIM_SECONDS", default=30)
 NOTIFICATION_EMAIL_MAX_ATTEMPTS = env.int("NOTIFICATION_EMAIL_MAX_ATTEMPTS", default=8)
+# Beat's flush of the outbox and of unsent mail: how often, how old a row must be before the flush
+# takes it from the task queued on commit, and how many rows one flush takes (it fans them out).
+NOTIFICATIONS_FLUSH_GRACE = env.float("NOTIFICATIONS_FLUSH_GRACE", default=15.0)
+NOTIFICATIONS_FLUSH_BATCH = env.int("NOTIFICATIONS_FLUSH_BATCH", default=1000)
 
 # Mail intake (intake/): an IMAP folder over TLS when INBOUND_IMAP_HOST is set, else the Maildir.
 INBOUND_MAILDIR = env.str("INBOUND_MAILDIR", default=str(VAR_DIR / "inbox"))
@@ -392,6 +505,8 @@ INBOUND_IMAP_FAILED_FOLDER = env.str("INBOUND_IMAP_FAILED_FOLDER", default="INBO
 INBOUND_MAX_MESSAGE_BYTES = env.int("INBOUND_MAX_MESSAGE_BYTES", default=25 * 1024 * 1024)
 INBOUND_POLL_BATCH = env.int("INBOUND_POLL_BATCH", default=100)
 INBOUND_CLAIM_SECONDS = env.int("INBOUND_CLAIM_SECONDS", default=600)
+# A PEM file of CA certificates trusted for the IMAP server, instead of the system store (a private CA).
+INBOUND_IMAP_CA_FILE = env.str("INBOUND_IMAP_CA_FILE", default="")
 
 # Reporting: the targets the dashboard shows month to date against (fractions, 0–1).
 REPORTING_TARGETS = {
@@ -410,11 +525,36 @@ SERVICEDESK = {
     "PORTAL_SHOW_ASSIGNEE_NAMES": env.bool("PORTAL_SHOW_ASSIGNEE_NAMES", default=False),
 }
 
+# Logs: plain text (`make run`), or one JSON object a line (LOG_FORMAT=json, docker-compose.yml), each line
+# with the request id that follows the work into the tasks it queued (operations.requestid).
+LOG_FORMAT = env.str("LOG_FORMAT", default="plain")
+# The live workspace (live/): how long a page's feed request waits for a change before it answers
+# empty (each waiting request holds a web thread, not a database connection), and how often each
+# process reads the shared cursor while someone waits.
+LIVE_WAIT_SECONDS = env.float("LIVE_WAIT_SECONDS", default=25.0)
+LIVE_POLL_INTERVAL = env.float("LIVE_POLL_INTERVAL", default=0.25)
+# Whether pages follow the change feed at all (off: pages show what they had when loaded, as before).
+LIVE_PAGES = env.bool("LIVE_PAGES", default=True)
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"request_id": {"()": "operations.requestid.RequestIdFilter"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "format": "%(asctime)s %(levelname)s %(name)s %(request_id)s %(process)d %(message)s",
+            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+        },
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "json" if LOG_FORMAT == "json" else "plain",
+            "filters": ["request_id"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
@@ -422,3 +562,46 @@ LOGGING = {
         "axes": {"level": "INFO"},
     },
 }
+# In JSON, a worker's own lines go through the same handler (Celery otherwise installs its text format).
+CELERY_WORKER_HIJACK_ROOT_LOGGER = LOG_FORMAT != "json"
+
+# Error reports (operations/errors.py): nothing is sent anywhere unless SENTRY_DSN is set.
+SENTRY_DSN = env.str("SENTRY_DSN", default="")
+SENTRY_ENVIRONMENT = env.str("SENTRY_ENVIRONMENT", default="")
+SENTRY_TRACES_SAMPLE_RATE = env.float("SENTRY_TRACES_SAMPLE_RATE", default=0.0)
+
+# /metrics (operations/views.py): open to a scraper presenting METRICS_TOKEN as a bearer token, or from
+# METRICS_ALLOWED_ADDRESSES (addresses or networks); with neither set it answers 404.
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+# prometheus-client reads it too: each gunicorn worker's request counters in files there (summed by /metrics).
+PROMETHEUS_MULTIPROC_DIR = env.str("PROMETHEUS_MULTIPROC_DIR", default="")
+METRICS_ALLOWED_NETWORKS = [
+    ipaddress.ip_network(a, strict=False) for a in env.list("METRICS_ALLOWED_ADDRESSES", default=[])
+]
+# When a figure of the status page and /metrics means trouble: (warning, critical), seconds or tasks.
+OPERATIONS_THRESHOLDS = {
+    "queue_depth": (1000, 10000),
+    "event_age": (60, 300),
+    "mail_age": (120, 600),
+    "sla_due_age": (60, 300),
+    "inbound_age": (24 * 3600, 3 * 24 * 3600),
+    "beat_overdue": (120, 600),
+}
+
+# Retention (operations/retention.py, docs/operations/retention.md): days after which each kind is archived to
+# RETENTION_ARCHIVE_DIR and purged by the nightly beat task; 0 keeps it for ever (sessions: days past expiry).
+RETENTION_DAYS = {
+    "closed_incident_events": env.int("RETENTION_CLOSED_INCIDENT_EVENTS_DAYS", default=730),
+    "notifications": env.int("RETENTION_NOTIFICATIONS_DAYS", default=365),
+    "survey_mail": env.int("RETENTION_SURVEY_MAIL_DAYS", default=365),
+    "inbound_messages": env.int("RETENTION_INBOUND_MESSAGES_DAYS", default=180),
+    "survey_invitations": env.int("RETENTION_SURVEY_INVITATIONS_DAYS", default=365),
+    "sessions": 0,
+    "report_deliveries": env.int("RETENTION_REPORT_DELIVERIES_DAYS", default=730),
+}
+RETENTION_ARCHIVE_DIR = env.str("RETENTION_ARCHIVE_DIR", default=str(VAR_DIR / "archive"))
+RETENTION_BATCH_SIZE = env.int("RETENTION_BATCH_SIZE", default=1000)
+RETENTION_MAX_BATCHES = env.int("RETENTION_MAX_BATCHES", default=500)
+# The CSV files uploaded for history imports (history/): removed by the same nightly task this many days after
+# their last run, the runs' audit rows kept; 0 keeps them for ever.
+HISTORY_UPLOAD_RETENTION_DAYS = env.int("HISTORY_UPLOAD_RETENTION_DAYS", default=90)

@@ -3,12 +3,40 @@
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
-from .base import CACHES, env
+from .base import CACHES, DATABASES, STORAGES, env
 
-DATABASES = {"default": env.db("DATABASE_URL")}
+# DATABASE_URL is required here (base falls back to SQLite). The read replica that base adds when
+# DATABASE_REPLICA_URL is set is kept (servicedesk/db_router.py) and gets the same pool as the primary.
+DATABASES = {**DATABASES, "default": env.db("DATABASE_URL")}
 DATABASES["default"]["ATOMIC_REQUESTS"] = True
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# psycopg 3's connection pool (Django's own `pool` option) for PostgreSQL: each process keeps DB_POOL_MIN_SIZE
+# connections open and opens up to DB_POOL_MAX_SIZE; a connection goes back to the pool at the end of each
+# request instead of being kept per thread (CONN_MAX_AGE, which the pool replaces, is then 0).
+DB_POOL_MAX_SIZE = env.int("DB_POOL_MAX_SIZE", default=4)
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and DB_POOL_MAX_SIZE > 0:
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = False
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": env.int("DB_POOL_MIN_SIZE", default=1),
+        "max_size": DB_POOL_MAX_SIZE,
+        "timeout": env.float("DB_POOL_TIMEOUT", default=10.0),
+    }
+if "replica" in DATABASES:
+    _pool = DATABASES["default"].get("OPTIONS", {}).get("pool")
+    DATABASES["replica"]["CONN_MAX_AGE"] = DATABASES["default"]["CONN_MAX_AGE"]
+    DATABASES["replica"]["CONN_HEALTH_CHECKS"] = DATABASES["default"]["CONN_HEALTH_CHECKS"]
+    if _pool and DATABASES["replica"]["ENGINE"] == "django.db.backends.postgresql":
+        DATABASES["replica"].setdefault("OPTIONS", {})["pool"] = dict(_pool)
+    elif _pool:
+        DATABASES["replica"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
+        DATABASES["replica"]["CONN_HEALTH_CHECKS"] = True
+
+# Static files with hashed names (collectstatic writes staticfiles.json), so WhiteNoise serves them with a
+# year-long `Cache-Control: public, max-age=315360000, immutable`; a new release changes the names.
+# Without any collectstatic (`make bench`), the plain names as before (operations/static.py).
+STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "operations.static.StaticFilesStorage"}}
 
 # Several processes serve the site (gunicorn workers, replicas): the rate limits and the session
 # cache must live in one cache they share. A process-local cache would let each worker count its

@@ -18,8 +18,11 @@
       if (isNaN(due)) return;
       if (!el.dataset.absolute) el.dataset.absolute = el.textContent;
       var left = due - now;
-      var text = left >= 0 ? "in " + human(left) : "overdue by " + human(left);
-      if (el.hasAttribute("data-paused")) text = "paused";
+      // The words come translated from the page (templates/base.html); English without them.
+      var words = document.body.dataset;
+      var text = (left >= 0 ? words.countdownIn || "in {time}" : words.countdownOverdue || "overdue by {time}")
+        .replace("{time}", human(left));
+      if (el.hasAttribute("data-paused")) text = words.countdownPaused || "paused";
       el.textContent = text;
       el.title = el.dataset.absolute;
       el.classList.toggle("text-danger", left < 0);
@@ -39,7 +42,7 @@
     function update() {
       var p = matrix[impact.value + "-" + urgency.value];
       if (!p) p = Math.min(5, Number(impact.value) + Number(urgency.value) - 1);
-      out.textContent = labels[p] || "—";
+      out.textContent = out.getAttribute("data-label-" + p) || labels[p] || "—";
       out.className = "badge fs-6 text-bg-" + (classes[p] || "secondary");
     }
     impact.addEventListener("change", update);

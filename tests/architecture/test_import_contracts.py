@@ -18,6 +18,7 @@ LINT_IMPORTS = Path(sys.executable).with_name("lint-imports")
 PACKAGES = [
     "core",
     "escalation",
+    "identity",
     "incidents",
     "surveys",
     "knowledge",
@@ -26,6 +27,15 @@ PACKAGES = [
     "portal",
     "servicedesk",
     "demo",
+    "learning",
+    "live",
+    "profiles",
+    "toolkit",
+    "meetings",
+    "staffing",
+    "operations",
+    "previews",
+    "history",
 ]
 
 
@@ -113,6 +123,9 @@ def test_a_stub_project_keeps_them_too(tmp_path: Path) -> None:
         ("surveys/bad.py", "import portal\n"),
         ("portal/bad.py", "import reporting\n"),  # siblings stay independent
         ("demo/bad.py", "import servicedesk\n"),  # the glue's two halves stay independent
+        ("incidents/bad.py", "import learning\n"),
+        ("learning/bad.py", "import knowledge\n"),  # siblings stay independent
+        ("learning/bad.py", "import reporting\n"),
         # inside incidents: a model importing a service, a service importing a page, the clocks the sweep
         ("incidents/records/models/bad.py", "import incidents.records.services\n"),
         ("incidents/records/services/bad.py", "import incidents.records.views\n"),

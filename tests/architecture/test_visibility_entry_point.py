@@ -63,6 +63,12 @@ ALLOWED: dict[str, str] = {
     "*demo*.py": "demo data (the apps' demo modules and the demo package)",
     "demo/*": "demo data",
     "bench/*": "the benchmark's own set-up and checks",
+    # Operations read the system, never on behalf of a person: ages and counts for /metrics and the
+    # administrators' status page (no incident named), and the retention purge's archive-then-delete.
+    "operations/health.py": "system health figures: counts and ages, naming no incident",
+    "operations/retention.py": "the retention purge (archive, then delete in batches)",
+    # The history import's write service: it looks up the source ids it wrote before, for nobody.
+    "history/importer.py": "the import's writes (idempotency by the source's ticket id)",
 }
 # The packages of the product (tests and third-party code are not scanned).
 PACKAGES = [p.name for p in sorted(ROOT.iterdir()) if (p / "__init__.py").is_file() and p.name != "tests"]

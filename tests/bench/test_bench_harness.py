@@ -11,6 +11,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from urllib.parse import urlsplit, urlunsplit
 
 import psycopg2
@@ -28,6 +29,8 @@ PAGES = {
     "queue_my_groups",
     "queue_all_open",
     "queue_search",
+    "queue_search_two_words",
+    "api_search",
     "incident_page",
     "api_list_page_1",
     "api_list_cursor_page_21",
@@ -37,6 +40,7 @@ PAGES = {
     "monthly_report_page",
     "knowledge_suggestions",
     "portal_my_incidents",
+    "learning_suggestions",
 }
 
 
@@ -44,6 +48,24 @@ def _maintenance(url: str):
     conn = psycopg2.connect(urlunsplit(urlsplit(url)._replace(path="/postgres")))
     conn.autocommit = True
     return conn
+
+
+def _sessions_gone(cur, database: str) -> None:
+    """Other threads' connections to the template: the live server's request threads close theirs just after
+    answering, so they are waited for a moment; what is left after that (a thread that will not come back to
+    it) is ended, since PostgreSQL copies no database that has another session."""
+    others = "SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()"
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        cur.execute(others, [database])
+        if not cur.fetchall():
+            return
+        time.sleep(0.1)  # a bounded poll on other threads, not a test's clock
+    cur.execute(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+        " WHERE datname = %s AND pid <> pg_backend_pid()",
+        [database],
+    )
 
 
 @pytest.fixture
@@ -58,6 +80,7 @@ def bench_database(django_db_setup, django_db_blocker):
     conn = _maintenance(url)
     try:
         with conn.cursor() as cur:
+            _sessions_gone(cur, source)
             cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
             cur.execute(f'CREATE DATABASE "{name}" TEMPLATE "{source}"')
         yield url, name
@@ -94,6 +117,8 @@ def test_a_tiny_bench_measures_every_page_and_marks_every_target(bench_database,
         *("--database", name, "--incidents", "2000", "--requests", "2", "--warmup", "0"),
         *("--seconds", "2", "--clients", "4", "--sla-due", "40", "--sweep-runs", "3", "--articles", "50"),
         *("--demo-incidents", "0", "--workers", "1", "--celery-concurrency", "1"),
+        *("--live-pages", "4", "--live-idle", "1"),
+        *("--import-rows", "300"),
         *("--out", str(tmp_path)),
         env=env,
     )
@@ -122,9 +147,34 @@ def test_a_tiny_bench_measures_every_page_and_marks_every_target(bench_database,
     # the real worker fired exactly the thresholds made due
     catch_up = result["sla"]["catch_up"]
     assert catch_up["complete"] and catch_up["fired"] == catch_up["thresholds_due"] == 40
-    # and a notifications worker then published every event the catch-up recorded
-    assert catch_up["notifications_seconds"] is not None
+    # and the notifications workers, running alongside, mailed every escalation it recorded
+    drain = catch_up["drain"]
+    assert drain["complete"] and catch_up["notifications_seconds"] is not None
+    assert drain["escalations"] == 40 and drain["notifications_emailed"] == drain["notifications"] > 0
+    assert 0 < drain["mails_sent"] <= drain["notifications"]  # digests: one mail per person per batch
+    assert any("escalation drain" in w for w in marked)
+    # the retention purge ran over the history under the page probes, each page answered meanwhile
+    purge = result["purge"]
+    assert (
+        purge["rows"]
+        == purge["purged"]["closed_incident_events"]
+        == purge["eligible"]["closed_incident_events"]
+    )
+    assert purge["rows"] > 0 and purge["archive_files"] > 0
+    assert purge["pages"] and all(p["errors"] == 0 and p["n"] > 0 for p in purge["pages"].values())
+    assert any("during the purge" in w for w in marked) and "retention purge of history" in run.stdout
     assert result["report"]["month_incidents"] > 0
+    # and the suggestion model was trained on the bench's history and judged on its last month
+    learning = result["learning"]
+    assert learning["data_size"] > 0 and learning["held_out"]["tested_on"] > 0
+    assert learning["suggest_in_process_p95_ms"] > 0 and learning["train_s"] >= 0
+    # the history import brought in every generated row through the command, then found them all again
+    imported = result["import"]
+    assert (imported["import"]["created"], imported["import"]["refused"]) == (300, 0)
+    assert (imported["again"]["created"], imported["again"]["unchanged"]) == (0, 300)
+    assert "history import: 300 CSV rows" in run.stdout
+    # the open live pages received every change made while they were open (bench/live.py)
+    assert result["live"]["deliveries"] > 0 and result["live"]["missed"] == 0, result["live"]
     assert "SPEC §13 targets:" in run.stdout and "queue_my_groups" in run.stdout
 
     # and the numbers stay gap-free after the bulk load and the API creates: the counter is past them all

@@ -151,7 +151,7 @@ def test_the_second_of_two_agents_editing_one_incident_is_told_who_changed_what(
     first.get_by_label("Title").fill("Mail is slow since the update")
     first.get_by_label("Description").fill("Started after Tuesday's patch.")
     first.get_by_role("button", name="Save").click()
-    expect(first.locator(".alert-danger").first).to_contain_text("agent2 changed title")
+    expect(first.locator(".alert-danger").first).to_contain_text("agent2 changed Title")
     expect(first.get_by_label("Title")).to_have_value("Mail is slow since the update")
     expect(first.get_by_label("Description")).to_have_value("Started after Tuesday's patch.")
     assert Incident.objects.get(pk=incident.pk).title == "Mail is slow for the whole floor"

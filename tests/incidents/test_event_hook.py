@@ -17,7 +17,7 @@ from incidents.notifications.delivery import notify_lifecycle
 from incidents.notifications.tasks import notifications_flush_task
 from incidents.records import hooks
 from incidents.records.events import event_record
-from incidents.records.outbox import event_publish, outbox_due
+from incidents.records.outbox import event_publish, events_publish, outbox_due
 from tests.factories import make_incident
 
 pytestmark = pytest.mark.django_db
@@ -29,9 +29,9 @@ def subscribed():
     """Subscribe test functions for the length of a test: ``subscribed(kinds, name, fn)``."""
     names: list[str] = []
 
-    def add(kinds, name, fn):
+    def add(kinds, name, fn, **kwargs):
         names.append(name)
-        return hooks.subscribe(kinds, name, fn)
+        return hooks.subscribe(kinds, name, fn, **kwargs)
 
     yield add
     for name in names:
@@ -171,6 +171,66 @@ def test_a_second_subscriber_on_resolved_does_not_drop_the_resolution_email(subs
     assert Notification.objects.filter(event=resolved, recipient=alice, kind="incident_resolved").exists()
 
 
+def test_a_batch_runs_each_events_subscribers_in_order_in_one_transaction(subscribed, agent, alice):
+    # given two events of two subscribers, one of which reads for the whole batch first
+    calls: list[tuple[str, int]] = []
+    prepared: list[list[int]] = []
+    subscribed(
+        [HELD],
+        "test.first",
+        lambda e: calls.append(("first", e.pk)),
+        prepare=lambda events: prepared.append([e.pk for e in events]),
+    )
+    subscribed([HELD], "test.second", lambda e: calls.append(("second", e.pk)))
+    one, two = (_held_event(make_incident(actor=agent, caller=alice)) for _ in range(2))
+
+    # when they are published as one batch
+    assert events_publish([one.pk, two.pk]) == 4
+
+    # then each event's subscribers ran in registration order, the batch was prepared once, both
+    # events are published, and a redelivered batch runs nothing again
+    assert calls == [("first", one.pk), ("second", one.pk), ("first", two.pk), ("second", two.pk)]
+    assert prepared == [[one.pk, two.pk]]
+    assert IncidentEvent.objects.filter(pk__in=[one.pk, two.pk], notified_at__isnull=True).count() == 0
+    assert EventDelivery.objects.filter(event__in=[one, two], done_at__isnull=False).count() == 4
+    assert events_publish([one.pk, two.pk]) == 0
+    assert len(calls) == 4
+
+
+def test_a_subscriber_failing_in_a_batch_rolls_it_back_and_the_batch_goes_event_by_event(
+    subscribed, agent, alice
+):
+    # given a batch of two events whose second one a subscriber cannot take
+    failing: list[int] = []
+
+    def flaky(event):
+        Counter.objects.create(name=f"flaky-{event.pk}", value=1)
+        if event.pk in failing:
+            raise RuntimeError("search index unavailable")
+
+    subscribed([HELD], "test.steady", lambda e: Counter.objects.create(name=f"steady-{e.pk}", value=1))
+    subscribed([HELD], "test.flaky", flaky)
+    one, two = (_held_event(make_incident(actor=agent, caller=alice)) for _ in range(2))
+    failing.append(two.pk)
+    start = timezone.now()
+
+    # when the batch is published
+    assert events_publish([one.pk, two.pk], now=start) == 3
+
+    # then what the batch's transaction wrote was rolled back and written again event by event (each
+    # row once); only the failing delivery waits for its retry, and only its event stays pending
+    assert sorted(
+        Counter.objects.filter(name__regex=r"^(flaky|steady)-").values_list("name", flat=True)
+    ) == sorted([f"steady-{one.pk}", f"flaky-{one.pk}", f"steady-{two.pk}"])
+    failed = EventDelivery.objects.get(event=two, subscriber="test.flaky")
+    assert failed.attempts == 1 and "search index unavailable" in failed.last_error
+    assert failed.next_attempt_at == start + timedelta(minutes=1)
+    assert EventDelivery.objects.get(event=two, subscriber="test.steady").done_at == start
+    one.refresh_from_db()
+    two.refresh_from_db()
+    assert one.notified_at == start and two.notified_at is None
+
+
 # The import graph: no circle inside incidents/, and events.py imports only models (and the registry).
 
 INCIDENTS = Path(__file__).resolve().parents[2] / "incidents"
@@ -223,8 +283,13 @@ def _graph() -> dict[str, set[str]]:
 
 def test_events_imports_only_the_models_and_the_hook_registry():
     graph = _graph()
-    assert graph["incidents.records.events"] == {"incidents.records.models", "incidents.records.hooks"}
+    assert graph["incidents.records.events"] == {
+        "incidents.records.models",
+        "incidents.records.hooks",
+        "incidents.records.texts",  # the system's messages: it imports nothing of the project
+    }
     assert graph["incidents.records.hooks"] == set()
+    assert graph["incidents.records.texts"] == set()
 
 
 def test_there_is_no_import_circle_inside_incidents():

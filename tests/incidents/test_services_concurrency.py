@@ -29,7 +29,7 @@ def test_a_stale_version_is_refused_with_who_changed_what(agent, tech, alice):
     conflict = excinfo.value
     assert conflict.expected == 1 and conflict.current == 2
     assert agent.username in conflict.message
-    assert "assignment_group" in conflict.message
+    assert "Assignment group" in conflict.message  # the field as people read it, in their language
     incident.refresh_from_db()
     assert incident.title != "Changed"
 
@@ -122,7 +122,10 @@ def test_a_colleagues_comment_does_not_refuse_an_edit_in_progress(agent, tech, a
         actor=agent, incident=incident, expected_version=seen, group=group("access"), question="Locked?"
     )
     resolved = services.incident_resolve(
-        actor=agent, incident=incident, expected_version=seen,
-        resolution_code="workaround", resolution_notes="Unlocked the account",
+        actor=agent,
+        incident=incident,
+        expected_version=seen,
+        resolution_code="workaround",
+        resolution_notes="Unlocked the account",
     )
     assert resolved.status == "resolved" and resolved.version == seen + 1

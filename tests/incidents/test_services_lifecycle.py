@@ -75,6 +75,9 @@ def _perform(action, *, incident, agent):
         "cancel": lambda: services.incident_cancel(
             actor=agent, incident=incident, expected_version=v, reason="Duplicate"
         ),
+        "merge": lambda: services.incident_merge(
+            actor=agent, incident=incident, expected_version=v, into=make_incident(actor=agent)
+        ),
         "consult": lambda: services.incident_consult(
             actor=agent,
             incident=incident,

@@ -13,9 +13,14 @@ from tests.workers import app_broker, dedicated_broker_url
 
 
 def _queued_messages(broker_url: str) -> int:
-    """Messages waiting on every queue of CELERY_TASK_ROUTES (tasks are routed by kind)."""
+    """Messages waiting on every queue of CELERY_TASK_ROUTES (tasks are routed by kind), at every
+    priority (kombu keeps each in a list of its own: the queue's name, then name\x06\x16N)."""
     client = redis.Redis.from_url(broker_url)
-    return sum(client.llen(queue) for queue in (*settings.TASK_QUEUES, "celery"))
+    return sum(
+        client.llen(f"{queue}\x06\x16{step}" if step else queue)
+        for queue in (*settings.TASK_QUEUES, "celery")
+        for step in (0, 3, 6, 9)
+    )
 
 
 @pytest.mark.django_db(transaction=True)
@@ -107,7 +112,8 @@ def test_events_recorded_together_go_to_the_broker_as_one_task():
             made = [make_incident(actor=agent, caller=caller, title=f"Printer {n}") for n in range(3)]
             assert _queued_messages(broker) == 0  # not before the commit
         assert _queued_messages(broker) == 1
-        message = json.loads(client.lindex("notifications", 0))
+        # below the mail on its queue (issue 25 §5): kombu's list of priority 6
+        message = json.loads(client.lindex("notifications\x06\x166", 0))
         assert message["headers"]["task"] == "incidents.tasks.events_publish_task"
         body = json.loads(__import__("base64").b64decode(message["body"]))
         events = IncidentEvent.objects.filter(incident__in=made).values_list("pk", flat=True)

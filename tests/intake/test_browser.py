@@ -27,6 +27,7 @@ def test_an_agent_opens_a_strangers_mail_as_an_incident_from_a_phone(live_server
 
     page = sign_in(browser, live_server, "agent", **PHONE)
     page.get_by_role("button", name="Toggle navigation").click()
+    page.get_by_role("button", name="Process", exact=True).click()
     page.get_by_role("link", name="Incoming mail").click()
     card = page.get_by_role("article", name="Badge reader")
     expect(card).to_contain_text("It beeps red.")

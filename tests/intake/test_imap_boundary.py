@@ -1,9 +1,7 @@
 """The IMAP adapter's parsing boundary, on answers shaped as imaplib returns them.
 
-No IMAP server runs in these tests: no well-kept, small IMAP server is on PyPI (pymap, the one
-candidate, last released in 2024 and pulls in its own stack), so what is ours (reading imaplib's
-answers, the size guard, and the settings that choose IMAP over TLS) is tested here, and imaplib
-itself is the standard library's.
+What is ours in reading imaplib's answers, the size guard, and the settings that choose IMAP over
+TLS, without a server; the same adapter against a real Dovecot is in test_imap_dovecot.py.
 """
 
 from __future__ import annotations

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from django.utils import timezone
 
+from demo.content import load_content_demo
 from demo.knowledge import load_knowledge_demo
 from demo.seed import load_catalogue, load_people
 from incidents.models import Category, IncidentEvent
@@ -53,3 +54,12 @@ def test_the_demo_loads_articles_versions_links_overdue_reviews_and_quiz_attempt
     assert not IncidentEvent.objects.filter(
         kind=IncidentEvent.Kind.KNOWLEDGE_LINKED, notified_at__isnull=True
     ).exists()
+
+    # The public printer articles in German, French and Spanish, published: once, however often loaded.
+    made = load_content_demo()
+    assert made == 6 and load_content_demo() == 0
+    german = Article.objects.filter(language="de", status=Status.PUBLISHED, visibility=Visibility.PUBLIC)
+    assert set(german.values_list("translation_of__title", flat=True)) == {
+        "Printer shows a paper jam but there is no paper",
+        "Print jobs stuck in the queue",
+    }

@@ -36,6 +36,10 @@ END_USER_PREFIXES = (
     "surveys/answer/",
     "surveys/mine/",
     "surveys/thanks/",
+    "profile/",  # each person's own language and time zone (profiles), callers too
+    # The change feed follows the caller's own portal page too: public events of their incidents
+    # only (tests/live/test_feed.py). Presence is staff only and stays in the staff list.
+    "live/feed/",
 )
 # A public article's page and its "This solved it" (not the editing pages under the same prefix).
 END_USER_PATTERNS = (re.compile(r"^/knowledge/articles/[^/]+/(solved/)?$"),)

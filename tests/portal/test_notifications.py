@@ -65,7 +65,7 @@ def test_the_bell_counts_unread_with_one_query_and_mark_all_read_clears_it(
     assert sum("COUNT(" in q["sql"] for q in queries.captured_queries) == 1
     assert ">3<" in html and "unread" in html
     page = client.get("/portal/").content.decode()
-    assert 'hx-get="/notifications/bell/"' in page and 'hx-trigger="load, every 30s"' in page
+    assert 'hx-get="/notifications/bell/"' in page and 'hx-trigger="load, livebell from:body"' in page
     assert 'href="/notifications/preferences/"' in page
     client.post("/notifications/")
     assert "unread" not in client.get("/notifications/bell/").content.decode()

@@ -368,7 +368,7 @@ def test_two_agents_editing_the_same_incident(agent, agent2, incident, taxonomy)
     second = client.post(f"/incidents/{incident.number}/edit/", {**base, "version": seen, "title": "Mine"})
     assert second.status_code == 409
     body = second.content.decode()
-    assert "agent2 changed title" in body and 'value="Mine"' in body
+    assert "agent2 changed Title" in body and 'value="Mine"' in body
     assert fresh(incident).title == "Changed by agent2"
     confirmed = client.post(
         f"/incidents/{incident.number}/edit/", {**base, "version": fresh(incident).version, "title": "Mine"}

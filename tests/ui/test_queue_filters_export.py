@@ -101,7 +101,9 @@ def test_the_export_holds_every_row_sorted_with_formulas_defused(agent, spread):
         "caller",
         "resolution_due_at",
         "created_at",
+        "tags",
     ]
+    assert rows[0]["tags"] == ""
     assert rows[2]["title"] == '\'=HYPERLINK("http://evil")'
     assert rows[0]["assignment_group"] == "service-desk"
     assert rows[0]["caller"] == spread["printer"].caller.username

@@ -11,17 +11,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from escalation.access import Access, access_for, actor_access
 from escalation.policies import major_policy_slug
 
 from ... import permissions
 from ...errors import PermissionDenied
+from ...records import texts
 from ...records.events import diff, event_record, snapshot
 from ...records.models import OPEN_STATUSES, Incident, IncidentEvent
 from ...records.services.common import authorise, check_text, lock_for_edit, save_versioned
@@ -36,12 +38,15 @@ REASON_MAX_LENGTH = 2000
 
 def _require_incident_manager(access: Access, what: str) -> None:
     if not access.is_incident_manager:
-        raise PermissionDenied(f"Only the incident manager can {what}.")
+        raise PermissionDenied(gettext("Only the incident manager can %(what)s.") % {"what": what})
 
 
 def _require_open(inc: Incident, what: str) -> None:
     if inc.status not in OPEN_STATUSES:
-        raise ValidationError(f"{inc.number} is {inc.get_status_display().lower()}: it cannot be {what} now.")
+        raise ValidationError(
+            gettext("%(number)s is %(status)s: it cannot be %(what)s now.")
+            % {"number": inc.number, "status": inc.get_status_display().lower(), "what": what}
+        )
 
 
 @transaction.atomic
@@ -61,14 +66,18 @@ def major_propose(
     access = actor_access(actor, access)
     inc = lock_for_edit(incident, None)
     if not access.is_staff_member or not permissions.can_view(access, inc):
-        raise PermissionDenied(f"You may not propose {inc.number} as a major incident.")
+        raise PermissionDenied(
+            gettext("You may not propose %(number)s as a major incident.") % {"number": inc.number}
+        )
     _require_open(inc, "proposed as major")
     reason = check_text("reason", reason, max_length=REASON_MAX_LENGTH, required=True)
     major, _ = MajorIncident.objects.get_or_create(incident=inc)
     if major.is_declared:
-        raise ValidationError(f"{inc.number} is already a major incident.")
+        raise ValidationError(gettext("%(number)s is already a major incident.") % {"number": inc.number})
     if major.proposed_at is not None:
-        raise ValidationError(f"{inc.number} is already proposed as a major incident.")
+        raise ValidationError(
+            gettext("%(number)s is already proposed as a major incident.") % {"number": inc.number}
+        )
     major.proposed_by, major.proposed_at, major.proposal_reason = actor, now, reason
     major.save(update_fields=["proposed_by", "proposed_at", "proposal_reason"])
     event_record(incident=inc, kind=IncidentEvent.Kind.MAJOR_PROPOSED, actor=actor, now=now, body=reason)
@@ -83,20 +92,26 @@ def major_declare(
     reason: str = "",
     now: datetime | None = None,
     access: Access | None = None,
+    reason_text: dict[str, Any] | None = None,
 ) -> MajorIncident:
     """Declare the incident major (or accept an agent's proposal): notify, shorten, open the log.
 
-    ``access``: the actor's, when the caller holds it (``incident_create`` does).
+    ``access``: the actor's, when the caller holds it (``incident_create`` does). ``reason_text``: a reason
+    the system words (``incidents.records.texts.message``), shown in each reader's language.
     """
     now = now or timezone.now()
     access = actor_access(actor, access)
     inc = lock_for_edit(incident, None)
     _require_incident_manager(access, "declare a major incident")
     _require_open(inc, "declared major")
-    reason = check_text("reason", reason, max_length=REASON_MAX_LENGTH)
+    reason = (
+        texts.english(reason_text)
+        if reason_text
+        else check_text("reason", reason, max_length=REASON_MAX_LENGTH)
+    )
     major, _ = MajorIncident.objects.get_or_create(incident=inc)
     if major.is_declared:
-        raise ValidationError(f"{inc.number} is already a major incident.")
+        raise ValidationError(gettext("%(number)s is already a major incident.") % {"number": inc.number})
     major.declared_by, major.declared_at = actor, now
     major.save(update_fields=["declared_by", "declared_at"])
     apply_major_policy(inc, now=now)
@@ -108,7 +123,10 @@ def major_declare(
         actor=actor,
         now=now,
         body=reason or major.proposal_reason,
-        changes={"major_incident": {"old": False, "new": True}, "sla_policy": {"old": None, "new": policy}},
+        changes=texts.with_text(
+            {"major_incident": {"old": False, "new": True}, "sla_policy": {"old": None, "new": policy}},
+            **({"body": [reason_text]} if reason_text else {}),
+        ),
     )
     return major
 
@@ -126,7 +144,9 @@ def apply_major_policy(inc: Incident, *, now: datetime) -> None:
 def major_of(inc: Incident) -> MajorIncident:
     major = MajorIncident.objects.filter(incident=inc, declared_at__isnull=False).first()
     if major is None:
-        raise ValidationError(f"{inc.number} is not a declared major incident.")
+        raise ValidationError(
+            gettext("%(number)s is not a declared major incident.") % {"number": inc.number}
+        )
     return major
 
 
@@ -178,9 +198,9 @@ def major_link_child(
     inc = lock_for_edit(child, None)
     authorise(access, inc, "update")
     if inc.pk == incident.pk or inc.major_incident:
-        raise ValidationError(f"{inc.number} is a major incident itself.")
+        raise ValidationError(gettext("%(number)s is a major incident itself.") % {"number": inc.number})
     if inc.parent_id is not None:
-        raise ValidationError(f"{inc.number} is already linked to a parent.")
+        raise ValidationError(gettext("%(number)s is already linked to a parent.") % {"number": inc.number})
     before = snapshot(inc, ["parent"])
     inc.parent = incident
     save_versioned(inc, actor=actor, now=now, fields=["parent"])

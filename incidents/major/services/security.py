@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from escalation.access import access_for
 
@@ -34,17 +35,21 @@ def security_step_complete(
     now = now or timezone.now()
     inc = lock_for_edit(incident, None)
     if not permissions.is_restricted(inc):
-        raise ValidationError(f"{inc.number} is not a security incident.")
+        raise ValidationError(_("%(number)s is not a security incident.") % {"number": inc.number})
     if not permissions.can_work(access_for(actor), inc):
-        raise PermissionDenied(f"Only the security group works through the procedure of {inc.number}.")
+        raise PermissionDenied(
+            _("Only the security group works through the procedure of %(number)s.") % {"number": inc.number}
+        )
     check_choice("step", step, SecurityStep.Step)
     note = check_text("note", note, max_length=NOTE_MAX_LENGTH)
-    label = SecurityStep.Step(step).label
+    label = str(SecurityStep.Step(step).label)
     try:
         with transaction.atomic():
             done = SecurityStep.objects.create(incident=inc, step=step, note=note, done_by=actor, done_at=now)
     except IntegrityError:
-        raise ValidationError(f"“{label}” is already done on {inc.number}.") from None
+        raise ValidationError(
+            _("“%(label)s” is already done on %(number)s.") % {"label": label, "number": inc.number}
+        ) from None
     event_record(
         incident=inc,
         kind=IncidentEvent.Kind.SECURITY_STEP,

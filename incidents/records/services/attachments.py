@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from escalation.access import Access, actor_access
 
@@ -46,13 +47,20 @@ def attachment_add(
     authorise(access, inc, "attach")
     name = _clean_filename(upload.name or "")
     if upload.size is None or upload.size == 0:
-        raise ValidationError({"file": "The file is empty."})
+        raise ValidationError({"file": gettext("The file is empty.")})
     if upload.size > settings.ATTACHMENT_MAX_BYTES:
         limit = settings.ATTACHMENT_MAX_BYTES // (1024 * 1024)
-        raise ValidationError({"file": f"The file is larger than the {limit} MB allowed."})
+        raise ValidationError(
+            {"file": gettext("The file is larger than the %(limit)s MB allowed.") % {"limit": limit}}
+        )
     content_type = _sniff_content_type(upload, name)
     if content_type not in settings.ATTACHMENT_ALLOWED_TYPES:
-        raise ValidationError({"file": f"Files of type {content_type} are not accepted."})
+        raise ValidationError(
+            {
+                "file": gettext("Files of type %(content_type)s are not accepted.")
+                % {"content_type": content_type}
+            }
+        )
     if not permissions.can_see_internal(access):
         public = True
     digest = hashlib.sha256()
@@ -144,5 +152,5 @@ def _clean_filename(name: str) -> str:
     name = "".join(ch for ch in name if ch.isprintable() and ch not in '<>:"|?*\u202e\u202d\u200e\u200f')
     name = name.strip(" .")
     if not name:
-        raise ValidationError({"file": "The file needs a name."})
+        raise ValidationError({"file": gettext("The file needs a name.")})
     return name[:200]

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from escalation.access import access_for
 from escalation.models import Membership, SupportGroup
@@ -41,7 +42,7 @@ def incident_consult(
     inc = lock_for_edit(incident, expected_version)
     authorise(access_for(actor), inc, "consult")
     if not group.is_active or not group.is_consulted:
-        raise ValidationError({"group": f"{group.name} is not a consulted group."})
+        raise ValidationError({"group": _("%(name)s is not a consulted group.") % {"name": group.name}})
     question = check_text("question", question, max_length=Consultation.QUESTION_MAX_LENGTH, required=True)
     consultation = Consultation.objects.create(
         incident=inc, group=group, question=question, requested_by=actor, requested_at=now
@@ -68,9 +69,11 @@ def consultation_answer(
         Consultation.objects.select_for_update().select_related("group", "incident").get(pk=consultation.pk)
     )
     if not Membership.objects.filter(user=actor, group=locked.group).exists():
-        raise PermissionDenied(f"Only members of {locked.group.name} answer this consultation.")
+        raise PermissionDenied(
+            _("Only members of %(name)s answer this consultation.") % {"name": locked.group.name}
+        )
     if locked.answered_at is not None:
-        raise ValidationError({"answer": "This consultation has already been answered."})
+        raise ValidationError({"answer": _("This consultation has already been answered.")})
     answer = check_text("answer", answer, max_length=Consultation.ANSWER_MAX_LENGTH, required=True)
     inc = lock_for_edit(locked.incident, None)
     locked.answer = answer
@@ -96,9 +99,11 @@ def incident_comment(
     incident: Incident,
     body: str,
     public: bool,
+    said: dict[str, Any] | None = None,
     now: datetime | None = None,
 ) -> IncidentEvent:
-    """Add a comment. Comments do not conflict with other edits, so they take no version.
+    """Add a comment. Comments do not conflict with other edits, so they take no version. ``said``: the
+    body as a stored message when the system words it (``texts``), shown in the reader's language.
 
     Callers write public comments only (a private one is refused); a caller's reply resumes an
     incident that was waiting for them; a first public reply by the owning group acknowledges the incident.
@@ -116,7 +121,13 @@ def incident_comment(
         sla.acknowledge(inc, now=now)
     save_versioned(inc, actor=actor, now=now, fields=fields, bump=False)
     event = event_record(
-        incident=inc, kind=IncidentEvent.Kind.COMMENT, actor=actor, now=now, body=body, public=public
+        incident=inc,
+        kind=IncidentEvent.Kind.COMMENT,
+        actor=actor,
+        now=now,
+        body=body,
+        public=public,
+        said=said,
     )
     if permissions.is_caller(access, inc) and inc.hold_reason == HoldReason.AWAITING_CALLER:
         incident_resume(actor=None, incident=inc, expected_version=None, now=now)
@@ -136,7 +147,7 @@ def incident_knowledge_linked(
     inc = lock_for_edit(incident, None)
     authorise(access, inc, "comment")
     if not permissions.can_see_internal(access):
-        raise PermissionDenied("Only staff link knowledge articles.")
+        raise PermissionDenied(_("Only staff link knowledge articles."))
     save_versioned(inc, actor=actor, now=now, fields=[], bump=False)
     return event_record(
         incident=inc,

@@ -8,15 +8,17 @@ from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from escalation.access import Access
 from escalation.choices import Level
 from escalation.models import Membership, SupportGroup
 
 from ... import permissions
-from ...errors import TransitionNotAllowed, VersionConflict
+from ...errors import ImportedReadOnly, TransitionNotAllowed, VersionConflict
 from ...sla import clocks as sla
 from ...sla.models import Handoff
+from .. import texts
 from ..models import TRANSITIONS, Category, Incident, IncidentEvent, Status
 
 if TYPE_CHECKING:
@@ -28,20 +30,31 @@ def check_level(field: str, value: Any) -> int:
         number = int(value)
     except (TypeError, ValueError):
         raise ValidationError(
-            {field: f"{field.capitalize()} must be 1 (high), 2 (medium) or 3 (low)."}
+            {
+                field: _("%(capitalize)s must be 1 (high), 2 (medium) or 3 (low).")
+                % {"capitalize": field.capitalize()}
+            }
         ) from None
     if number not in Level.values:
-        raise ValidationError({field: f"{field.capitalize()} must be 1 (high), 2 (medium) or 3 (low)."})
+        raise ValidationError(
+            {
+                field: _("%(capitalize)s must be 1 (high), 2 (medium) or 3 (low).")
+                % {"capitalize": field.capitalize()}
+            }
+        )
     return number
 
 
 def check_title(title: Any) -> str:
     title = check_text("title", title, max_length=10_000).strip()
     if not title:
-        raise ValidationError({"title": "A title is required."})
+        raise ValidationError({"title": _("A title is required.")})
     if len(title) > Incident.TITLE_MAX_LENGTH:
         raise ValidationError(
-            {"title": f"The title may be at most {Incident.TITLE_MAX_LENGTH} characters long."}
+            {
+                "title": _("The title may be at most %(TITLE_MAX_LENGTH)s characters long.")
+                % {"TITLE_MAX_LENGTH": Incident.TITLE_MAX_LENGTH}
+            }
         )
     return title
 
@@ -51,26 +64,38 @@ def check_text(
 ) -> str:
     text = "" if value is None else str(value)
     if "\x00" in text:
-        raise ValidationError({field: "The text contains a NUL character."})
+        raise ValidationError({field: _("The text contains a NUL character.")})
     if required and not text.strip():
-        raise ValidationError({field: "This field is required."})
+        raise ValidationError({field: _("This field is required.")})
     if len(text) > max_length:
-        raise ValidationError({field: f"At most {max_length} characters are allowed."})
+        raise ValidationError(
+            {field: _("At most %(max_length)s characters are allowed.") % {"max_length": max_length}}
+        )
     return text
 
 
 def check_choice(field: str, value: Any, choices: Any) -> str:
     if value not in choices.values:
         allowed = ", ".join(choices.values)
-        raise ValidationError({field: f"“{value}” is not a valid choice. Use one of: {allowed}."})
+        raise ValidationError(
+            {
+                field: _("“%(value)s” is not a valid choice. Use one of: %(allowed)s.")
+                % {"value": value, "allowed": allowed}
+            }
+        )
     return value
 
 
 def check_support_group(field: str, group: SupportGroup | None) -> SupportGroup:
     if group is None:
-        raise ValidationError({field: "Choose a support group."})
+        raise ValidationError({field: _("Choose a support group.")})
     if not group.is_active or group.is_consulted:
-        raise ValidationError({field: f"{group.name} cannot own incidents: choose an active support group."})
+        raise ValidationError(
+            {
+                field: _("%(name)s cannot own incidents: choose an active support group.")
+                % {"name": group.name}
+            }
+        )
     return group
 
 
@@ -78,23 +103,37 @@ def check_member(field: str, user: User | None, group: SupportGroup) -> None:
     if user is None:
         return
     if not Membership.objects.filter(user=user, group=group).exists():
-        raise ValidationError({field: f"{user.get_username()} is not a member of {group.name}."})
+        raise ValidationError(
+            {
+                field: _("%(get_username)s is not a member of %(name)s.")
+                % {"get_username": user.get_username(), "name": group.name}
+            }
+        )
 
 
 def check_categories(category: Category | None, subcategory: Category | None) -> None:
     if category is not None and category.parent_id is not None:
-        raise ValidationError({"category": f"{category} is a subcategory; choose a top-level category."})
+        raise ValidationError(
+            {
+                "category": _("%(category)s is a subcategory; choose a top-level category.")
+                % {"category": category}
+            }
+        )
     if subcategory is not None:
         if category is None:
-            raise ValidationError({"category": "Choose the category of the subcategory too."})
+            raise ValidationError({"category": _("Choose the category of the subcategory too.")})
         if subcategory.parent_id != category.pk:
             raise ValidationError(
-                {"subcategory": f"{subcategory.name} is not a subcategory of {category.name}."}
+                {
+                    "subcategory": _("%(name)s is not a subcategory of %(name2)s.")
+                    % {"name": subcategory.name, "name2": category.name}
+                }
             )
 
 
 def lock_for_edit(incident: Incident, expected_version: int | None) -> Incident:
     locked = Incident.objects.select_for_update().select_related("assignment_group").get(pk=incident.pk)
+    check_not_imported(locked)
     if expected_version is not None and int(expected_version) != locked.version:
         changes = [
             describe_event(e)
@@ -109,12 +148,26 @@ def lock_for_edit(incident: Incident, expected_version: int | None) -> Incident:
 
 
 def describe_event(event: IncidentEvent) -> str:
-    who = event.actor.get_username() if event.actor else "the system"
-    what = ", ".join(event.changes) if event.changes else event.get_kind_display().lower()
-    return f"{who} changed {what} at {timezone.localtime(event.created_at):%H:%M}"
+    """One change someone else saved, for the refusal of a stale save: in the reader's language and zone."""
+    shown = event.shown_changes
+    what = ", ".join(texts.field_name(f) for f in shown) if shown else str(event.get_kind_display())
+    at = f"{timezone.localtime(event.created_at):%H:%M}"
+    if event.actor is None:
+        return _("the system changed %(what)s at %(at)s") % {"what": what, "at": at}
+    who = event.actor.get_username()
+    return _("%(who)s changed %(what)s at %(at)s") % {"who": who, "what": what, "at": at}
+
+
+def check_not_imported(incident: Incident) -> None:
+    """Imported history is read-only: every edit locks the row first, and refuses here."""
+    if incident.imported:
+        raise ImportedReadOnly(
+            number=incident.number, source=incident.import_source, external_id=incident.external_id
+        )
 
 
 def authorise(access: Access, incident: Incident, action: str) -> None:
+    check_not_imported(incident)
     transition = TRANSITIONS[action]
     if incident.status not in transition.sources:
         raise TransitionNotAllowed(

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from escalation.access import Access, access_for, actor_access
 from escalation.business_time import subtract_days
@@ -56,7 +57,9 @@ def incident_assign(
     group = assignment_group or inc.assignment_group
     check_support_group("assignment_group", group)
     if assigned_to is None and group.pk == inc.assignment_group_id:
-        raise ValidationError({"assigned_to": "Choose a person, or another group to hand the incident to."})
+        raise ValidationError(
+            {"assigned_to": _("Choose a person, or another group to hand the incident to.")}
+        )
     check_member("assigned_to", assigned_to, group)
     before = snapshot(inc, ["status", "assignment_group", "assigned_to"])
     if group.pk != inc.assignment_group_id:
@@ -114,11 +117,13 @@ def incident_escalate(
     assignment_group: SupportGroup,
     reason: str,
     by_rule: str = "",
+    said: dict[str, Any] | None = None,
     now: datetime | None = None,
 ) -> Incident:
     """Functional escalation: hand the incident to another support group, with a reason.
 
-    ``actor`` is None when an escalation rule moves the incident; ``by_rule`` names the rule.
+    ``actor`` is None when an escalation rule moves the incident; ``by_rule`` names the rule, and
+    ``said`` the reason as a stored message (``texts``), shown in the reader's language.
     """
     now = now or timezone.now()
     inc = lock_for_edit(incident, expected_version)
@@ -135,7 +140,12 @@ def incident_escalate(
     reason = check_text("reason", reason, max_length=Incident.ESCALATION_REASON_MAX_LENGTH, required=True)
     check_support_group("assignment_group", assignment_group)
     if assignment_group.pk == inc.assignment_group_id:
-        raise ValidationError({"assignment_group": f"{inc.number} is already with {assignment_group.name}."})
+        raise ValidationError(
+            {
+                "assignment_group": _("%(number)s is already with %(name)s.")
+                % {"number": inc.number, "name": assignment_group.name}
+            }
+        )
     fields = ["status", "assignment_group", "assigned_to", "max_tier_reached", "escalation_level"]
     before = snapshot(inc, fields)
     move_group(inc, group=assignment_group, actor=actor, now=now, reason=reason, by_rule=by_rule)
@@ -151,6 +161,7 @@ def incident_escalate(
         now=now,
         body=reason,
         changes=diff(before, snapshot(inc, list(before))),
+        said=said,
     )
     return inc
 
@@ -238,7 +249,7 @@ def incident_resolve(
     inc = lock_for_edit(incident, expected_version)
     authorise(access_for(actor), inc, "resolve")
     if not resolution_code:
-        raise ValidationError({"resolution_code": "Choose a resolution code."})
+        raise ValidationError({"resolution_code": _("Choose a resolution code.")})
     check_choice("resolution_code", resolution_code, ResolutionCode)
     resolution_notes = check_text(
         "resolution_notes", resolution_notes, max_length=Incident.RESOLUTION_NOTES_MAX_LENGTH, required=True
@@ -327,7 +338,8 @@ def check_closable(inc: Incident) -> None:
     """A major incident closes only once its post-incident review is recorded (issue 13)."""
     if inc.major_incident and not PostIncidentReview.objects.filter(incident=inc).exists():
         raise ValidationError(
-            f"{inc.number} is a major incident: record its post-incident review before closing it.",
+            _("%(number)s is a major incident: record its post-incident review before closing it.")
+            % {"number": inc.number},
             code="review_required",
         )
 
@@ -379,14 +391,16 @@ def incident_cancel(
     expected_version: int | None,
     reason: str,
     duplicate_of: Incident | None = None,
+    said: dict[str, Any] | None = None,
     now: datetime | None = None,
 ) -> Incident:
+    """Cancel; ``said``: the reason as a stored message when the system words it (``texts``)."""
     now = now or timezone.now()
     inc = lock_for_edit(incident, expected_version)
     authorise(access_for(actor), inc, "cancel")
     reason = check_text("reason", reason, max_length=Incident.REASON_MAX_LENGTH, required=True)
     if duplicate_of is not None and duplicate_of.pk == inc.pk:
-        raise ValidationError({"duplicate_of": "An incident cannot duplicate itself."})
+        raise ValidationError({"duplicate_of": _("An incident cannot duplicate itself.")})
     before = snapshot(inc, ["status", "duplicate_of"])
     sla.resume(inc, now=now)
     inc.status = Status.CANCELLED
@@ -404,6 +418,7 @@ def incident_cancel(
         public=True,
         body=reason,
         changes=diff(before, snapshot(inc, list(before))),
+        said=said,
     )
     return inc
 
@@ -414,7 +429,7 @@ def incidents_autoclose(*, now: datetime | None = None, batch_size: int = 200) -
     cutoff = subtract_days(calendar_default(), now, settings.SERVICEDESK["AUTOCLOSE_BUSINESS_DAYS"])
     closed = 0
     ids = list(
-        Incident.objects.filter(status=Status.RESOLVED, resolved_at__lte=cutoff)
+        Incident.objects.filter(status=Status.RESOLVED, resolved_at__lte=cutoff, imported=False)
         .exclude(major_incident=True, review__isnull=True)  # waits for its post-incident review
         .order_by("resolved_at")
         .values_list("pk", flat=True)[:batch_size]

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from escalation import config_cache
 from escalation.access import Access, access_for
@@ -21,6 +22,7 @@ from ...major.services.major import major_declare, major_propose
 from ...sla import clocks as sla
 from ...sla import rules as sla_rules
 from ...sla.models import Handoff
+from .. import routing, texts
 from ..events import diff, event_record, snapshot
 from ..models import (
     SECURITY_CATEGORY_SLUG,
@@ -135,9 +137,9 @@ def incident_create(
     access = access_for(actor)
     staff = access.is_staff_member
     if not staff and actor.pk != caller.pk:
-        raise PermissionDenied("You can report incidents only for yourself.")
+        raise PermissionDenied(_("You can report incidents only for yourself."))
     if not staff and (assignment_group or assigned_to or major_incident):
-        raise PermissionDenied("Only service desk staff choose the group, the assignee or the major flag.")
+        raise PermissionDenied(_("Only service desk staff choose the group, the assignee or the major flag."))
     title = check_title(title)
     description = check_text("description", description)
     impact = check_level("impact", impact)
@@ -145,12 +147,43 @@ def incident_create(
     check_choice("channel", channel, Channel)
     check_categories(category, subcategory)
     if not getattr(caller, "is_active", True):
-        raise ValidationError({"caller": f"{caller.get_username()} is not an active user."})
-    group = assignment_group or routed_group(category) or group_by_slug(SERVICE_DESK_SLUG)
+        raise ValidationError(
+            {"caller": _("%(get_username)s is not an active user.") % {"get_username": caller.get_username()}}
+        )
+    group = assignment_group or routed_group(category)
+    by_rule: dict[str, dict[str, Any]] = {}
+    if group is None:
+        # The registered routers (``routing``): the toolkit's rules, then confident suggestions (issue 24).
+        draft = routing.Draft(
+            title=title,
+            description=description,
+            channel=channel,
+            caller=caller,
+            category=category,
+            subcategory=subcategory,
+            service=service,
+        )
+        found = routing.route(draft)
+        if found is not None:
+            group = found.group
+            by_rule[found.by] = {"old": None, "new": found.rule}
+            if found.said:
+                by_rule = texts.with_text(by_rule, **{found.by: found.said})
+    group = group or group_by_slug(SERVICE_DESK_SLUG)
     check_support_group("assignment_group", group)
     check_member("assigned_to", assigned_to, group)
+    picked = routing.assignee(group, now) if assigned_to is None else None
+    if picked is not None:
+        by_rule["assigned_by"] = {"old": None, "new": picked.how}
+        if picked.said:
+            by_rule = texts.with_text(by_rule, assigned_by=picked.said)
     if parent is not None and not parent.is_open:
-        raise ValidationError({"parent": f"{parent.number} is {parent.status}: choose an open parent."})
+        raise ValidationError(
+            {
+                "parent": _("%(number)s is %(status)s: choose an open parent.")
+                % {"number": parent.number, "status": parent.status}
+            }
+        )
 
     incident = Incident(
         number=_next_number(),
@@ -165,9 +198,10 @@ def incident_create(
         impact=impact,
         urgency=urgency,
         priority=priority_for(impact=impact, urgency=urgency),
-        status=Status.ASSIGNED if assigned_to else Status.NEW,
+        status=Status.ASSIGNED if assigned_to or picked else Status.NEW,
         assignment_group=group,
-        assigned_to=assigned_to,
+        # a person the group's rule picked has not acknowledged anything yet: no response is met
+        assigned_to=assigned_to or (picked.user if picked else None),
         parent=parent,
         max_tier_reached=group.tier or 1,
         created_at=now,
@@ -224,7 +258,8 @@ def incident_create(
                     "caller",
                 ],
             ).items()
-        },
+        }
+        | by_rule,
     )
     if major_incident:
         _major_requested(actor=actor, access=access, incident=incident, now=now)
@@ -266,7 +301,7 @@ def incident_update(
     """Change descriptive fields. A new impact or urgency recomputes priority and SLA targets."""
     unknown = set(changes) - set(UPDATABLE_FIELDS)
     if unknown:
-        raise ValidationError(dict.fromkeys(sorted(unknown), "This field cannot be changed here."))
+        raise ValidationError(dict.fromkeys(sorted(unknown), _("This field cannot be changed here.")))
     now = now or timezone.now()
     access = access_for(actor)
     inc = lock_for_edit(incident, expected_version)
@@ -277,12 +312,20 @@ def incident_update(
             _major_requested(actor=actor, access=access, incident=inc, now=now)
             inc.refresh_from_db()
         elif inc.major_incident and not wanted:
-            raise ValidationError({"major_incident": f"{inc.number} was declared major and stays major."})
+            raise ValidationError(
+                {
+                    "major_incident": _("%(number)s was declared major and stays major.")
+                    % {"number": inc.number}
+                }
+            )
         if not changes:
             return inc
     if not permissions.can_work(access, inc) and set(changes) - {"title", "description", "caller", "channel"}:
         # The service desk keeps the record up to date, but the owning group decides its priority.
-        raise PermissionDenied(f"Only {inc.assignment_group.name} can change these fields of {inc.number}.")
+        raise PermissionDenied(
+            _("Only %(name)s can change these fields of %(number)s.")
+            % {"name": inc.assignment_group.name, "number": inc.number}
+        )
     fields = [f for f in UPDATABLE_FIELDS if f in changes] + ["priority"]
     before = snapshot(inc, fields)
 
@@ -301,9 +344,14 @@ def incident_update(
     for link in ("parent", "duplicate_of"):
         other = changes.get(link)
         if other is not None and other.pk == inc.pk:
-            raise ValidationError({link: "An incident cannot be linked to itself."})
+            raise ValidationError({link: _("An incident cannot be linked to itself.")})
     if changes.get("parent") is not None and changes["parent"].parent_id == inc.pk:
-        raise ValidationError({"parent": f"{changes['parent'].number} is already a child of {inc.number}."})
+        raise ValidationError(
+            {
+                "parent": _("%(child)s is already a child of %(number)s.")
+                % {"child": changes["parent"].number, "number": inc.number}
+            }
+        )
     for name, value in changes.items():
         setattr(inc, name, value)
     check_categories(inc.category, inc.subcategory)

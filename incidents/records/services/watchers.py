@@ -9,6 +9,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from escalation.access import access_for
 
@@ -29,10 +30,18 @@ EMAIL_MAX_LENGTH = 254
 
 def _check_may_manage(actor: User, incident: Incident) -> None:
     if incident.status in FINISHED:
-        raise ValidationError({"email": f"{incident.number} is {incident.get_status_display().lower()}."})
+        raise ValidationError(
+            {
+                "email": _("%(number)s is %(status)s.")
+                % {"number": incident.number, "status": incident.get_status_display().lower()}
+            }
+        )
     access = access_for(actor)
     if not (permissions.is_caller(access, incident) or permissions.can(access, incident, "update")):
-        raise PermissionDenied(f"Only the caller or the service desk adds watchers to {incident.number}.")
+        raise PermissionDenied(
+            _("Only the caller or the service desk adds watchers to %(number)s.")
+            % {"number": incident.number}
+        )
 
 
 @transaction.atomic
@@ -44,17 +53,29 @@ def watcher_add(*, actor: User, incident: Incident, email: str, now: datetime | 
     email = check_text("email", email, max_length=EMAIL_MAX_LENGTH, required=True).strip()
     users = list(get_user_model().objects.filter(email__iexact=email, is_active=True)[:2])
     if not users:
-        raise ValidationError({"email": f"No colleague with the address “{email}” was found."})
+        raise ValidationError(
+            {"email": _("No colleague with the address “%(email)s” was found.") % {"email": email}}
+        )
     if len(users) > 1:
-        raise ValidationError({"email": f"Several accounts use “{email}”: ask the service desk to add them."})
+        raise ValidationError(
+            {
+                "email": _("Several accounts use “%(email)s”: ask the service desk to add them.")
+                % {"email": email}
+            }
+        )
     user = users[0]
     if user.pk in (inc.caller_id, inc.reported_by_id):
-        raise ValidationError({"email": "This person already follows the incident."})
+        raise ValidationError({"email": _("This person already follows the incident.")})
     watcher, created = Watcher.objects.get_or_create(
         incident=inc, user=user, defaults={"added_by": actor, "created_at": now}
     )
     if not created:
-        raise ValidationError({"email": f"{user.get_full_name() or user.get_username()} already watches it."})
+        raise ValidationError(
+            {
+                "email": _("%(name)s already watches it.")
+                % {"name": user.get_full_name() or user.get_username()}
+            }
+        )
     event_record(
         incident=inc,
         kind=IncidentEvent.Kind.UPDATED,

@@ -253,6 +253,8 @@ def test_the_keyboard_moves_through_the_queue_and_works_an_incident_never_while_
         expect(page.locator(f'tr[data-number="{numbers[0]}"] a')).to_be_focused()
     page.keyboard.press("Enter")
     expect(page).to_have_url(f"{live_server.url}/incidents/{numbers[0]}/")
+    # the new page's scripts have run (the URL changes before they do, and a key pressed then is lost)
+    _connected(page)
 
     # i: an internal note, the cursor in its text; letters typed there are text, not shortcuts
     page.keyboard.press("i")
@@ -275,6 +277,7 @@ def test_the_keyboard_moves_through_the_queue_and_works_an_incident_never_while_
     # a: assign to me
     page.keyboard.press("a")
     expect(page.get_by_test_id("incident-assignee")).to_have_text("agent2")
+    _connected(page)
     # n: the next incident of the queue it was opened from
     page.keyboard.press("n")
     expect(page).to_have_url(f"{live_server.url}/incidents/{numbers[1]}/")

@@ -11,7 +11,7 @@ from tests.embedded import embedded_stack, group_members, sign_in
 
 pytestmark = pytest.mark.slow
 
-STOP_TIMEOUT_S = 15
+STOP_TIMEOUT_S = 30  # the worker's warm shutdown is slow on a loaded machine
 
 
 def test_make_run_serves_the_demo_and_stops_on_ctrl_c(tmp_path):

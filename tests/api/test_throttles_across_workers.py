@@ -153,7 +153,8 @@ class Gunicorn:
     def _wait_until_accepted(self) -> None:
         """Until no connection waits in the listening socket's accept queue (Linux /proc/net/tcp)."""
         port = f"{self.port:04X}"
-        deadline = time.monotonic() + 10
+        # generous: on a loaded machine a sync worker can take seconds to come back to accept()
+        deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
                 _, local, _, state, queues = line.split()[:5]

@@ -3,9 +3,11 @@ the suite (no ``test_`` prefix); run it by name, light work:
 
     .venv/bin/python -m pytest tests/sla/profile_publish.py -n 0 -q -s [-p no:cacheprovider]
 
-A batch of 100 SLA events (overdue P1s of one group; another batch first, to warm up), most recipients reading
-English, some German and French; prints the task's CPU time, its queries, and cProfile's top functions by own and cumulative time.
-PROFILE_SORT and PROFILE_TOP change what is printed; PROFILE_CALLERS names functions whose callers to print.
+A batch of 100 SLA events (overdue P1s of one group; another batch first, to warm up), most
+recipients reading English, some German and French. Prints the task's CPU time and queries with
+cProfile's top functions by own and cumulative time, then its CPU without the profiler (best of
+three). PROFILE_SORT and PROFILE_TOP change what is printed; PROFILE_CALLERS names functions whose
+callers to print.
 """
 
 from __future__ import annotations

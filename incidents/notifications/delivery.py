@@ -436,10 +436,12 @@ def _build(
         **recipient.extra,
     }
     email = _render(f"incidents/email/{recipient.kind}", context, locale, shared)
+    # by id: the rows are only written (issue 25 §5: a batch builds hundreds; setting related objects
+    # goes through their descriptors' checks, each)
     return Notification(
-        recipient=user,
-        incident=incident,
-        event=event,
+        recipient_id=user.pk,
+        incident_id=incident.pk,
+        event_id=event.pk,
         kind=recipient.kind,
         key=recipient.key,
         subject=email.subject,

@@ -375,10 +375,10 @@ class Incident(models.Model):
     # Django's own ``get_FOO_display`` builds a dictionary of the field's choices on every call, which
     # hashes, so translates, every lazy label; these translate the one label shown (the same text).
     # Every mail of the escalation drain shows both, twice (issue 25 §5).
-    def get_priority_display(self) -> Any:
+    def get_priority_display(self) -> Any:  # type: ignore[no-redef]  # the stubs declare Django's
         return choice_label(Priority, self.priority)
 
-    def get_status_display(self) -> Any:
+    def get_status_display(self) -> Any:  # type: ignore[no-redef]
         return choice_label(Status, self.status)
 
     @property

@@ -1,13 +1,13 @@
 """A profile of one publish task of the escalation drain (issue 25 §5), in-process: not collected by
 the suite (no ``test_`` prefix); run it by name, light work:
 
-    .venv/bin/python -m pytest tests/sla/profile_publish.py -n 0 -q -s [-p no:cacheprovider]
+    .venv/bin/python -m pytest tests/sla/profile_publish.py -n 0 -q -s [PROFILE_RUNS=10]
 
 A batch of 100 SLA events (overdue P1s of one group; another batch first, to warm up), most
 recipients reading English, some German and French. Prints the task's CPU time and queries with
-cProfile's top functions by own and cumulative time, then its CPU without the profiler (best of
-three). PROFILE_SORT and PROFILE_TOP change what is printed; PROFILE_CALLERS names functions whose
-callers to print.
+cProfile's top functions by own and cumulative time, then its CPU without the profiler (best and median
+of PROFILE_RUNS, three). PROFILE_SORT and PROFILE_TOP change what is printed; PROFILE_CALLERS names
+functions whose callers to print.
 """
 
 from __future__ import annotations
@@ -62,7 +62,7 @@ def test_profile_one_publish_task_of_the_drain(monkeypatch):
     )
     # and without the profiler: the task's CPU, best of three, the batch published afresh each time
     runs = []
-    for _ in range(3):
+    for _ in range(int(os.environ.get("PROFILE_RUNS", "3"))):
         Notification.objects.filter(event_id__in=events).delete()
         EventDelivery.objects.filter(event_id__in=events).delete()
         IncidentEvent.objects.filter(pk__in=events).update(notified_at=None)
@@ -70,6 +70,7 @@ def test_profile_one_publish_task_of_the_drain(monkeypatch):
         events_publish_task(events)
         runs.append(time.process_time() - cpu)
     print(f"without the profiler: {min(runs):.3f} s CPU (best of {', '.join(f'{r:.3f}' for r in runs)})")
+    print(f"median {sorted(runs)[len(runs) // 2]:.3f} s")
     stats = pstats.Stats(profiler)
     top = int(os.environ.get("PROFILE_TOP", "30"))
     for sort in os.environ.get("PROFILE_SORT", "tottime,cumulative").split(","):

@@ -436,10 +436,12 @@ def _build(
         **recipient.extra,
     }
     email = _render(f"incidents/email/{recipient.kind}", context, locale, shared)
+    # by id: the rows are only written (issue 25 §5: a batch builds hundreds; setting related objects
+    # goes through their descriptors' checks, each)
     return Notification(
-        recipient=user,
-        incident=incident,
-        event=event,
+        recipient_id=user.pk,
+        incident_id=incident.pk,
+        event_id=event.pk,
         kind=recipient.kind,
         key=recipient.key,
         subject=email.subject,
@@ -635,6 +637,19 @@ def notification_email_send(notification_id: int, *, now: datetime | None = None
     return True
 
 
+# What a digest reads of its notifications, their incidents and recipient (the greeting's name).
+DIGEST_FIELDS = (
+    "subject",
+    "url",
+    "email_to",
+    "email_attempts",
+    "incident__number",
+    "recipient__username",
+    "recipient__first_name",
+    "recipient__last_name",
+)
+
+
 def digest_message_id(notifications: list[Notification]) -> str:
     """The same for every attempt at one digest (the same notifications)."""
     return f"<digest-{notifications[0].pk}-{len(notifications)}@{_mail_domain()}>"
@@ -671,8 +686,12 @@ def notification_digest_send(notification_ids: list[int], *, now: datetime | Non
         return int(notification_email_send(claimable[0], now=now))
     if not claimed:
         return 0
+    # only what the digest shows and its headers name: not the notifications' own bodies (text and HTML)
     notifications = list(
-        Notification.objects.filter(pk__in=claimed).select_related("incident", "recipient").order_by("pk")
+        Notification.objects.filter(pk__in=claimed)
+        .select_related("incident", "recipient")
+        .only(*DIGEST_FIELDS)
+        .order_by("pk")
     )
     first = notifications[0]
     email = render_email(

@@ -26,6 +26,15 @@ class Status(models.TextChoices):
     CANCELLED = "cancelled", gettext_lazy("Cancelled")
 
 
+def choice_label(choices: type[models.Choices], value: Any) -> Any:
+    """What Django's ``get_FOO_display`` answers for a field with these choices: the value's label, in
+    the active language, or the value itself when it is not one of them."""
+    try:
+        return str(choices(value).label)
+    except ValueError:
+        return value
+
+
 OPEN_STATUSES = (Status.NEW, Status.ASSIGNED, Status.IN_PROGRESS, Status.ON_HOLD)
 ACTIVE_STATUSES = (Status.NEW, Status.ASSIGNED, Status.IN_PROGRESS)
 
@@ -362,6 +371,15 @@ class Incident(models.Model):
 
     def __str__(self) -> str:
         return f"{self.number} {self.title}"
+
+    # Django's own ``get_FOO_display`` builds a dictionary of the field's choices on every call, which
+    # hashes, so translates, every lazy label; these translate the one label shown (the same text).
+    # Every mail of the escalation drain shows both, twice (issue 25 §5).
+    def get_priority_display(self) -> Any:  # type: ignore[no-redef]  # the stubs declare Django's
+        return choice_label(Priority, self.priority)
+
+    def get_status_display(self) -> Any:  # type: ignore[no-redef]
+        return choice_label(Status, self.status)
 
     @property
     def is_open(self) -> bool:

@@ -86,8 +86,12 @@ def test_a_batch_reaching_one_person_several_times_sends_one_digest_each(queued)
     assert len(by_address["netops1@example.org"]) == 9  # three thresholds of three incidents
     assert len(by_address["im1@example.org"]) == 6  # its points of escalation: 75 % and 90 %
 
-    assert _run(queued) == 15
+    with CaptureQueriesContext(connection) as ctx:
+        assert _run(queued) == 15
     assert len(mail.outbox) == 2
+    # a digest reads what it lists, not each notification's own text and HTML
+    read = [q["sql"] for q in ctx.captured_queries if q["sql"].startswith("SELECT")]
+    assert read and not [sql for sql in read if '"incidents_notification"."body' in sql]
     netops = next(m for m in mail.outbox if m.to == ["netops1@example.org"])
     assert netops.subject.startswith("9 SLA notifications: ")
     for incident in incidents:

@@ -36,7 +36,7 @@ from django.utils.html import conditional_escape
 from core.mail import RenderedEmail, render_email
 from core.queueing import enqueue_on_commit
 from escalation.models import Membership
-from profiles.locale import Locale, in_locale, locales_of
+from profiles.locale import Locale, in_locale, locale_of, locales_of
 
 from ..records.models import Incident, IncidentEvent, Watcher
 from ..records.outbox import retry_delay
@@ -694,14 +694,16 @@ def notification_digest_send(notification_ids: list[int], *, now: datetime | Non
         .order_by("pk")
     )
     first = notifications[0]
-    email = render_email(
-        "incidents/digest/sla",
-        {
-            "notifications": notifications,
-            "numbers": list(dict.fromkeys(n.incident.number for n in notifications if n.incident)),
-            "recipient": first.recipient,
-        },
-    )
+    # in the reader's language and zone, as each of its notifications was written (``_build``)
+    with in_locale(locale_of(first.recipient_id)):
+        email = render_email(
+            "incidents/digest/sla",
+            {
+                "notifications": notifications,
+                "numbers": list(dict.fromkeys(n.incident.number for n in notifications if n.incident)),
+                "recipient": first.recipient,
+            },
+        )
     message = EmailMultiAlternatives(
         subject=email.subject,
         body=email.text,

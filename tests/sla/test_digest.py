@@ -111,6 +111,25 @@ def test_a_batch_reaching_one_person_several_times_sends_one_digest_each(queued)
     assert len(mail.outbox) == 2
 
 
+def test_a_digest_is_written_in_its_readers_language(queued):
+    _overdue_p1s(2)
+    netops = get_user_model().objects.get(username="netops1")
+    Profile.objects.create(user=netops, language="de", time_zone="Europe/Berlin")
+    sla_sweep()
+    events = list(IncidentEvent.objects.filter(kind__startswith="sla_").values_list("pk", flat=True))
+    mail.outbox.clear()
+
+    events_publish_task(events)
+    _run(queued)
+
+    german = next(m for m in mail.outbox if m.to == ["netops1@example.org"])
+    english = next(m for m in mail.outbox if m.to == ["im1@example.org"])
+    assert german.subject.startswith("6 SLA-Benachrichtigungen: "), german.subject
+    assert "Hallo " in german.body and "SLA-Schwellen haben Sie gleichzeitig erreicht" in german.body
+    assert "Hallo " in german.alternatives[0][0]
+    assert english.subject.startswith("4 SLA notifications: ") and "Hello " in english.body
+
+
 def test_a_single_escalation_leaves_as_itself_threaded_with_its_incident(queued):
     # 3 h 20 min into a 4 h P1: only the 75 % warning is due, once for each of two people.
     (incident,) = _overdue_p1s(1, hours=3 + 1 / 3)

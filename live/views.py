@@ -24,11 +24,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
-from escalation.access import Access, access_of
+from escalation.access import Access, access_of, standing_version
 from incidents.records.selectors import changes_since, has_new_notifications, newest_notification_id
-from incidents.selectors import incident_get_for_user
+from incidents.selectors import incident_get_for_user, incidents_visible_to
 
 from . import counts, presence
+from .standings import standings
 from .watcher import Interest, Signature, read_signature, watcher
 
 MAX_SHOWN = 200
@@ -98,14 +99,24 @@ def parse(params: Any) -> Query:
     )
 
 
+def _incident_id(access: Access, number: str) -> int:
+    """The id of the incident the page follows, through the visibility rule (404 if it may not)."""
+    pk = incidents_visible_to(access).filter(number=number).values_list("pk", flat=True).first()
+    if pk is None:
+        raise Http404(_("No such incident."))
+    return pk
+
+
 def _display_name(request: HttpRequest) -> str:
     user: Any = request.user
     return user.get_full_name() or user.get_username()
 
 
 def _answer(
-    access: Access, query: Query, incident_id: int | None, newest_event: int, *, look_back: bool
+    access: Access, query: Query, incident_id: int | None, seen: Signature, *, look_back: bool
 ) -> dict[str, Any]:
+    """What the page is told, from the newest ids of ``seen`` (the watcher's last signature, or one
+    just read): a signature a moment old gives cursors a moment old, which only re-read a few ids."""
     scoped = query.incident or query.portal
     if scoped or query.listing:
         cursor, changes, unseen = changes_since(
@@ -116,13 +127,16 @@ def _answer(
             shown=query.shown,
             public_only=bool(query.portal),
             named=bool(query.incident),
+            # Another process may have told the page of a newer id than this one's signature holds.
+            newest=max(seen.newest_event, query.after or 0),
         )
     else:  # a page that shows no incident: its bell only
-        cursor, changes, unseen = newest_event, [], False
+        cursor, changes, unseen = max(seen.newest_event, query.after or 0), [], False
     if scoped:
         changes = [c for c in changes if c.number == scoped]
-    notified = newest_notification_id()
     bell = query.notified is not None and has_new_notifications(access=access, after=query.notified)
+    # A new notification: its id read afresh, so the page is not told of it twice.
+    notified = newest_notification_id() if bell else max(seen.newest_notification, query.notified or 0)
     answer: dict[str, Any] = {
         "cursor": cursor,
         "notified": notified,
@@ -190,9 +204,7 @@ def _woken_answer(access: Access, query: Query, incident_id: int | None, now: Si
         incident_id,
         tuple(now),
     )
-    return shared_answers.get(
-        key, lambda: _answer(access, query, incident_id, now.newest_event, look_back=True)
-    )
+    return shared_answers.get(key, lambda: _answer(access, query, incident_id, now, look_back=True))
 
 
 def _views(access: Access, query: Query, answer: dict[str, Any]) -> int | None:
@@ -222,20 +234,23 @@ def feed(request: HttpRequest) -> JsonResponse:
         query = parse(request.GET)
     except BadQuery as error:
         return JsonResponse({"error": str(error)}, status=400)
-    access = access_of(request)
+    # The person's roles and groups as kept under the newest standing version (read again if it moved).
+    known = watcher.snapshot()
+    standing = known.standing if known is not None else standing_version()
+    access = standings.access(request.user, standing)
     incident_id = None
     number = query.incident or query.portal
     if number:
         try:
-            incident_id = incident_get_for_user(access=access, number=number).pk
+            incident_id = _incident_id(access, number)
         except Http404:
             return JsonResponse({"error": _("No such incident.")}, status=404)
     if query.incident and incident_id is not None and access.is_staff_member and access.user_id:
         presence.beat(
             incident_id=incident_id, user_id=access.user_id, name=_display_name(request), typing=query.typing
         )
-    seen = watcher.snapshot() or read_signature()
-    answer = _answer(access, query, incident_id, seen.newest_event, look_back=False)
+    seen = watcher.snapshot() or read_signature()  # after the beat: this page's own arrival is seen
+    answer = _answer(access, query, incident_id, seen, look_back=False)
     generation = _views(access, query, answer)
     deadline = time.monotonic() + settings.LIVE_WAIT_SECONDS
     # Wait until something the page shows changed (a wake-up for nothing it shows: wait on).
@@ -249,6 +264,10 @@ def feed(request: HttpRequest) -> JsonResponse:
             access.user_id, incident_id=incident_id, all_events=query.listing, counts_generation=generation
         )
         now = watcher.wait(seen, left, interest) or seen
+        if now == seen and time.monotonic() >= deadline:
+            break  # the time is up and nothing changed since the answer above: it stands, unread again
+        if now.standing != standing:
+            break  # someone's roles or groups changed: no answer from the old ones; the page asks again
         answer = _woken_answer(access, query, incident_id, now)
         generation = _views(access, query, answer)
         if query.incident and now.presence != seen.presence:

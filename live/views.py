@@ -113,12 +113,27 @@ def _display_name(request: HttpRequest) -> str:
 
 
 def _answer(
-    access: Access, query: Query, incident_id: int | None, seen: Signature, *, look_back: bool
+    access: Access,
+    query: Query,
+    incident_id: int | None,
+    seen: Signature,
+    *,
+    look_back: bool,
+    waits: bool = False,
 ) -> dict[str, Any]:
     """What the page is told, from the newest ids of ``seen`` (the watcher's last signature, or one
-    just read): a signature a moment old gives cursors a moment old, which only re-read a few ids."""
+    just read): a signature a moment old gives cursors a moment old, which only re-read a few ids.
+
+    ``waits``: the request will wait on the watcher from ``seen`` if nothing is news. Then a cursor
+    already at ``seen``'s newest event (or notification) needs no read: anything newer changes the
+    signature, and the watcher wakes the request at once (its first read differs from ``seen``), which
+    then reads with a look back. That is the idle page's usual question: answered with no read.
+    """
     scoped = query.incident or query.portal
-    if scoped or query.listing:
+    caught_up = waits and query.after is not None and query.after >= seen.newest_event
+    if caught_up:
+        cursor, changes, unseen = query.after or 0, [], False
+    elif scoped or query.listing:
         cursor, changes, unseen = changes_since(
             access=access,
             after=query.after,
@@ -134,7 +149,11 @@ def _answer(
         cursor, changes, unseen = max(seen.newest_event, query.after or 0), [], False
     if scoped:
         changes = [c for c in changes if c.number == scoped]
-    bell = query.notified is not None and has_new_notifications(access=access, after=query.notified)
+    bell = (
+        query.notified is not None
+        and not (waits and query.notified >= seen.newest_notification)
+        and has_new_notifications(access=access, after=query.notified)
+    )
     # A new notification: its id read afresh, so the page is not told of it twice.
     notified = newest_notification_id() if bell else max(seen.newest_notification, query.notified or 0)
     answer: dict[str, Any] = {
@@ -250,7 +269,8 @@ def feed(request: HttpRequest) -> JsonResponse:
             incident_id=incident_id, user_id=access.user_id, name=_display_name(request), typing=query.typing
         )
     seen = watcher.snapshot() or read_signature()  # after the beat: this page's own arrival is seen
-    answer = _answer(access, query, incident_id, seen, look_back=False)
+    waits = query.wait and query.after is not None and settings.LIVE_WAIT_SECONDS > 0
+    answer = _answer(access, query, incident_id, seen, look_back=False, waits=waits)
     generation = _views(access, query, answer)
     deadline = time.monotonic() + settings.LIVE_WAIT_SECONDS
     # Wait until something the page shows changed (a wake-up for nothing it shows: wait on).

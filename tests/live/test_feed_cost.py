@@ -142,3 +142,32 @@ def test_a_waiting_page_is_not_answered_from_a_standing_its_person_has_lost(sett
     # asked again, with the standing read afresh: the queue re-reads its rows, learns nothing of the incident
     again = _client(secops).get("/live/feed/", {"after": answer["cursor"], "wait": "0", "scope": "queue"})
     assert again.json()["changes"] == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_caught_up_page_that_read_nothing_still_hears_its_bell(settings, agent, alice):
+    from incidents.models import Notification
+    from incidents.records.outbox import event_publish
+
+    settings.LIVE_WAIT_SECONDS = 10
+    settings.LIVE_POLL_INTERVAL = 0.05
+    client = _client(alice)
+    first = client.get("/live/feed/", {"after": "0", "wait": "0"}).json()
+    result = {}
+
+    def wait():
+        params = {"after": first["cursor"], "notified": first["notified"]}
+        result["answer"] = _client(alice).get("/live/feed/", params).json()
+        connection.close()
+
+    waiter = threading.Thread(target=wait)
+    waiter.start()
+    time.sleep(0.5)
+    assert waiter.is_alive()
+    incident = make_incident(actor=agent, caller=alice)
+    for pk in incident.events.values_list("pk", flat=True):
+        event_publish(pk)  # the caller is told their incident is logged
+    assert Notification.objects.filter(recipient=alice).exists()
+    waiter.join(5)
+    assert not waiter.is_alive()
+    assert result["answer"]["bell"] is True and result["answer"]["notified"] > first["notified"]

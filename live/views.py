@@ -26,7 +26,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from escalation.access import Access, access_of, standing_version
 from incidents.records.selectors import changes_since, has_new_notifications, newest_notification_id
-from incidents.selectors import incident_get_for_user, incidents_visible_to
+from incidents.selectors import incident_get_for_user, incident_id_for_user
 
 from . import counts, presence
 from .standings import standings
@@ -97,14 +97,6 @@ def parse(params: Any) -> Query:
         wait=params.get("wait", "1") != "0",
         views=_tag(params),
     )
-
-
-def _incident_id(access: Access, number: str) -> int:
-    """The id of the incident the page follows, through the visibility rule (404 if it may not)."""
-    pk = incidents_visible_to(access).filter(number=number).values_list("pk", flat=True).first()
-    if pk is None:
-        raise Http404(_("No such incident."))
-    return pk
 
 
 def _display_name(request: HttpRequest) -> str:
@@ -261,7 +253,7 @@ def feed(request: HttpRequest) -> JsonResponse:
     number = query.incident or query.portal
     if number:
         try:
-            incident_id = _incident_id(access, number)
+            incident_id = incident_id_for_user(access=access, number=number)
         except Http404:
             return JsonResponse({"error": _("No such incident.")}, status=404)
     if query.incident and incident_id is not None and access.is_staff_member and access.user_id:

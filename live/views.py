@@ -25,7 +25,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from escalation.access import Access, access_of, standing_version
-from incidents.records.selectors import changes_since, has_new_notifications, newest_notification_id
+from incidents.records.selectors import Change, changes_since, has_new_notifications, newest_notification_id
 from incidents.selectors import incident_get_for_user, incident_id_for_user
 
 from . import counts, presence
@@ -122,6 +122,7 @@ def _answer(
     then reads with a look back. That is the idle page's usual question: answered with no read.
     """
     scoped = query.incident or query.portal
+    changes: list[Change]
     caught_up = waits and query.after is not None and query.after >= seen.newest_event
     if caught_up:
         cursor, changes, unseen = query.after or 0, [], False

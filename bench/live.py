@@ -5,7 +5,9 @@ pages (queue pages and incident pages, each a thread of this process holding the
 page's script does), then measures
 
 - the idle cost: the CPU time of the web processes, as a share of one core, while the pages wait and
-  nothing changes (over at least one full ``LIVE_WAIT_SECONDS`` cycle of re-asks when ``idle_s`` allows);
+  nothing changes, over one full ``LIVE_WAIT_SECONDS`` cycle by default (every page asks again once in it:
+  a window shorter than the cycle would miss the re-asks, a longer one that is not a whole number of
+  cycles would count some pages twice);
 - the change-to-page latency: changes are made through the services (as a worker would), and the time from
   each one's commit to its arrival in every page that shows it (every queue page; the incident pages of its
   incident) gives p50/p95/p99. A page that shows the change then fetches itself again: one page load more,
@@ -110,10 +112,11 @@ def run(
     *,
     pages: int = 200,
     changes: int | None = None,
-    idle_s: float = 30.0,
+    idle_s: float | None = None,
     workers: int = 3,
     interval_s: float = 0.5,
 ) -> dict[str, Any]:
+    from django.conf import settings
     from django.contrib.auth import get_user_model
     from django.db import connection
 
@@ -125,6 +128,8 @@ def run(
     from .run import _free_port, log, stop
 
     changes = changes if changes is not None else min(20, max(5, pages))
+    if idle_s is None:  # one full cycle of the server's wait (the pages' re-asks are in step)
+        idle_s = float(env.get("LIVE_WAIT_SECONDS") or settings.LIVE_WAIT_SECONDS)
     agent = get_user_model().objects.get(username="agent")
     access = access_for(agent)
     # Open incidents the agent may see (a closed one takes no comment), from the bench's recent ones.

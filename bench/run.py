@@ -818,7 +818,12 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--celery-concurrency", type=int, default=os.cpu_count() or 2)
     p.add_argument("--out", default=str(REPO / "var" / "bench"))
     p.add_argument("--live-pages", type=int, default=200, help="open live pages (0: skip); bench/live.py")
-    p.add_argument("--live-idle", type=float, default=30.0, help="seconds the live pages idle, measured")
+    p.add_argument(
+        "--live-idle",
+        type=float,
+        default=None,
+        help="seconds the live pages idle, measured (default: one LIVE_WAIT_SECONDS cycle)",
+    )
     p.add_argument(
         "--purge-days",
         type=int,

@@ -69,6 +69,16 @@ class Access:
 ANONYMOUS = Access(user_id=None)
 
 
+@dataclass(frozen=True, slots=True)
+class Standing:
+    """What of an ``Access`` comes from other tables than the user's own row: roles and groups."""
+
+    roles: frozenset[str] = frozenset()
+    group_ids: frozenset[int] = frozenset()
+    tiers: frozenset[int] = frozenset()
+    is_group_lead: bool = False
+
+
 def access_for(user: Any) -> Access:
     """The access of ``user`` (a ``User`` or ``AnonymousUser``): one query for a signed-in person.
 
@@ -76,8 +86,28 @@ def access_for(user: Any) -> Access:
     """
     if user is None or not user.is_authenticated:
         return ANONYMOUS
+    return access_with(user, standing_of(user.pk))
+
+
+def access_with(user: Any, standing: Standing) -> Access:
+    """The access of a signed-in ``user`` with a ``standing`` read earlier (``standing_of``)."""
+    return Access(
+        user_id=user.pk,
+        username=user.get_username(),
+        authenticated=True,
+        is_superuser=bool(user.is_superuser),
+        is_staff=bool(user.is_staff),
+        roles=standing.roles,
+        group_ids=standing.group_ids,
+        tiers=standing.tiers,
+        is_group_lead=standing.is_group_lead,
+    )
+
+
+def standing_of(user_id: int) -> Standing:
+    """The roles, active groups, tiers and leadership of a user: one query."""
     roles = (
-        Group.objects.filter(user=user.pk)
+        Group.objects.filter(user=user_id)
         .annotate(
             kind=Value("role"),
             key=Cast("name", CharField()),
@@ -87,7 +117,7 @@ def access_for(user: Any) -> Access:
         .values_list("kind", "key", "tier", "lead")
     )
     groups = (
-        Membership.objects.filter(user=user.pk, group__is_active=True)
+        Membership.objects.filter(user=user_id, group__is_active=True)
         .annotate(
             kind=Value("group"),
             key=Cast("group_id", CharField()),
@@ -97,12 +127,7 @@ def access_for(user: Any) -> Access:
         .values_list("kind", "key", "tier", "lead")
     )
     rows = list(roles.union(groups, all=True))
-    return Access(
-        user_id=user.pk,
-        username=user.get_username(),
-        authenticated=True,
-        is_superuser=bool(user.is_superuser),
-        is_staff=bool(user.is_staff),
+    return Standing(
         roles=frozenset(key for kind, key, _, _ in rows if kind == "role"),
         group_ids=frozenset(int(key) for kind, key, _, _ in rows if kind == "group"),
         tiers=frozenset(tier for kind, _, tier, _ in rows if kind == "group" and tier is not None),
@@ -163,3 +188,37 @@ def actor_access(actor: Any, access: Access | None = None) -> Access:
     if access.user_id != actor.pk:
         raise ValueError("The access handed to a service is not its actor's.")
     return access
+
+
+# Bumped (after commit) by every change of a role, a membership or a support group
+# (``escalation.apps``' signals): a process that keeps standings (the live feed,
+# ``live.views.StandingCache``) reads them again when it sees a new version.
+STANDING_VERSION_KEY = "access:standing:version"
+
+
+def standing_version() -> int:
+    from django.core.cache import cache
+
+    return int(cache.get(STANDING_VERSION_KEY) or 0)
+
+
+def bump_standing_version() -> None:
+    from django.core.cache import cache
+
+    try:
+        cache.incr(STANDING_VERSION_KEY)
+    except ValueError:
+        cache.set(STANDING_VERSION_KEY, 1, timeout=None)
+
+
+def standing_changed(sender: Any, **kwargs: Any) -> None:
+    """A signal receiver: a role, membership or support group changed (bump once it is committed)."""
+    from django.db import transaction
+
+    action = kwargs.get("action")
+    if action is not None and (
+        action not in {"post_add", "post_remove", "post_clear"}
+        or (action != "post_clear" and not kwargs.get("pk_set"))
+    ):
+        return  # an m2m signal's pre_ half, or an add/remove that changed nothing
+    transaction.on_commit(bump_standing_version, robust=True)

@@ -24,11 +24,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
-from escalation.access import Access, access_of
-from incidents.records.selectors import changes_since, has_new_notifications, newest_notification_id
-from incidents.selectors import incident_get_for_user
+from escalation.access import Access, access_of, standing_version
+from incidents.records.selectors import Change, changes_since, has_new_notifications, newest_notification_id
+from incidents.selectors import incident_get_for_user, incident_id_for_user
 
 from . import counts, presence
+from .standings import standings
 from .watcher import Interest, Signature, read_signature, watcher
 
 MAX_SHOWN = 200
@@ -104,10 +105,28 @@ def _display_name(request: HttpRequest) -> str:
 
 
 def _answer(
-    access: Access, query: Query, incident_id: int | None, newest_event: int, *, look_back: bool
+    access: Access,
+    query: Query,
+    incident_id: int | None,
+    seen: Signature,
+    *,
+    look_back: bool,
+    waits: bool = False,
 ) -> dict[str, Any]:
+    """What the page is told, from the newest ids of ``seen`` (the watcher's last signature, or one
+    just read): a signature a moment old gives cursors a moment old, which only re-read a few ids.
+
+    ``waits``: the request will wait on the watcher from ``seen`` if nothing is news. Then a cursor
+    already at ``seen``'s newest event (or notification) needs no read: anything newer changes the
+    signature, and the watcher wakes the request at once (its first read differs from ``seen``), which
+    then reads with a look back. That is the idle page's usual question: answered with no read.
+    """
     scoped = query.incident or query.portal
-    if scoped or query.listing:
+    changes: list[Change]
+    caught_up = waits and query.after is not None and query.after >= seen.newest_event
+    if caught_up:
+        cursor, changes, unseen = query.after or 0, [], False
+    elif scoped or query.listing:
         cursor, changes, unseen = changes_since(
             access=access,
             after=query.after,
@@ -116,13 +135,20 @@ def _answer(
             shown=query.shown,
             public_only=bool(query.portal),
             named=bool(query.incident),
+            # Another process may have told the page of a newer id than this one's signature holds.
+            newest=max(seen.newest_event, query.after or 0),
         )
     else:  # a page that shows no incident: its bell only
-        cursor, changes, unseen = newest_event, [], False
+        cursor, changes, unseen = max(seen.newest_event, query.after or 0), [], False
     if scoped:
         changes = [c for c in changes if c.number == scoped]
-    notified = newest_notification_id()
-    bell = query.notified is not None and has_new_notifications(access=access, after=query.notified)
+    bell = (
+        query.notified is not None
+        and not (waits and query.notified >= seen.newest_notification)
+        and has_new_notifications(access=access, after=query.notified)
+    )
+    # A new notification: its id read afresh, so the page is not told of it twice.
+    notified = newest_notification_id() if bell else max(seen.newest_notification, query.notified or 0)
     answer: dict[str, Any] = {
         "cursor": cursor,
         "notified": notified,
@@ -190,9 +216,7 @@ def _woken_answer(access: Access, query: Query, incident_id: int | None, now: Si
         incident_id,
         tuple(now),
     )
-    return shared_answers.get(
-        key, lambda: _answer(access, query, incident_id, now.newest_event, look_back=True)
-    )
+    return shared_answers.get(key, lambda: _answer(access, query, incident_id, now, look_back=True))
 
 
 def _views(access: Access, query: Query, answer: dict[str, Any]) -> int | None:
@@ -222,20 +246,24 @@ def feed(request: HttpRequest) -> JsonResponse:
         query = parse(request.GET)
     except BadQuery as error:
         return JsonResponse({"error": str(error)}, status=400)
-    access = access_of(request)
+    # The person's roles and groups as kept under the newest standing version (read again if it moved).
+    known = watcher.snapshot()
+    standing = known.standing if known is not None else standing_version()
+    access = standings.access(request.user, standing)
     incident_id = None
     number = query.incident or query.portal
     if number:
         try:
-            incident_id = incident_get_for_user(access=access, number=number).pk
+            incident_id = incident_id_for_user(access=access, number=number)
         except Http404:
             return JsonResponse({"error": _("No such incident.")}, status=404)
     if query.incident and incident_id is not None and access.is_staff_member and access.user_id:
         presence.beat(
             incident_id=incident_id, user_id=access.user_id, name=_display_name(request), typing=query.typing
         )
-    seen = watcher.snapshot() or read_signature()
-    answer = _answer(access, query, incident_id, seen.newest_event, look_back=False)
+    seen = watcher.snapshot() or read_signature()  # after the beat: this page's own arrival is seen
+    waits = query.wait and query.after is not None and settings.LIVE_WAIT_SECONDS > 0
+    answer = _answer(access, query, incident_id, seen, look_back=False, waits=waits)
     generation = _views(access, query, answer)
     deadline = time.monotonic() + settings.LIVE_WAIT_SECONDS
     # Wait until something the page shows changed (a wake-up for nothing it shows: wait on).
@@ -249,6 +277,10 @@ def feed(request: HttpRequest) -> JsonResponse:
             access.user_id, incident_id=incident_id, all_events=query.listing, counts_generation=generation
         )
         now = watcher.wait(seen, left, interest) or seen
+        if now == seen and time.monotonic() >= deadline:
+            break  # the time is up and nothing changed since the answer above: it stands, unread again
+        if now.standing != standing:
+            break  # someone's roles or groups changed: no answer from the old ones; the page asks again
         answer = _woken_answer(access, query, incident_id, now)
         generation = _views(access, query, answer)
         if query.incident and now.presence != seen.presence:

@@ -15,6 +15,8 @@ condition until it changes. The signature is
 - the newest notification id (the bell);
 - the presence version (someone opened, left or started typing on an incident page);
 - the saved views' version (someone saved or deleted a view: the navigation's list changes).
+- the standing version (someone's roles or groups changed: the feed reads the standings it keeps
+  again, ``live.views.StandingCache``).
 
 It also hands each new event's kind and changed fields to the saved views' count board
 (``live/counts.py``), which turns them into a new count generation at most once a second; the pages
@@ -31,17 +33,19 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import connection
 
+from escalation.access import STANDING_VERSION_KEY
 from incidents.records.selectors import (
     WINDOW,
-    event_window_signature,
+    change_signature,
     events_with_kinds_after,
-    newest_notification_id,
     notifications_after,
 )
 
 from . import counts, presence
+from .standings import standings
 
 logger = logging.getLogger(__name__)
 
@@ -55,11 +59,21 @@ class Signature(NamedTuple):
     newest_notification: int
     presence: int
     views: int = 0
+    standing: int = 0  # the version of everyone's roles and groups (escalation.access)
 
 
 def read_signature() -> Signature:
-    newest, count = event_window_signature()
-    return Signature(newest, count, newest_notification_id(), presence.version(), counts.views_version())
+    """One query and one cache round trip (this is most of what the open pages cost while idle)."""
+    newest, count, notified = change_signature()
+    versions = cache.get_many([presence.VERSION_KEY, counts.VERSION_KEY, STANDING_VERSION_KEY])
+    return Signature(
+        newest,
+        count,
+        notified,
+        int(versions.get(presence.VERSION_KEY) or 0),
+        int(versions.get(counts.VERSION_KEY) or 0),
+        int(versions.get(STANDING_VERSION_KEY) or 0),
+    )
 
 
 @dataclass(frozen=True)
@@ -172,6 +186,7 @@ class Watcher:
         with self._condition:
             self._stopping.clear()
         counts.board.reset()
+        standings.clear()
 
     def _read_rows(
         self, signature: Signature

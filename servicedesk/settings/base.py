@@ -531,7 +531,7 @@ LOG_FORMAT = env.str("LOG_FORMAT", default="plain")
 # The live workspace (live/): how long a page's feed request waits for a change before it answers
 # empty (each waiting request holds a web thread, not a database connection), and how often each
 # process reads the shared cursor while someone waits.
-LIVE_WAIT_SECONDS = env.float("LIVE_WAIT_SECONDS", default=25.0)
+LIVE_WAIT_SECONDS = env.float("LIVE_WAIT_SECONDS", default=50.0)
 LIVE_POLL_INTERVAL = env.float("LIVE_POLL_INTERVAL", default=0.25)
 # Whether pages follow the change feed at all (off: pages show what they had when loaded, as before).
 LIVE_PAGES = env.bool("LIVE_PAGES", default=True)

@@ -1,5 +1,6 @@
 """One rule, two forms: ``incidents_visible_to`` (SQL, for lists) and ``incident_get_for_user``
-(one row read by number and checked with ``permissions.can_view``) must agree for everyone.
+(one row read by number and checked with ``permissions.can_view``) must agree for everyone, and so
+must ``incident_id_for_user`` (the same check on the few columns it needs, for the live feed).
 
 Every pair of a user and an incident below is asked both ways; a security incident, a security
 incident its own caller may see, an ordinary one, and one a colleague watches.
@@ -23,8 +24,16 @@ def _gets(user, incident) -> bool:
     try:
         selectors.incident_get_for_user(access=access_for(user), number=incident.number)
     except Http404:
-        return False
-    return True
+        gets = False
+    else:
+        gets = True
+    try:
+        found = selectors.incident_id_for_user(access=access_for(user), number=incident.number)
+    except Http404:
+        assert not gets
+    else:
+        assert gets and found == incident.pk
+    return gets
 
 
 def test_the_list_rule_and_the_single_read_agree(agent, alice, bob, incident_manager):

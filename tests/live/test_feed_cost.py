@@ -1,0 +1,173 @@
+"""What an open page costs while nothing happens (issue 22: idle pages ≤ 10 % of one core), and that
+what the feed keeps to save it (a person's standing) never outlives a change of their groups."""
+
+import threading
+import time
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+
+from escalation.access import standing_version
+from escalation.models import Membership
+from incidents import services
+from incidents.models import Category
+from incidents.records.selectors import change_signature, event_window_signature, newest_notification_id
+from live.standings import standings
+from live.watcher import read_signature, watcher
+from tests.factories import group, make_incident, make_user
+
+pytestmark = pytest.mark.django_db
+
+
+def _client(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def _restricted(alice):
+    security = Category.objects.get(slug="security", parent__isnull=True)
+    return make_incident(actor=alice, caller=alice, title="Phishing", category=security)
+
+
+def test_the_watcher_reads_its_signature_in_one_query(agent, alice):
+    make_incident(actor=agent, caller=alice)
+    services.incident_comment(
+        actor=agent, incident=make_incident(actor=agent, caller=alice), body="x", public=False
+    )
+    assert change_signature() == (*event_window_signature(), newest_notification_id())
+    with CaptureQueriesContext(connection) as queries:
+        signature = read_signature()
+    assert len(queries.captured_queries) == 1
+    assert signature.newest_event == event_window_signature()[0]
+
+
+def test_the_default_wait_stays_below_a_proxys_60_second_read_timeout(settings):
+    from servicedesk.settings import base
+
+    assert 25 < base.LIVE_WAIT_SECONDS < 60
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_page_whose_wait_ran_out_with_nothing_new_is_not_read_twice(settings, agent, alice):
+    settings.LIVE_WAIT_SECONDS = 0.3
+    settings.LIVE_POLL_INTERVAL = 0.05
+    incident = make_incident(actor=agent, caller=alice)
+    client = _client(agent)
+    cursor = client.get("/live/feed/", {"after": "0", "wait": "0"}).json()["cursor"]
+    params = {"after": cursor, "notified": "0", "scope": "queue", "shown": incident.number}
+    client.get("/live/feed/", params)  # the standing is kept from here on, and the watcher runs
+    with CaptureQueriesContext(connection) as at_once:
+        client.get("/live/feed/", {**params, "wait": "0"})
+    started = time.monotonic()
+    with CaptureQueriesContext(connection) as waited:
+        answer = client.get("/live/feed/", params).json()
+    assert time.monotonic() - started >= 0.3
+    assert answer["changes"] == [] and answer["cursor"] == cursor
+    # asked at once: the session, its user, the events after the cursor, the bell. A page that will wait
+    # and is caught up with the watcher's signature reads only its session and user: anything newer
+    # would wake it. No second look when the time is up; the person's roles and groups are kept.
+    assert len(at_once.captured_queries) == 4 and len(waited.captured_queries) == 2, [
+        q["sql"][:60] for q in waited.captured_queries + at_once.captured_queries
+    ]
+    watcher.stop()
+
+
+def test_a_kept_standing_is_read_again_when_the_persons_groups_change(
+    agent2, alice, django_capture_on_commit_callbacks
+):
+    restricted = _restricted(alice)
+    client = _client(agent2)
+    params = {"after": "0", "wait": "0", "incident": restricted.number}
+    assert client.get("/live/feed/", params).status_code == 404
+    read = standings.read
+    assert client.get("/live/feed/", params).status_code == 404
+    assert standings.read == read  # kept
+
+    version = standing_version()
+    with django_capture_on_commit_callbacks(execute=True):
+        Membership.objects.create(user=agent2, group=group("security"))
+    assert standing_version() > version
+    assert client.get("/live/feed/", params).status_code == 200  # the security group's member may follow it
+
+    with django_capture_on_commit_callbacks(execute=True):
+        Membership.objects.filter(user=agent2, group=group("security")).delete()
+    assert client.get("/live/feed/", params).status_code == 404
+
+
+def test_a_role_given_or_taken_moves_the_standing_version(agent2, django_capture_on_commit_callbacks):
+    from django.contrib.auth.models import Group
+
+    from escalation.choices import Role
+
+    manager = Group.objects.get(name=Role.INCIDENT_MANAGER)
+    version = standing_version()
+    with django_capture_on_commit_callbacks(execute=True):
+        agent2.groups.add(manager)
+    assert standing_version() == version + 1
+    with django_capture_on_commit_callbacks(execute=True):
+        agent2.groups.add(manager)  # already had it: nothing changed
+    assert standing_version() == version + 1
+    with django_capture_on_commit_callbacks(execute=True):
+        agent2.groups.remove(manager)
+    assert standing_version() == version + 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_waiting_page_is_not_answered_from_a_standing_its_person_has_lost(settings, alice):
+    settings.LIVE_WAIT_SECONDS = 10
+    settings.LIVE_POLL_INTERVAL = 0.05
+    secops = make_user("secops-live2", groups=["service-desk", "security"])
+    restricted = _restricted(alice)
+    cursor = _client(secops).get("/live/feed/", {"after": "0", "wait": "0"}).json()["cursor"]
+    result = {}
+
+    def wait():
+        params = {"after": cursor, "scope": "queue", "shown": restricted.number}
+        result["answer"] = _client(secops).get("/live/feed/", params).json()
+        connection.close()
+
+    waiter = threading.Thread(target=wait)
+    waiter.start()
+    time.sleep(0.5)
+    Membership.objects.filter(user=secops, group=group("security")).delete()  # committed: bumps the version
+    time.sleep(0.3)  # the watcher has read the new version
+    services.incident_comment(actor=alice, incident=restricted, body="Credentials reset", public=True)
+    waiter.join(5)
+    assert not waiter.is_alive()
+    answer = result["answer"]
+    assert answer["changes"] == [] and "Credentials" not in str(answer)
+    # asked again, with the standing read afresh: the queue re-reads its rows, learns nothing of the incident
+    again = _client(secops).get("/live/feed/", {"after": answer["cursor"], "wait": "0", "scope": "queue"})
+    assert again.json()["changes"] == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_caught_up_page_that_read_nothing_still_hears_its_bell(settings, agent, alice):
+    from incidents.models import Notification
+    from incidents.records.outbox import event_publish
+
+    settings.LIVE_WAIT_SECONDS = 10
+    settings.LIVE_POLL_INTERVAL = 0.05
+    client = _client(alice)
+    first = client.get("/live/feed/", {"after": "0", "wait": "0"}).json()
+    result = {}
+
+    def wait():
+        params = {"after": first["cursor"], "notified": first["notified"]}
+        result["answer"] = _client(alice).get("/live/feed/", params).json()
+        connection.close()
+
+    waiter = threading.Thread(target=wait)
+    waiter.start()
+    time.sleep(0.5)
+    assert waiter.is_alive()
+    incident = make_incident(actor=agent, caller=alice)
+    for pk in incident.events.values_list("pk", flat=True):
+        event_publish(pk)  # the caller is told their incident is logged
+    assert Notification.objects.filter(recipient=alice).exists()
+    waiter.join(5)
+    assert not waiter.is_alive()
+    assert result["answer"]["bell"] is True and result["answer"]["notified"] > first["notified"]

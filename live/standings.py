@@ -15,10 +15,11 @@ class StandingCache:
 
     Every open page asks again at least every ``LIVE_WAIT_SECONDS``; reading its person's roles and
     groups each time is a query per question for what changes a few times a year. A standing is kept
-    under the standing version the watcher reads with its signature (``escalation.access``: bumped
-    after the commit of any change of a role, membership or support group), and read again when the
-    version moves or after ``TTL_S`` (a write that sends no signal, such as ``QuerySet.update``, is
-    seen by then). The user's own flags (superuser, staff) come from the request's user, read afresh.
+    under the standing version (``escalation.access``: bumped after the commit of any change of a
+    role, membership or support group; the feed reads it with each question, the watcher with its
+    signature), and read again when the version moves or after ``TTL_S`` (a write that sends no
+    signal, such as ``QuerySet.update``, is seen by then). The user's own flags (superuser, staff)
+    come from the request's user, read afresh.
     """
 
     TTL_S = 60.0

@@ -246,9 +246,11 @@ def feed(request: HttpRequest) -> JsonResponse:
         query = parse(request.GET)
     except BadQuery as error:
         return JsonResponse({"error": str(error)}, status=400)
-    # The person's roles and groups as kept under the newest standing version (read again if it moved).
-    known = watcher.snapshot()
-    standing = known.standing if known is not None else standing_version()
+    # The person's roles and groups as kept under the standing version now (read again if it moved). The
+    # version is read from the cache, not from the watcher's last signature, which may be a poll behind:
+    # an answer is never built from roles older than the request, and a wake-up that only brings the
+    # watcher up to this version is not mistaken for a change of them.
+    standing = standing_version()
     access = standings.access(request.user, standing)
     incident_id = None
     number = query.incident or query.portal
@@ -279,7 +281,7 @@ def feed(request: HttpRequest) -> JsonResponse:
         now = watcher.wait(seen, left, interest) or seen
         if now == seen and time.monotonic() >= deadline:
             break  # the time is up and nothing changed since the answer above: it stands, unread again
-        if now.standing != standing:
+        if now.standing > standing:
             break  # someone's roles or groups changed: no answer from the old ones; the page asks again
         answer = _woken_answer(access, query, incident_id, now)
         generation = _views(access, query, answer)

@@ -171,3 +171,36 @@ def test_a_caught_up_page_that_read_nothing_still_hears_its_bell(settings, agent
     waiter.join(5)
     assert not waiter.is_alive()
     assert result["answer"]["bell"] is True and result["answer"]["notified"] > first["notified"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_page_asking_just_after_its_persons_groups_changed_is_answered_from_the_new_ones(
+    settings, agent, agent2, alice
+):
+    settings.LIVE_WAIT_SECONDS = 10
+    settings.LIVE_POLL_INTERVAL = 1.0  # the watcher's signature lags the cache by up to a second
+    watcher.stop()
+    incident = make_incident(actor=agent, caller=alice)
+    cursor = _client(agent2).get("/live/feed/", {"after": "0", "wait": "0"}).json()["cursor"]
+    results = {}
+
+    def wait(name, user):
+        results[name] = _client(user).get("/live/feed/", {"after": cursor, "scope": "queue"}).json()
+        connection.close()
+
+    # a colleague's open page keeps the watcher running; it reads its first signature now
+    colleague = threading.Thread(target=wait, args=("agent", agent))
+    colleague.start()
+    time.sleep(0.3)
+    # agent2 joins a group (committed: the version moves) and their page asks before the watcher's next poll
+    Membership.objects.create(user=agent2, group=group("network"))
+    page = threading.Thread(target=wait, args=("agent2", agent2))
+    page.start()
+    time.sleep(0.2)
+    services.incident_comment(actor=agent, incident=incident, body="Now", public=False)
+    page.join(5)
+    colleague.join(5)
+    assert not page.is_alive() and not colleague.is_alive()
+    # the watcher's next poll brings the new version and the comment together: not a change of roles
+    # since the page asked, so the page is told of the comment rather than sent back to ask again
+    assert "comment" in {c["kind"] for c in results["agent2"]["changes"]}

@@ -18,6 +18,8 @@ from django.db.models import BooleanField, CharField, F, IntegerField, Value
 from django.db.models.functions import Cast
 from django.utils.functional import LazyObject, empty
 
+from core import versions
+
 from .choices import Role
 from .models import Membership
 
@@ -197,18 +199,11 @@ STANDING_VERSION_KEY = "access:standing:version"
 
 
 def standing_version() -> int:
-    from django.core.cache import cache
-
-    return int(cache.get(STANDING_VERSION_KEY) or 0)
+    return versions.read(STANDING_VERSION_KEY)
 
 
 def bump_standing_version() -> None:
-    from django.core.cache import cache
-
-    try:
-        cache.incr(STANDING_VERSION_KEY)
-    except ValueError:
-        cache.set(STANDING_VERSION_KEY, 1, timeout=None)
+    versions.bump(STANDING_VERSION_KEY)
 
 
 def standing_changed(sender: Any, **kwargs: Any) -> None:

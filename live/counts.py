@@ -23,9 +23,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.core.cache import cache
 from django.http import QueryDict
 
+from core import versions
 from escalation.access import Access
 
 from . import selectors
@@ -125,14 +125,11 @@ def touches(event: frozenset[str], view: frozenset[str]) -> bool:
 
 def views_version() -> int:
     """Bumped by every saved view's creation or deletion, in the shared cache (read by the watcher)."""
-    return int(cache.get(VERSION_KEY) or 0)
+    return versions.read(VERSION_KEY)
 
 
 def bump_views_version() -> None:
-    try:
-        cache.incr(VERSION_KEY)
-    except ValueError:
-        cache.set(VERSION_KEY, 1, timeout=None)
+    versions.bump(VERSION_KEY)
 
 
 @dataclass

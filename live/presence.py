@@ -19,6 +19,8 @@ from typing import Any
 from django.conf import settings
 from django.core.cache import cache
 
+from core import versions
+
 VERSION_KEY = "live:presence:version"
 # Beyond the longest wait, the time a page takes to ask again.
 GRACE_S = 15
@@ -29,14 +31,11 @@ def _key(incident_id: int) -> str:
 
 
 def version() -> int:
-    return int(cache.get(VERSION_KEY) or 0)
+    return versions.read(VERSION_KEY)
 
 
 def _bump() -> None:
-    try:
-        cache.incr(VERSION_KEY)
-    except ValueError:
-        cache.set(VERSION_KEY, 1, timeout=None)
+    versions.bump(VERSION_KEY)
 
 
 def _entries(incident_id: int, now: float) -> dict[str, Any]:

@@ -91,10 +91,16 @@ cat <<MSG
 
 MSG
 
-# Whichever child dies first takes the other down with it.
+# Whichever child dies first takes the other down with it. A short `wait` on a sleep, not `wait -n` on
+# the children: while run.sh sat in `wait -n`, Ctrl-C was sometimes not acted on for over 35 s (twice in
+# full runs of tests/test_infra_make_run.py; cause not pinned down). A trapped signal ends `wait` at once,
+# and at the latest the trap runs when the second's sleep ends.
 set +e
-wait -n "$web_pid" "$worker_pid"
-status=$?
+while kill -0 "$web_pid" 2>/dev/null && kill -0 "$worker_pid" 2>/dev/null; do
+  sleep 1 &
+  wait "$!"
+done
 set -e
-echo "run: a child process exited with status $status; stopping" >&2
+kill -0 "$web_pid" 2>/dev/null && exited=worker || exited="web server"
+echo "run: the $exited exited; stopping" >&2
 exit 1

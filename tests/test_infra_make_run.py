@@ -1,5 +1,6 @@
 """`make run` end to end: migrate, seed, serve, sign in as the demo agent, stop on Ctrl-C."""
 
+import os
 import signal
 import time
 import urllib.request
@@ -44,3 +45,17 @@ def test_make_run_serves_the_demo_and_stops_on_ctrl_c(tmp_path):
 
     # The demo data is a hard requirement (SPEC §12): no seed_demo command is a failure, not a skip.
     assert seed_demo_exists, "manage.py seed_demo does not exist: `make run` starts without demo logins"
+
+
+def test_make_run_stops_everything_when_the_web_server_dies(tmp_path):
+    with embedded_stack(tmp_path) as stack:
+        web, worker = stack.children
+        # when the web server dies on its own
+        os.killpg(web, signal.SIGKILL)
+        # then run.sh says so, stops the worker (with its pool and beat) and fails
+        assert stack.process.wait(STOP_TIMEOUT_S) == 1
+        assert "run: the web server exited; stopping" in stack.log.read_text()
+        deadline = time.monotonic() + STOP_TIMEOUT_S
+        while group_members(worker) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert not group_members(worker), f"the worker outlived the web server: {group_members(worker)}"

@@ -26,9 +26,9 @@ def test_it_answers_again_after_a_kill_and_a_restart(celery_worker_process):
     # when it is started again
     celery_worker_process.restart()
 
-    # then a new process answers
+    # then a new process answers (a ping is done at the first reply: the margin is for a loaded machine)
     assert celery_worker_process.process.pid != pid
-    assert _pong_from(celery_worker_process)
+    assert _pong_from(celery_worker_process, timeout=15.0)
 
 
 def test_it_points_the_worker_at_the_test_database(celery_worker_process, settings):

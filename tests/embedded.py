@@ -8,6 +8,7 @@ import os
 import re
 import signal
 import subprocess
+import sys
 import time
 import urllib.parse
 import urllib.request
@@ -96,6 +97,28 @@ class EmbeddedStack:
         return self.var_dir / "db.sqlite3"
 
 
+# run.sh as a person's shell starts it: Ctrl-C neither ignored nor blocked. A test process may have
+# inherited either (in full xdist runs run.sh twice never ran its INT trap; a shell cannot trap a signal
+# that was ignored when it started), and a child inherits both across exec.
+AS_FROM_A_TERMINAL = [
+    sys.executable,
+    "-c",
+    "import os, signal, sys\n"
+    "signal.pthread_sigmask(signal.SIG_SETMASK, set())\n"
+    "for s in (signal.SIGINT, signal.SIGTERM): signal.signal(s, signal.SIG_DFL)\n"
+    "os.execv(sys.argv[1], sys.argv[1:])",
+]
+
+
+def signal_state(pid: int) -> str:
+    """The blocked and ignored signal masks of a process (/proc), for a failure's message."""
+    try:
+        lines = Path(f"/proc/{pid}/status").read_text().splitlines()
+    except OSError:
+        return "gone"
+    return " ".join(line for line in lines if line.startswith(("SigBlk", "SigIgn")))
+
+
 @contextlib.contextmanager
 def embedded_stack(tmp_path: Path, **env: str) -> Iterator[EmbeddedStack]:
     """``scripts/run.sh`` on a free port and a fresh var dir, serving; killed on exit."""
@@ -105,7 +128,7 @@ def embedded_stack(tmp_path: Path, **env: str) -> Iterator[EmbeddedStack]:
     log = tmp_path / "run.log"
     with log.open("wb") as out:
         process = subprocess.Popen(
-            [str(REPO_ROOT / "scripts" / "run.sh")],
+            [*AS_FROM_A_TERMINAL, str(REPO_ROOT / "scripts" / "run.sh")],
             cwd=REPO_ROOT,
             env=embedded_env(var_dir, port, **env),
             stdin=subprocess.DEVNULL,

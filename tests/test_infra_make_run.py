@@ -2,13 +2,14 @@
 
 import os
 import signal
+import subprocess
 import time
 import urllib.request
 
 import pytest
 from django.core.management import get_commands
 
-from tests.embedded import embedded_stack, group_members, sign_in
+from tests.embedded import embedded_stack, group_members, sign_in, signal_state
 
 pytestmark = pytest.mark.slow
 
@@ -33,8 +34,12 @@ def test_make_run_serves_the_demo_and_stops_on_ctrl_c(tmp_path):
             assert any(cookie.name == "sessionid" for cookie in jar)
 
         # when Ctrl-C reaches run.sh
+        state = signal_state(process.pid)
         process.send_signal(signal.SIGINT)
-        process.wait(STOP_TIMEOUT_S + 5)
+        try:
+            process.wait(STOP_TIMEOUT_S + 5)
+        except subprocess.TimeoutExpired:
+            pytest.fail(f"run.sh ignored Ctrl-C (its signals before: {state})\n{log.read_text()[-3000:]}")
 
         # then the web server and the worker (with its pool and beat) are gone
         deadline = time.monotonic() + STOP_TIMEOUT_S
@@ -50,6 +55,9 @@ def test_make_run_serves_the_demo_and_stops_on_ctrl_c(tmp_path):
 def test_make_run_stops_everything_when_the_web_server_dies(tmp_path):
     with embedded_stack(tmp_path) as stack:
         web, worker = stack.children
+        deadline = time.monotonic() + STOP_TIMEOUT_S
+        while "Press Ctrl-C to stop" not in stack.log.read_text() and time.monotonic() < deadline:
+            time.sleep(0.2)  # run.sh has seen the server up and watches its children
         # when the web server dies on its own
         os.killpg(web, signal.SIGKILL)
         # then run.sh says so, stops the worker (with its pool and beat) and fails

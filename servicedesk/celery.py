@@ -5,6 +5,11 @@ import os
 from celery import Celery
 from celery.signals import task_postrun, task_prerun
 
+from servicedesk import broker
+
+# Before any connection: ``filesystem://`` (the embedded default) writes whole messages.
+broker.register()
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "servicedesk.settings.production")
 
 app = Celery("servicedesk")

@@ -7,8 +7,11 @@ on the production settings and check that the limit arrives at the documented co
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import re
+import signal
 import socket
 import subprocess
 import sys
@@ -109,18 +112,26 @@ class Gunicorn:
             "--access-logformat", "%(p)s %(s)s %(m)s %(U)s",
         ]  # fmt: skip
         with self.errors.open("wb") as errors:  # gunicorn holds its own copy of the file
-            self.process = subprocess.Popen(command, cwd=workers.REPO_ROOT, env=self.env, stderr=errors)
-        self._wait_for_every_worker()
+            # Its own process group: the arbiter and its workers go together, whatever happened.
+            self.process = subprocess.Popen(
+                command, cwd=workers.REPO_ROOT, env=self.env, stderr=errors, start_new_session=True
+            )
+        try:
+            self._wait_for_every_worker()
+        except BaseException:
+            self.__exit__()
+            raise
         return self
 
     def __exit__(self, *exc: object) -> None:
         assert self.process is not None
         self.process.terminate()
-        try:
+        with contextlib.suppress(subprocess.TimeoutExpired):
             self.process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
+        # A worker busy in a round outlives the arbiter's graceful stop; none outlives the test.
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait()
 
     def _wait_for_every_worker(self) -> None:
         """Until each worker has answered /healthz once (its Django is loaded and connected)."""

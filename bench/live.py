@@ -11,7 +11,10 @@ page's script does), then measures
 - the change-to-page latency: changes are made through the services (as a worker would), and the time from
   each one's commit to its arrival in every page that shows it (every queue page; the incident pages of its
   incident) gives p50/p95/p99. A page that shows the change then fetches itself again: one page load more,
-  measured by the page timings of ``make bench``.
+  measured by the page timings of ``make bench``;
+- the pages of SPEC §13 while the live pages stay open: ``probe`` (``make bench`` passes its sequential page
+  timings, reads only) goes round the working pages on the same gthread server, whose threads the open
+  pages' feed requests hold, and each page's server p95 is held against its target (bench/targets.py).
 
 The load generator shares the machine with the server: its threads' CPU is not counted in the idle cost,
 but it competes for the cores.
@@ -25,6 +28,7 @@ import os
 import subprocess
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -115,6 +119,7 @@ def run(
     idle_s: float | None = None,
     workers: int = 3,
     interval_s: float = 0.5,
+    probe: Callable[[int], dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     from django.conf import settings
     from django.contrib.auth import get_user_model
@@ -228,6 +233,12 @@ def run(
             f"live: p95 {result['latency_p95_ms']} ms, p99 {result['latency_p99_ms']} ms over "
             f"{len(latencies)} deliveries ({missed} missed); idle CPU {idle_cpu:.1%} of one core"
         )
+        if probe is not None:
+            still_open = sum(1 for page in opened if page.is_alive())
+            log(f"live: the page probes, {still_open} live pages open")
+            result["pages_meanwhile"] = probe(port)
+            result["open_during_probes"] = still_open
+            result["page_errors"] = sum(p.errors for p in opened)
         return result
     finally:
         for page in opened:

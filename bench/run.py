@@ -38,6 +38,8 @@ REPO = Path(__file__).resolve().parent.parent
 MARKER_PREFIX = "servicedesk-bench "
 # Bump when the loader changes what it writes: a database loaded by an older loader is reloaded.
 LOADER_VERSION = 1
+# gthread workers of the live scenario's server (bench/live.py), as the web service of docker-compose.yml.
+LIVE_WORKERS = 3
 
 
 def log(message: str) -> None:
@@ -402,13 +404,21 @@ def find_cursor_21(client: Client) -> str:
 
 
 def sequential(
-    pages: Pages, clients: dict[str, Client], *, warmup: int, requests: int, workers: int = 1
+    pages: Pages,
+    clients: dict[str, Client],
+    *,
+    warmup: int,
+    requests: int,
+    workers: int = 1,
+    reads_only: bool = False,
 ) -> dict[str, Any]:
     """Each page: warm-up requests until every gunicorn worker has served ``warmup`` of them (a worker
     that served none would measure its first request, with its per-process caches still empty),
     then ``requests`` measured ones."""
     out = {}
     for name, (who, make) in pages.table().items():
+        if reads_only and make()[0] != "GET":
+            continue
         client = clients[who]
         served: dict[str, int] = {}
         for _ in range(warmup * workers * 20):
@@ -841,6 +851,12 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     )
     p.add_argument("--live-only", action="store_true", help="only the live scenario (bench/live.py), as JSON")
     p.add_argument(
+        "--no-live-probe",
+        dest="live_probe",
+        action="store_false",
+        help="skip the page timings taken while the live pages are open",
+    )
+    p.add_argument(
         "--drain-only",
         action="store_true",
         help="only the SLA catch-up and its escalation drain (--sla-due thresholds), as JSON",
@@ -920,9 +936,33 @@ def main(argv: list[str] | None = None) -> int:
         .exclude(category__slug="security")
         .values_list("number", flat=True)[:5000]
     )
+    month = marker["prev_month"]
+
+    def live_probe(port: int) -> dict[str, Any]:
+        """SPEC §13's page timings (reads) on the live scenario's server, its pages open (issue 22 §5)."""
+        probed = Pages(ids, numbers, ids["caller_username"], month)
+        own = {who: Client("127.0.0.1", port, ids[who]) for who in ("agent", "manager", "caller", "api")}
+        try:
+            probed.cursor21 = find_cursor_21(own["api"])
+            return sequential(
+                probed, own, warmup=args.warmup, requests=args.requests, workers=LIVE_WORKERS, reads_only=True
+            )
+        finally:
+            for client in own.values():
+                client.close()
+
     if args.live_only:  # the live scenario alone, on the loaded database (issue 22 §5)
-        server_env = {**os.environ, **env}
-        live = live_pages(server_env, logdir, ids, numbers, pages=args.live_pages, idle_s=args.live_idle)
+        server_env = {**os.environ, **env, "BENCH_PROFILE": "1"}
+        live = live_pages(
+            server_env,
+            logdir,
+            ids,
+            numbers,
+            pages=args.live_pages,
+            idle_s=args.live_idle,
+            workers=LIVE_WORKERS,
+            probe=live_probe if args.live_probe else None,
+        )
         print(json.dumps({"machine": machine_facts(args.workers), "live": live}, indent=2))
         return 0
     if args.drain_only:  # the catch-up and the escalation drain alone (issue 25 §5)
@@ -936,7 +976,6 @@ def main(argv: list[str] | None = None) -> int:
         log(import_bench.summary(figures))
         print(json.dumps({"machine": machine_facts(args.workers), "import": figures}, indent=2))
         return 0
-    month = marker["prev_month"]
     result: dict[str, Any] = {
         "version": 1,
         "started_at": started.isoformat(timespec="seconds"),
@@ -991,12 +1030,14 @@ def main(argv: list[str] | None = None) -> int:
         stop(server)
     if args.live_pages:
         result["live"] = live_pages(
-            {k: v for k, v in server_env.items() if k != "BENCH_PROFILE"},
+            server_env,  # BENCH_PROFILE on: the page probes under the open pages read the server's timings
             logdir,
             ids,
             numbers,
             pages=args.live_pages,
             idle_s=args.live_idle,
+            workers=LIVE_WORKERS,
+            probe=live_probe if args.live_probe else None,
         )
     result["sla"] = sweep_idle(runs=args.sweep_runs)
     worker_env = {k: v for k, v in server_env.items() if k != "BENCH_PROFILE"}

@@ -39,22 +39,23 @@ def _verdict(value: float | None, limit: float) -> bool | None:
     return None if value is None else value <= limit
 
 
-def purge_missed(purge: dict[str, Any]) -> list[str]:
-    """The pages whose server p95 during the retention purge missed their target (or failed)."""
+def pages_missed(pages: dict[str, Any]) -> list[str]:
+    """The pages whose server p95 missed their target (or failed): during the retention purge, or while the
+    live pages are open."""
     missed = []
-    for page, p in purge["pages"].items():
+    for page, p in pages.items():
         ms = PAGE_TARGETS.get(page, (None, None))[0]
         if p["errors"] or (ms is not None and (p["server_p95_ms"] or 1e9) > ms):
             missed.append(page)
     return missed
 
 
-def _purge_slowdown(purge: dict[str, Any], before: dict[str, Any]) -> str:
-    """The pages' server p95 during the purge against the same pages measured just before (median ratio):
-    what the purge itself costs the pages, whatever the machine's load."""
+def _slowdown(during: dict[str, Any], before: dict[str, Any]) -> str:
+    """The pages' server p95 under some load (the purge, the open live pages) against the same pages measured
+    before it (median ratio): what that load costs the pages, whatever the machine's load."""
     ratios = sorted(
         p["server_p95_ms"] / before[page]["server_p95_ms"]
-        for page, p in purge["pages"].items()
+        for page, p in during.items()
         if p["server_p95_ms"] and before.get(page, {}).get("server_p95_ms")
     )
     return f"; server p95 x{ratios[len(ratios) // 2]:.2f} of before (median page)" if ratios else ""
@@ -124,7 +125,7 @@ def evaluate(result: dict[str, Any]) -> list[dict[str, Any]]:
         )
     purge = result.get("purge")
     if purge and "pages" in purge:
-        missed = purge_missed(purge)
+        missed = pages_missed(purge["pages"])
         rows.append(
             {
                 "what": f"pages within their p95 targets during the purge of {purge['rows']:,} rows",
@@ -150,6 +151,17 @@ def evaluate(result: dict[str, Any]) -> list[dict[str, Any]]:
                     "met": _verdict(live[key], limit) and not live["missed"],
                 }
             )
+    if live and "pages_meanwhile" in live:
+        missed = pages_missed(live["pages_meanwhile"])
+        rows.append(
+            {
+                "what": f"pages within their p95 targets, {live['open_during_probes']} live pages open",
+                "target": "0 missed",
+                "figure": len(missed),
+                "unit": "missed",
+                "met": not missed,
+            }
+        )
     report = result.get("report")
     if report:
         note = (
@@ -245,7 +257,7 @@ def table(result: dict[str, Any]) -> str:
     purge = result.get("purge")
     if purge and "pages" in purge:
         worst = max(purge["pages"].items(), key=lambda kv: kv[1]["server_p95_ms"] or 0, default=None)
-        missed = purge_missed(purge)
+        missed = pages_missed(purge["pages"])
         kinds = ", ".join(f"{k} {v:,}" for k, v in purge["purged"].items() if v)
         lines.append(
             f"retention purge of history older than {purge['days']} days: {purge['rows']:,} rows "
@@ -254,7 +266,7 @@ def table(result: dict[str, Any]) -> str:
             f"({purge['archive_mb']:,.1f} MB); pages meanwhile: "
             + (f"worst server p95 {worst[0]} {_fmt(worst[1]['server_p95_ms'])} ms" if worst else "none")
             + (f", MISSED: {', '.join(missed)}" if missed else ", every target met")
-            + _purge_slowdown(purge, result.get("pages", {}))
+            + _slowdown(purge["pages"], result.get("pages", {}))
         )
     elif purge:
         lines.append(f"retention purge: {purge['skipped']}")
@@ -266,6 +278,16 @@ def table(result: dict[str, Any]) -> str:
             f"{_fmt(v['latency_p95_ms'])} ms, p99 {_fmt(v['latency_p99_ms'])} ms; idle "
             f"{v['idle_cpu_share_of_one_core']:.1%} of one core over {v['idle_seconds']:g} s"
         )
+        if "pages_meanwhile" in v:
+            during = v["pages_meanwhile"]
+            worst = max(during.items(), key=lambda kv: kv[1]["server_p95_ms"] or 0, default=None)
+            missed = pages_missed(during)
+            lines.append(
+                f"pages with {v['open_during_probes']} live pages open: "
+                + (f"worst server p95 {worst[0]} {_fmt(worst[1]['server_p95_ms'])} ms" if worst else "none")
+                + (f", MISSED: {', '.join(missed)}" if missed else ", every target met")
+                + _slowdown(during, result.get("pages", {}))
+            )
     if result.get("import"):
         lines.append(import_summary(result["import"]))
     if result.get("report"):

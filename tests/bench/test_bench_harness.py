@@ -174,7 +174,13 @@ def test_a_tiny_bench_measures_every_page_and_marks_every_target(bench_database,
     assert (imported["again"]["created"], imported["again"]["unchanged"]) == (0, 300)
     assert "history import: 300 CSV rows" in run.stdout
     # the open live pages received every change made while they were open (bench/live.py)
-    assert result["live"]["deliveries"] > 0 and result["live"]["missed"] == 0, result["live"]
+    live = result["live"]
+    assert live["deliveries"] > 0 and live["missed"] == 0, live
+    # and, the live pages still open, every read page was timed on their server and held to its target
+    assert live["open_during_probes"] == 4 and live["page_errors"] == 0
+    assert set(live["pages_meanwhile"]) == PAGES - {"api_create"}
+    assert all(p["errors"] == 0 and p["server_p95_ms"] is not None for p in live["pages_meanwhile"].values())
+    assert any("4 live pages open" in w for w in marked) and "pages with 4 live pages open" in run.stdout
     assert "SPEC §13 targets:" in run.stdout and "queue_my_groups" in run.stdout
 
     # and the numbers stay gap-free after the bulk load and the API creates: the counter is past them all

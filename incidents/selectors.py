@@ -178,11 +178,11 @@ def incidents_not_visible_count(
     """
     if not access.is_staff_member:
         return 0
-    visibility = permissions.staff_visibility(access)
-    if not visibility:
+    rule = permissions.staff_hidden(access)
+    if rule is None:
         return 0
-    hidden = Incident.objects.exclude(visibility)
-    hidden = hidden.filter(where) if isinstance(where, Q) else where(hidden)
+    hidden = Incident.objects.filter(rule)
+    hidden = (hidden.filter(where) if isinstance(where, Q) else where(hidden)).order_by()
     if limit is not None:
         return len(hidden.values_list("pk", flat=True)[:limit])
     return hidden.count()

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import pytest
 from django.contrib.auth.models import AnonymousUser
+from django.db.models import Q
 from django.http import Http404
 
 from escalation.access import access_for
-from incidents import selectors
-from incidents.models import Category, Watcher
+from incidents import permissions, selectors
+from incidents.models import Category, Incident, Watcher
 from tests.factories import group, make_incident, make_user
 
 pytestmark = pytest.mark.django_db
@@ -60,6 +61,19 @@ def test_the_list_rule_and_the_single_read_agree(agent, alice, bob, incident_man
             listed = selectors.incidents_visible_to(access_for(user)).filter(pk=incident.pk).exists()
             assert _gets(user, incident) == listed, (getattr(user, "username", "anonymous"), name)
             seen.add((getattr(user, "username", "anonymous"), name, listed))
+    # and for staff, the rule of the counts beside a list ("counted but not listed") leaves out exactly
+    # what the list rule does not show: together they cover every incident once
+    every = set(Incident.objects.values_list("pk", flat=True))
+    staff = [u for u in users if u.is_authenticated and access_for(u).is_staff_member]
+    assert {agent, secops, tech, incident_manager} <= set(staff)
+    for user in staff:
+        access = access_for(user)
+        shown = set(selectors.incidents_visible_to(access).values_list("pk", flat=True))
+        rule = permissions.staff_hidden(access)
+        hidden = set() if rule is None else set(Incident.objects.filter(rule).values_list("pk", flat=True))
+        assert shown | hidden == every and not shown & hidden, user.get_username()
+        assert selectors.incidents_not_visible_count(access, Q()) == len(hidden)
+    assert permissions.staff_hidden(access_for(incident_manager)) is None
     # the cases are not all alike: both answers occur for staff and for end users
     agent_, alice_ = name_of[agent.pk], name_of[alice.pk]
     assert (agent_, "security category", False) in seen and (agent_, "ordinary", True) in seen

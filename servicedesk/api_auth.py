@@ -12,6 +12,7 @@ from typing import Any
 
 from django.contrib.auth import authenticate, user_logged_in
 from django.db.models import QuerySet
+from django.utils import timezone
 from django.utils.translation import gettext, gettext_lazy
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.plumbing import build_bearer_security_scheme_object
@@ -64,7 +65,9 @@ class RevokedSerializer(serializers.Serializer):
 
 
 def auth_token_issue(*, user: Any) -> tuple[AuthToken, str]:
-    """A new token for the user: the row (digest only) and the token itself, which is not stored."""
+    """A new token for the user: the row (digest only) and the token itself, which is not stored. The
+    user's tokens that have expired are deleted first (``servicedesk.authentication``)."""
+    AuthToken.objects.filter(user=user, expiry__lt=timezone.now()).delete()
     return AuthToken.objects.create(user=user)
 
 

@@ -181,6 +181,7 @@ class IncidentListCreateApi(GenericAPIView):
         data = _valid(IncidentCreateInputSerializer, request)
         incident = services.incident_create(
             actor=_actor(request),
+            access=access_of(request),
             title=data["title"],
             description=data["description"],
             caller=cast("User", data.get("caller") or _actor(request)),

@@ -67,6 +67,7 @@ def incident_create(request: AuthedRequest) -> HttpResponse:
             with transaction.atomic():
                 incident = services.incident_create(
                     actor=request.user,
+                    access=access_of(request),
                     caller=queues.caller_lookup(data["caller"]),
                     title=data["title"],
                     description=data["description"],

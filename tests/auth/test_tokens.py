@@ -59,6 +59,21 @@ def test_a_token_expires_after_the_configured_days(people):
     assert response.status_code == 401 and response.json()["detail"] == "Invalid token."
 
 
+def test_a_persons_expired_tokens_are_deleted_when_they_are_next_issued_one(people):
+    ttl = settings.REST_KNOX["TOKEN_TTL"]
+    with time_machine.travel(START, tick=False) as traveller:
+        old = api_token("alice").json()["token"]
+        bobs = api_token("bob").json()["token"]
+        traveller.shift(ttl + dt.timedelta(days=1))
+        # an expired token is refused whatever else happens
+        assert not works(bobs)
+        assert AuthToken.objects.filter(user=people["alice"]).count() == 1
+        # and when its owner signs in again it goes, the new one kept
+        fresh = api_token("alice").json()["token"]
+        assert AuthToken.objects.filter(user=people["alice"]).count() == 1
+        assert works(fresh) and not works(old)
+
+
 def test_the_user_revokes_the_token_in_use_and_only_that_one(people):
     kept, revoked = api_token("alice").json()["token"], api_token("alice").json()["token"]
     response = with_token(revoked).post("/api/v1/auth/token/revoke/")

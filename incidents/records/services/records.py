@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from escalation import config_cache
-from escalation.access import Access, access_for
+from escalation.access import Access, access_for, actor_access
 from escalation.choices import Level
 from escalation.defaults import SECURITY_GROUP_SLUG, SERVICE_DESK_SLUG
 from escalation.models import SupportGroup
@@ -131,10 +131,13 @@ def incident_create(
     major_incident: bool = False,
     parent: Incident | None = None,
     now: datetime | None = None,
+    access: Access | None = None,
 ) -> Incident:
-    """Log an incident. Staff log for any caller; an end user only for themselves."""
+    """Log an incident. Staff log for any caller; an end user only for themselves.
+
+    ``access``: the actor's, when the caller holds it (a request's), so that it is not read twice."""
     now = now or timezone.now()
-    access = access_for(actor)
+    access = actor_access(actor, access)
     staff = access.is_staff_member
     if not staff and actor.pk != caller.pk:
         raise PermissionDenied(_("You can report incidents only for yourself."))

@@ -109,3 +109,17 @@ def test_the_queue_page_finds_few_matches_and_keeps_the_visibility_rule(many, ag
     assert hidden.number not in page and "phishing" not in page
     assert any("websearch_to_tsquery" in q["sql"] and "LIMIT (SELECT n + 1" in q["sql"] for q in queries)
     assert len(queries) <= 10 + 5  # SPEC §13's ten, and the probe's transaction and settings
+
+
+def test_one_common_word_takes_the_newest_first_walk_without_the_probe(many, agent):
+    # given "vpn" in half of the incidents, "phishing" in none and "slow vpn" common word by word
+    assert selectors._one_common_word("vpn") and not selectors._one_common_word("phishing")
+    assert not selectors._one_common_word("vpn slow")  # several words: the estimate cannot be trusted
+    # when the queue is searched for the one common word
+    with CaptureQueriesContext(connection) as queries:
+        page = list(_page(agent, "vpn"))
+    # then the text-search index is not read for every match: the page is the newest matches
+    assert not any("LIMIT (SELECT n + 1" in q["sql"] for q in queries)
+    assert [i.number for i in page[:3]] == [many.number, "INCS1", "INCS2"]
+    sql, params = _page(agent, "vpn").query.sql_with_params()
+    assert "inc_created_id" in _plan(sql, list(params))

@@ -144,7 +144,10 @@ def run(
         .filter(number__in=numbers, status__in=OPEN_STATUSES)
         .values_list("number", flat=True)[:wanted]
     )
-    threads = pages // workers + 20
+    # Threads for every open page in each worker, and 20 to spare: the kernel spreads the pages' connections
+    # unevenly (0, 85 and 86 of 200 seen at 1 M), and a gthread worker whose threads all hold a feed queues
+    # any other request behind them, for up to LIVE_WAIT_SECONDS (docs/architecture/live.md, Limits).
+    threads = pages + 20
     port = _free_port()
     cmd = [
         str(Path(__file__).resolve().parent.parent / ".venv" / "bin" / "gunicorn"),

@@ -159,8 +159,10 @@ def run(
     server = subprocess.Popen(
         cmd,
         cwd=Path(__file__).resolve().parent.parent,
-        # The web service's pool in docker-compose.yml, unless the run sets its own.
-        env={"DB_POOL_MAX_SIZE": "16", **env},
+        # The web service's pool in docker-compose.yml, unless the run sets its own; and a cap of waiting
+        # feeds that every page fits under, as the threads above (past the cap a page would ask again
+        # only after LIVE_BUSY_AGAIN_SECONDS, which is what the cap is for, not what is measured here).
+        env={"DB_POOL_MAX_SIZE": "16", "LIVE_MAX_WAITING": str(pages), **env},
         stdout=out,
         stderr=subprocess.STDOUT,
         start_new_session=True,

@@ -232,6 +232,33 @@ def _views(access: Access, query: Query, answer: dict[str, Any]) -> int | None:
     return generation
 
 
+class Waiting:
+    """How many feed requests of this process are waiting, against ``LIVE_MAX_WAITING``.
+
+    A waiting request holds a gunicorn thread, and a worker whose threads all hold one queues any other
+    request behind them (up to ``LIVE_WAIT_SECONDS``): the connections do not spread evenly over the
+    workers (docs/architecture/live.md, Limits). Past the cap a question is answered at once instead."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.count = 0
+
+    def enter(self) -> bool:
+        cap = settings.LIVE_MAX_WAITING
+        with self._lock:
+            if cap and self.count >= cap:
+                return False
+            self.count += 1
+            return True
+
+    def leave(self) -> None:
+        with self._lock:
+            self.count -= 1
+
+
+waiting = Waiting()
+
+
 def _news(answer: dict[str, Any]) -> bool:
     return bool(answer["changes"] or answer["bell"] or answer["unseen"] or "views" in answer)
 
@@ -267,9 +294,36 @@ def feed(request: HttpRequest) -> JsonResponse:
     waits = query.wait and query.after is not None and settings.LIVE_WAIT_SECONDS > 0
     answer = _answer(access, query, incident_id, seen, look_back=False, waits=waits)
     generation = _views(access, query, answer)
+    would_wait = waits and not _news(answer)
+    if would_wait and not waiting.enter():
+        # The process holds as many waits as it may: answer now, and the page asks again later.
+        answer["again_in"] = settings.LIVE_BUSY_AGAIN_SECONDS
+        answer["at"] = timezone.now().isoformat()
+        return JsonResponse(answer)
+    try:
+        _wait(query, access, standing, incident_id, seen, answer, generation, waits=would_wait)
+    finally:
+        if would_wait:
+            waiting.leave()
+    answer["at"] = timezone.now().isoformat()
+    return JsonResponse(answer)
+
+
+def _wait(
+    query: Query,
+    access: Access,
+    standing: int,
+    incident_id: int | None,
+    seen: Signature,
+    answer: dict[str, Any],
+    generation: Any,
+    *,
+    waits: bool,
+) -> None:
+    """Wait until something the page shows changed (a wake-up for nothing it shows: wait on), and put
+    the newest answer into ``answer``."""
     deadline = time.monotonic() + settings.LIVE_WAIT_SECONDS
-    # Wait until something the page shows changed (a wake-up for nothing it shows: wait on).
-    while query.wait and query.after is not None and not _news(answer):
+    while waits and not _news(answer):
         left = deadline - time.monotonic()
         if left <= 0:
             break
@@ -283,13 +337,13 @@ def feed(request: HttpRequest) -> JsonResponse:
             break  # the time is up and nothing changed since the answer above: it stands, unread again
         if now.standing > standing:
             break  # someone's roles or groups changed: no answer from the old ones; the page asks again
-        answer = _woken_answer(access, query, incident_id, now)
+        woken = _woken_answer(access, query, incident_id, now)
+        answer.clear()
+        answer.update(woken)
         generation = _views(access, query, answer)
         if query.incident and now.presence != seen.presence:
             break  # someone came, went or typed: the page shows who
         seen = now
-    answer["at"] = timezone.now().isoformat()
-    return JsonResponse(answer)
 
 
 @require_POST

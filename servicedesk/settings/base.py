@@ -533,6 +533,11 @@ LOG_FORMAT = env.str("LOG_FORMAT", default="plain")
 # process reads the shared cursor while someone waits.
 LIVE_WAIT_SECONDS = env.float("LIVE_WAIT_SECONDS", default=50.0)
 LIVE_POLL_INTERVAL = env.float("LIVE_POLL_INTERVAL", default=0.25)
+# At most this many feed requests wait at once in one web process (0: no cap); beyond it a question is
+# answered at once and its page asks again after LIVE_BUSY_AGAIN_SECONDS. Keep it below gunicorn's
+# --threads (100 in docker-compose.yml), or the process's other requests queue behind the waiting feeds.
+LIVE_MAX_WAITING = env.int("LIVE_MAX_WAITING", default=80)
+LIVE_BUSY_AGAIN_SECONDS = env.float("LIVE_BUSY_AGAIN_SECONDS", default=10.0)
 # Whether pages follow the change feed at all (off: pages show what they had when loaded, as before).
 LIVE_PAGES = env.bool("LIVE_PAGES", default=True)
 

@@ -201,7 +201,12 @@
         setState("connected");
         handle(data);
         if (wasDown) refresh();  // catch up on the page as a whole, whatever the feed still knew
-        poll();
+        if (data.again_in) {
+          // The server holds as many waiting pages as it may: ask again later, not all at once.
+          retry = setTimeout(poll, data.again_in * 1000 * (0.8 + Math.random() * 0.4));
+        } else {
+          poll();
+        }
       })
       .catch(function () {
         if (timer) clearTimeout(timer);

@@ -10,6 +10,7 @@ from django.test import Client
 from incidents import services
 from incidents.models import Category, Notification
 from incidents.records.outbox import event_publish
+from live.views import waiting
 from tests.factories import group, make_incident, make_user
 
 pytestmark = pytest.mark.django_db
@@ -270,3 +271,38 @@ def test_woken_pages_of_one_person_share_one_answer_and_never_anothers(agent, ag
     for t in threads:
         t.join(5)
     assert len(calls) == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_past_the_processs_cap_of_waiting_pages_a_question_is_answered_at_once_and_told_when_to_ask_again(
+    settings, agent, agent2, alice
+):
+    # given a process that may hold one waiting page, and one page waiting
+    settings.LIVE_WAIT_SECONDS = 10
+    settings.LIVE_POLL_INTERVAL = 0.05
+    settings.LIVE_MAX_WAITING = 1
+    settings.LIVE_BUSY_AGAIN_SECONDS = 7
+    incident = make_incident(actor=agent, caller=alice)
+    cursor = _feed(_client(agent2), after="0")["cursor"]
+    result = {}
+
+    def wait():
+        result["answer"] = _client(agent2).get("/live/feed/", {"after": cursor, "scope": "queue"}).json()
+        connection.close()
+
+    waiter = threading.Thread(target=wait)
+    waiter.start()
+    time.sleep(0.5)
+    assert waiter.is_alive(), "the first page waits"
+    # when a second page asks while it waits
+    started = time.monotonic()
+    busy = _client(agent).get("/live/feed/", {"after": cursor, "scope": "queue"}).json()
+    # then it is answered at once, with nothing new and when to ask again, its cursor kept
+    assert time.monotonic() - started < 3
+    assert busy["changes"] == [] and busy["cursor"] == cursor and busy["again_in"] == 7
+    # and the waiting page still gets the change, after which the process takes waits again
+    services.incident_comment(actor=agent, incident=incident, body="Now", public=False)
+    waiter.join(5)
+    assert not waiter.is_alive() and "again_in" not in result["answer"]
+    assert {c["incident"] for c in result["answer"]["changes"]} == {incident.number}
+    assert waiting.count == 0

@@ -953,9 +953,9 @@ def main(argv: list[str] | None = None) -> int:
             for client in own.values():
                 client.close()
 
-    if args.live_only:  # the live scenario alone, on the loaded database (issue 22 §5)
-        server_env = {**os.environ, **env, "BENCH_PROFILE": "1"}
-        live = live_pages(
+    def live_scenario(server_env: dict[str, str]) -> dict[str, Any]:
+        # BENCH_PROFILE on: the page probes under the open pages read the server's timings
+        return live_pages(
             server_env,
             logdir,
             ids,
@@ -965,6 +965,9 @@ def main(argv: list[str] | None = None) -> int:
             workers=LIVE_WORKERS,
             probe=live_probe if args.live_probe else None,
         )
+
+    if args.live_only:  # the live scenario alone, on the loaded database (issue 22 §5)
+        live = live_scenario({**os.environ, **env, "BENCH_PROFILE": "1"})
         print(json.dumps({"machine": machine_facts(args.workers), "live": live}, indent=2))
         return 0
     if args.drain_only:  # the catch-up and the escalation drain alone (issue 25 §5)
@@ -1031,16 +1034,7 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         stop(server)
     if args.live_pages:
-        result["live"] = live_pages(
-            server_env,  # BENCH_PROFILE on: the page probes under the open pages read the server's timings
-            logdir,
-            ids,
-            numbers,
-            pages=args.live_pages,
-            idle_s=args.live_idle,
-            workers=LIVE_WORKERS,
-            probe=live_probe if args.live_probe else None,
-        )
+        result["live"] = live_scenario(server_env)
     result["sla"] = sweep_idle(runs=args.sweep_runs)
     worker_env = {k: v for k, v in server_env.items() if k != "BENCH_PROFILE"}
     if args.sla_due:

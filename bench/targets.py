@@ -61,6 +61,18 @@ def _slowdown(during: dict[str, Any], before: dict[str, Any]) -> str:
     return f"; server p95 x{ratios[len(ratios) // 2]:.2f} of before (median page)" if ratios else ""
 
 
+def _pages_row(when: str, pages: dict[str, Any]) -> dict[str, Any]:
+    """The target row of the pages measured under some load: how many missed their p95."""
+    missed = pages_missed(pages)
+    return {
+        "what": f"pages within their p95 targets {when}",
+        "target": "0 missed",
+        "figure": len(missed),
+        "unit": "missed",
+        "met": not missed,
+    }
+
+
 def evaluate(result: dict[str, Any]) -> list[dict[str, Any]]:
     """The list of targets with the measured figure and ``met`` (None when it could not be measured)."""
     rows: list[dict[str, Any]] = []
@@ -125,16 +137,7 @@ def evaluate(result: dict[str, Any]) -> list[dict[str, Any]]:
         )
     purge = result.get("purge")
     if purge and "pages" in purge:
-        missed = pages_missed(purge["pages"])
-        rows.append(
-            {
-                "what": f"pages within their p95 targets during the purge of {purge['rows']:,} rows",
-                "target": "0 missed",
-                "figure": len(missed),
-                "unit": "missed",
-                "met": not missed,
-            }
-        )
+        rows.append(_pages_row(f"during the purge of {purge['rows']:,} rows", purge["pages"]))
     live = result.get("live")
     if live:
         for what, key, limit, unit in (
@@ -152,16 +155,7 @@ def evaluate(result: dict[str, Any]) -> list[dict[str, Any]]:
                 }
             )
     if live and "pages_meanwhile" in live:
-        missed = pages_missed(live["pages_meanwhile"])
-        rows.append(
-            {
-                "what": f"pages within their p95 targets, {live['open_during_probes']} live pages open",
-                "target": "0 missed",
-                "figure": len(missed),
-                "unit": "missed",
-                "met": not missed,
-            }
-        )
+        rows.append(_pages_row(f"with {live['open_during_probes']} live pages open", live["pages_meanwhile"]))
     report = result.get("report")
     if report:
         note = (

@@ -294,17 +294,15 @@ def feed(request: HttpRequest) -> JsonResponse:
     waits = query.wait and query.after is not None and settings.LIVE_WAIT_SECONDS > 0
     answer = _answer(access, query, incident_id, seen, look_back=False, waits=waits)
     generation = _views(access, query, answer)
-    would_wait = waits and not _news(answer)
-    if would_wait and not waiting.enter():
-        # The process holds as many waits as it may: answer now, and the page asks again later.
-        answer["again_in"] = settings.LIVE_BUSY_AGAIN_SECONDS
-        answer["at"] = timezone.now().isoformat()
-        return JsonResponse(answer)
-    try:
-        _wait(query, access, standing, incident_id, seen, answer, generation, waits=would_wait)
-    finally:
-        if would_wait:
-            waiting.leave()
+    if waits and not _news(answer):
+        if waiting.enter():
+            try:
+                answer = _wait(query, access, standing, incident_id, seen, answer, generation)
+            finally:
+                waiting.leave()
+        else:
+            # The process holds as many waits as it may: answer now, and the page asks again later.
+            answer["again_in"] = settings.LIVE_BUSY_AGAIN_SECONDS
     answer["at"] = timezone.now().isoformat()
     return JsonResponse(answer)
 
@@ -317,13 +315,11 @@ def _wait(
     seen: Signature,
     answer: dict[str, Any],
     generation: Any,
-    *,
-    waits: bool,
-) -> None:
-    """Wait until something the page shows changed (a wake-up for nothing it shows: wait on), and put
-    the newest answer into ``answer``."""
+) -> dict[str, Any]:
+    """Wait until something the page shows changed (a wake-up for nothing it shows: wait on); the
+    newest answer."""
     deadline = time.monotonic() + settings.LIVE_WAIT_SECONDS
-    while waits and not _news(answer):
+    while not _news(answer):
         left = deadline - time.monotonic()
         if left <= 0:
             break
@@ -337,13 +333,12 @@ def _wait(
             break  # the time is up and nothing changed since the answer above: it stands, unread again
         if now.standing > standing:
             break  # someone's roles or groups changed: no answer from the old ones; the page asks again
-        woken = _woken_answer(access, query, incident_id, now)
-        answer.clear()
-        answer.update(woken)
+        answer = _woken_answer(access, query, incident_id, now)
         generation = _views(access, query, answer)
         if query.incident and now.presence != seen.presence:
             break  # someone came, went or typed: the page shows who
         seen = now
+    return answer
 
 
 @require_POST

@@ -55,3 +55,20 @@ def train_and_measure(requests: int = 200) -> dict[str, Any]:
         "suggest_in_process_p50_ms": round(statistics.median(timings), 2),
         "suggest_in_process_p95_ms": _p95(timings),
     }
+
+
+def summary(figures: dict[str, Any]) -> str:
+    """The learning line of the bench's table: training, and top-1/top-3 per field against the baseline
+    of the most frequent class, on the held-out last month (issue 24 §1)."""
+    held = figures.get("held_out") or {}
+    fields = "; ".join(
+        f"{name} top-1 {s['top1']:.1%} (baseline {s['baseline_top1']:.1%}), top-3 {s['top3']:.1%} "
+        f"(baseline {s['baseline_top3']:.1%})"
+        for name, s in (held.get("fields") or {}).items()
+    )
+    return (
+        f"suggestions: trained on {figures['data_size']:,} incidents in {figures['train_s']:.1f} s, "
+        f"peak memory {figures['peak_rss_mb']:,.0f} MB, model {'kept' if figures['kept'] else 'not kept'}; "
+        f"held out {held.get('tested_on', 0):,} incidents of the last month: {fields or 'none judged'}; "
+        f"in-process p95 {figures['suggest_in_process_p95_ms']} ms"
+    )

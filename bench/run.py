@@ -849,6 +849,16 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument(
         "--import-only", action="store_true", help="only the history import (--import-rows), as JSON"
     )
+    p.add_argument(
+        "--learning-only",
+        action="store_true",
+        help="only the training and held-out accuracy of the suggestions (bench/learning.py), as JSON",
+    )
+    p.add_argument(
+        "--pages-only",
+        action="store_true",
+        help="only the sequential page timings of SPEC §13 (the writes included), as a table and JSON",
+    )
     p.add_argument("--live-only", action="store_true", help="only the live scenario (bench/live.py), as JSON")
     p.add_argument(
         "--no-live-probe",
@@ -866,7 +876,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
-    from .targets import compare, evaluate, load, table
+    from .targets import compare, evaluate, load, pages_table, table
 
     if args.compare and args.against:
         print(compare(load(args.against), load(args.compare)))
@@ -976,6 +986,11 @@ def main(argv: list[str] | None = None) -> int:
         catch = sla_catch_up(args.sla_due, drain_env, args.celery_concurrency, logdir, args.sla_timeout)
         print(json.dumps({"machine": machine_facts(args.workers), "catch_up": catch}, indent=2))
         return 0
+    if args.learning_only:  # training and held-out accuracy alone (issue 24 §1)
+        figures = learning_bench.train_and_measure()
+        log(learning_bench.summary(figures))
+        print(json.dumps({"machine": machine_facts(args.workers), "learning": figures}, indent=2))
+        return 0
     if args.import_only:  # the history import alone (issue 24 §4)
         figures = import_bench.import_and_measure(args.import_rows, out / "state" / "import")
         log(import_bench.summary(figures))
@@ -993,9 +1008,10 @@ def main(argv: list[str] | None = None) -> int:
         },
         "machine": machine_facts(args.workers),
     }
-    result["report"] = report_generate(month)
-    result["learning"] = learning_bench.train_and_measure()
-    if args.import_rows:
+    if not args.pages_only:
+        result["report"] = report_generate(month)
+        result["learning"] = learning_bench.train_and_measure()
+    if args.import_rows and not args.pages_only:
         result["import"] = import_bench.import_and_measure(args.import_rows, out / "state" / "import")
         log(import_bench.summary(result["import"]))
     connection.close()
@@ -1011,6 +1027,10 @@ def main(argv: list[str] | None = None) -> int:
         result["pages"] = sequential(
             pages, clients, warmup=args.warmup, requests=args.requests, workers=args.workers
         )
+        if args.pages_only:  # the page timings alone (issue 25 §6)
+            print(pages_table(result["pages"]))
+            print(json.dumps({"machine": result["machine"], "pages": result["pages"]}, indent=2))
+            return 0
         log(f"mixed load: {args.clients} clients for {args.seconds:.0f} s")
         result["throughput"] = throughput(pages, ids, port, clients=args.clients, seconds=args.seconds)
         tp = result["throughput"]

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from .imports import summary as import_summary
+from .learning import summary as learning_summary
 
 # page name -> (max server p95 ms or None, max SQL queries or None)
 PAGE_TARGETS: dict[str, tuple[float | None, int | None]] = {
@@ -183,20 +184,14 @@ def _fmt(value: Any, digits: int = 1) -> str:
     return str(value)
 
 
-def table(result: dict[str, Any]) -> str:
-    lines = []
-    data, machine = result["data"], result["machine"]
-    lines.append(
-        f"make bench: {data['incidents']:,} incidents, {data['events']:,} events, {data['open']:,} open, "
-        f"{data['articles']:,} articles; {machine['cpu_count']} CPUs, PostgreSQL {machine['postgresql']}, "
-        f"gunicorn {machine['gunicorn_workers']} sync worker(s)"
-    )
+def pages_table(pages: dict[str, Any], throughput: dict[str, Any] | None = None) -> str:
+    """One line a page: its timings, queries and SPEC §13 verdicts (``--pages-only`` prints it alone)."""
     head = (
         f"{'page':<26} {'n':>4} {'p50':>7} {'p95':>7} {'p99':>7} {'srv p95':>8} {'rps':>6} "
         f"{'mix rps':>7} {'SQL q':>6} {'SQL ms':>7}  target"
     )
-    lines += ["", head, "-" * len(head)]
-    for name, p in result["pages"].items():
+    lines = [head, "-" * len(head)]
+    for name, p in pages.items():
         ms, queries = PAGE_TARGETS.get(name, (None, None))
         verdicts = []
         if ms is not None:
@@ -207,12 +202,24 @@ def table(result: dict[str, Any]) -> str:
             )
         if p["errors"]:
             verdicts.append(f"{p['errors']} ERRORS (HTTP {p['error_status']})")
-        mix = result.get("throughput", {}).get("per_page", {}).get(name, {}).get("rps")
+        mix = (throughput or {}).get("per_page", {}).get(name, {}).get("rps")
         lines.append(
             f"{name:<26} {p['n']:>4} {_fmt(p['p50_ms']):>7} {_fmt(p['p95_ms']):>7} {_fmt(p['p99_ms']):>7} "
             f"{_fmt(p['server_p95_ms']):>8} {_fmt(p['throughput_rps']):>6} {_fmt(mix):>7} "
             f"{_fmt(p['sql_queries_max']):>6} {_fmt(p['sql_ms']):>7}  {'; '.join(verdicts)}"
         )
+    return "\n".join(lines)
+
+
+def table(result: dict[str, Any]) -> str:
+    lines = []
+    data, machine = result["data"], result["machine"]
+    lines.append(
+        f"make bench: {data['incidents']:,} incidents, {data['events']:,} events, {data['open']:,} open, "
+        f"{data['articles']:,} articles; {machine['cpu_count']} CPUs, PostgreSQL {machine['postgresql']}, "
+        f"gunicorn {machine['gunicorn_workers']} sync worker(s)"
+    )
+    lines += ["", pages_table(result["pages"], result.get("throughput"))]
     tp = result.get("throughput")
     if tp:
         lines.append("")
@@ -282,6 +289,8 @@ def table(result: dict[str, Any]) -> str:
                 + (f", MISSED: {', '.join(missed)}" if missed else ", every target met")
                 + _slowdown(during, result.get("pages", {}))
             )
+    if result.get("learning"):
+        lines.append(learning_summary(result["learning"]))
     if result.get("import"):
         lines.append(import_summary(result["import"]))
     if result.get("report"):

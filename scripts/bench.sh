@@ -10,6 +10,7 @@
 #   scripts/bench.sh --partitioning                the incident table flat and in monthly partitions, at 1x and 10x
 #                                                  (on the bench database a run has loaded; BENCH_DATABASE names it)
 #   scripts/bench.sh --import-only --import-rows 20000   the history import alone: generated CSV rows per second
+#   scripts/bench.sh --learning-only               the suggestions alone: training time, memory, held-out accuracy
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install.sh

@@ -170,9 +170,9 @@ class ProgrammeForm(forms.ModelForm):
         data = super().clean() or {}
         starts, ends = data.get("starts_on"), data.get("ends_on")
         if starts and ends and ends < starts:
-            self.add_error("ends_on", "The end date comes after the start date.")
+            self.add_error("ends_on", _("The end date comes after the start date."))
         if data.get("link_valid_days") == 0:
-            self.add_error("link_valid_days", "A link must be valid for at least one day.")
+            self.add_error("link_valid_days", _("A link must be valid for at least one day."))
         return data
 
 

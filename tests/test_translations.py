@@ -277,9 +277,19 @@ def unmarked_in_module(tree: ast.Module, shown_errors: set[str] = frozenset()) -
                             report(statement, f"Meta.{target}")
                 if is_choices and isinstance(statement.value, ast.Tuple) and _human(statement.value.elts[-1]):
                     report(statement, f"choice label {target}")
+        if (
+            isinstance(node, ast.Tuple)
+            and len(node.elts) == 2
+            and isinstance(node.elts[0], ast.Constant)
+            and node.elts[0].value == ""
+            and _human(node.elts[1])
+        ):  # the blank choice of a list built at run time: ``[("", "Any group"), *rows]``
+            report(node, "blank choice label")
         if not isinstance(node, ast.Call) or _name(node.func) in _MARKERS:
             continue
         name = _name(node.func)
+        if name == "add_error" and len(node.args) > 1 and _human(node.args[1]):
+            report(node, "add_error")
         if (
             isinstance(node.func, ast.Attribute)
             and name in _MESSAGE_LEVELS
@@ -346,6 +356,11 @@ def test_the_python_scan_finds_unmarked_strings_and_accepts_marked_ones():
         "    messages.error(request, 'Not saved: ' + n)\n"
         "    raise ValidationError(dict.fromkeys(['a'], 'This field cannot be set here.'))\n"
         "    return _(f'Hello {n}')\n"
+        "class H(forms.Form):\n"
+        "    def __init__(self):\n"
+        "        self.fields['g'].choices = [('', 'Any group'), *rows]\n"
+        "    def clean(self):\n"
+        "        self.add_error('g', 'Choose a group.')\n"
     )
     kinds = [what for _line, what in unmarked_in_module(unmarked, _shown_error_classes([unmarked]))]
     assert sorted(kinds) == sorted(
@@ -360,6 +375,8 @@ def test_the_python_scan_finds_unmarked_strings_and_accepts_marked_ones():
             "messages.error",
             "ValidationError",
             "_ of a built string",
+            "blank choice label",
+            "add_error",
         ]
     )
     marked = ast.parse(
@@ -369,6 +386,8 @@ def test_the_python_scan_finds_unmarked_strings_and_accepts_marked_ones():
         "    messages.success(request, _('Saved %(n)s.') % {'n': 1})\n"
         "    raise ValidationError({'title': _('A title is required.')})\n"
         "    raise ValueError('internal, never shown')\n"
+        "    form.add_error('g', _('Choose a group.'))\n"
+        "    choices = [('', _('Any group')), ('', '—')]\n"
     )
     assert unmarked_in_module(marked) == []
 

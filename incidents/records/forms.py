@@ -517,14 +517,14 @@ class QueueFilterForm(forms.Form):
     ) -> None:
         super().__init__(*args, **kwargs)
         _field(self, "group").choices = [
-            ("", "Any group"),
+            ("", _("Any group")),
             *((g.slug, g.name) for g in groups if not g.is_consulted),
         ]
         _field(self, "category").choices = [
-            ("", "Any category"),
+            ("", _("Any category")),
             *((c.parent.slug + "/" + c.slug if c.parent else c.slug, str(c)) for c in categories),
         ]
-        _field(self, "service").choices = [("", "Any service"), *((s.slug, s.name) for s in services)]
+        _field(self, "service").choices = [("", _("Any service")), *((s.slug, s.name) for s in services)]
         bootstrap(self)
 
 
@@ -546,7 +546,7 @@ class BulkForm(forms.Form):
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         if data.get("operation") == "assign" and not data.get("assigned_to"):
-            self.add_error("assigned_to", "Name the person to assign to.")
+            self.add_error("assigned_to", _("Name the person to assign to."))
         if data.get("operation") == "move" and not data.get("assignment_group"):
-            self.add_error("assignment_group", "Choose the group to move to.")
+            self.add_error("assignment_group", _("Choose the group to move to."))
         return data

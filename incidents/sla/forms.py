@@ -13,7 +13,7 @@ from escalation.models import CallerProfile, SLAPolicy
 from ..records.models import Category, Channel, Service
 from .models import SLAPolicyRule
 
-ANY = [("", "Any")]
+ANY = [("", gettext_lazy("Any"))]
 
 
 def _optional_int(value: Any) -> int | None:

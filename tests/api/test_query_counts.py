@@ -54,6 +54,9 @@ def test_a_list_page_costs_a_bounded_number_of_queries(
 ):
     url = path.format(parent=busy.number)
     url += ("&" if "?" in url else "?") + f"page_size={page_size}"
+    # warm, as SPEC §13's budget is measured: a process's first request also reads the configuration
+    # it keeps (``escalation.config_cache``); what the rows cost is the same in both
+    clients[role].get(url)
     with django_assert_max_num_queries(MAX_QUERIES):
         response = clients[role].get(url)
     assert response.status_code == 200

@@ -79,3 +79,33 @@ def test_the_list_rule_and_the_single_read_agree(agent, alice, bob, incident_man
     assert (agent_, "security category", False) in seen and (agent_, "ordinary", True) in seen
     assert ("secops2", "security group", True) in seen and (alice_, "security category", True) in seen
     assert ("carol2", "watched", True) in seen and ("stranger2", "ordinary", False) in seen
+
+
+def test_the_rule_follows_the_configuration_it_keeps(agent, alice):
+    """The restricted incidents are named by the keys the configuration cache keeps: a change of the
+    security group or category is seen by the next read, in the lists as in the single read."""
+    secops = make_user("secops3", groups=["security"])
+    tech = make_user("tech3", groups=["technical-support"])  # neither caller nor reporter below
+    odd = make_incident(actor=agent, caller=alice, title="Odd login", assignment_group=group("security"))
+    hardware = Category.objects.create(name="Hardware", slug="hardware-x")
+    laptop = make_incident(actor=agent, caller=alice, title="Laptop", category=hardware)
+
+    def lists(user, incident) -> bool:
+        listed = selectors.incidents_visible_to(access_for(user)).filter(pk=incident.pk).exists()
+        assert _gets(user, incident) == listed
+        return listed
+
+    assert lists(secops, odd) and not lists(tech, odd) and lists(tech, laptop)
+
+    security = group("security")
+    security.is_active = False  # its members are no longer exempt
+    security.save()
+    assert not lists(secops, odd)
+    security.is_active = True
+    security.save()
+    assert lists(secops, odd)
+
+    Category.objects.filter(slug="security", parent__isnull=True).update(slug="security-old")
+    hardware.slug = "security"  # saved through the model: the configuration's version moves
+    hardware.save()
+    assert not lists(tech, laptop) and lists(secops, laptop)

@@ -149,6 +149,14 @@ class IncidentListCreateApi(GenericAPIView):
         # The staff's rows carry their tags, read by a subquery of the page's own query (no N+1).
         return selectors.with_tag_names(qs) if access.is_staff_member else qs
 
+    def filter_queryset(self, queryset: QuerySet[Incident]) -> QuerySet[Incident]:
+        # No filter named (a first or a next page): the FilterSet would filter nothing, and building
+        # it (its form and the deep copies of its fields) was a tenth of the list's server time.
+        params = self.request.query_params
+        if not any(name in params for name in IncidentFilter.base_filters):
+            return queryset
+        return super().filter_queryset(queryset)
+
     @extend_schema(
         operation_id="incidents_list",
         summary="Incidents the user may see",

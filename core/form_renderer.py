@@ -22,8 +22,9 @@ from collections.abc import Callable
 from typing import Any
 
 from django.forms.renderers import DjangoTemplates
-from django.utils.html import conditional_escape
 from django.utils.safestring import SafeString, mark_safe
+
+from .escaping import esc
 
 
 def flat_attrs(attrs: dict[str, Any]) -> str:
@@ -33,30 +34,30 @@ def flat_attrs(attrs: dict[str, Any]) -> str:
         if value is False:
             continue
         if value is True:
-            out.append(f" {conditional_escape(name)}")
+            out.append(f" {esc(name)}")
         else:
-            out.append(f' {conditional_escape(name)}="{conditional_escape(str(value))}"')
+            out.append(f' {esc(name)}="{esc(str(value))}"')
     return "".join(out)
 
 
 def render_input(widget: dict[str, Any]) -> str:
     value = widget["value"]
-    shown = "" if value is None else f' value="{conditional_escape(str(value))}"'
+    shown = "" if value is None else f' value="{esc(str(value))}"'
     return (
-        f'<input type="{conditional_escape(widget["type"])}" name="{conditional_escape(widget["name"])}"'
+        f'<input type="{esc(widget["type"])}" name="{esc(widget["name"])}"'
         f"{shown}{flat_attrs(widget['attrs'])}>"
     )
 
 
 def render_select(widget: dict[str, Any]) -> str:
-    parts = [f'<select name="{conditional_escape(widget["name"])}"{flat_attrs(widget["attrs"])}>']
+    parts = [f'<select name="{esc(widget["name"])}"{flat_attrs(widget["attrs"])}>']
     for group_name, options, _index in widget["optgroups"]:
         if group_name:
-            parts.append(f'<optgroup label="{conditional_escape(group_name)}">')
+            parts.append(f'<optgroup label="{esc(group_name)}">')
         for option in options:
             parts.append(
-                f'<option value="{conditional_escape(str(option["value"]))}"'
-                f"{flat_attrs(option['attrs'])}>{conditional_escape(option['label'])}</option>"
+                f'<option value="{esc(str(option["value"]))}"'
+                f"{flat_attrs(option['attrs'])}>{esc(option['label'])}</option>"
             )
         if group_name:
             parts.append("</optgroup>")
@@ -65,8 +66,8 @@ def render_select(widget: dict[str, Any]) -> str:
 
 
 def render_textarea(widget: dict[str, Any]) -> str:
-    value = conditional_escape(widget["value"]) if widget["value"] else ""
-    name = conditional_escape(widget["name"])
+    value = esc(widget["value"]) if widget["value"] else ""
+    name = esc(widget["name"])
     return f'<textarea name="{name}"{flat_attrs(widget["attrs"])}>\n{value}</textarea>'
 
 

@@ -30,7 +30,7 @@ from escalation.access import Access
 
 from . import selectors
 
-VERSION_KEY = "live:views:version"
+VERSION_KEY = selectors.VIEWS_VERSION_KEY
 COALESCE_S = 1.0
 ALL = "*"
 # The aspects each event kind may change; a kind not named here may change anything.

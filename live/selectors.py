@@ -19,6 +19,7 @@ from django.db.models import Q, QuerySet
 from django.http import Http404, QueryDict
 from django.utils.translation import gettext as _
 
+from core import versions
 from escalation.access import Access
 from incidents.records import forms as incident_forms
 from incidents.records import queues
@@ -28,6 +29,8 @@ from incidents.records.models import Incident
 from .models import SavedView
 
 COUNTS_SECONDS = 15
+# Moved by every saved view's creation or deletion (``counts.bump_views_version``).
+VIEWS_VERSION_KEY = "live:views:version"
 MAX_VIEWS = 50
 
 
@@ -130,3 +133,45 @@ def views_with_counts(access: Access) -> list[tuple[SavedView, int]]:
     views = list(views_visible_to(access)[:MAX_VIEWS])
     counts = view_counts(access, views)
     return [(view, counts.get(view.pk, 0)) for view in views]
+
+
+@dataclass(frozen=True)
+class NavView:
+    """What the queue page's bar shows of a saved view (``nav_views``)."""
+
+    pk: int
+    name: str
+    query: str
+    shared: bool
+    count: int
+
+    @property
+    def url(self) -> str:
+        return f"/incidents/?{self.query}" if self.query else "/incidents/"
+
+
+def nav_views(access: Access) -> list[NavView]:
+    """The reader's views with their counts, for the bar of every queue page: kept with the counts
+    (``COUNTS_SECONDS``) under the reader's standing and the views' version, which every creation and
+    deletion moves (``counts.bump_views_version``), so a page costs no query for them while they are
+    kept. The views' own list (``views_with_counts``) reads the table."""
+    if not access.is_staff_member:
+        return []
+    key_source = repr(
+        (
+            access.user_id,
+            sorted(access.group_ids),
+            sorted(access.roles),
+            access.is_superuser,
+            versions.read(VIEWS_VERSION_KEY),
+        )
+    )
+    key = "live:nav-views:" + hashlib.sha256(key_source.encode()).hexdigest()
+    kept: list[NavView] | None = cache.get(key)
+    if kept is None:
+        kept = [
+            NavView(pk=view.pk, name=view.name, query=view.query, shared=view.group_id is not None, count=n)
+            for view, n in views_with_counts(access)
+        ]
+        cache.set(key, kept, COUNTS_SECONDS)
+    return kept

@@ -21,7 +21,7 @@ def saved_views_bar(context: Any) -> dict[str, Any]:
         query.pop(transient, None)
     current = query.urlencode()
     return {
-        "views": selectors.views_with_counts(access),
+        "views": selectors.nav_views(access),
         "query": current,
         "current": current,
     }

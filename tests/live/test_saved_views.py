@@ -7,6 +7,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from escalation import config_cache
 from escalation.access import access_for
 from incidents.models import Category
 from live import selectors, services
@@ -116,11 +117,12 @@ def test_counts_respect_restricted_incidents_and_come_from_one_query(agent, alic
 
     access = access_for(agent)
     views = [everything, p3, searched]
-    with CaptureQueriesContext(connection) as queries:
+    # as in a request: the configuration's version is read once (escalation.config_cache.unit)
+    with CaptureQueriesContext(connection) as queries, config_cache.unit():
         counts = selectors.view_counts(access, views)
     assert counts == {everything.pk: 2, p3.pk: 2, searched.pk: 1}
-    # the pick-lists (cached, their version checked), the search's probe of the text-search index
-    # (two statements: incidents.selectors._few_matches) and one count query
+    # the configuration's version, the keys of the restricted incidents, the search's probe of the
+    # text-search index (two statements: incidents.selectors._few_matches) and one count query
     assert len(queries) <= 6
     count_queries = [q for q in queries.captured_queries if "COUNT(*)" in q["sql"]]
     assert len(count_queries) == 1
@@ -207,3 +209,25 @@ def test_the_api_lists_creates_and_deletes_views(agent, agent2, alice):
     assert client.get("/api/v1/views/nonsense/").status_code == 404
     assert client.delete(f"/api/v1/views/{body['id']}/").status_code == 204
     assert client.get("/api/v1/views/").json() == []
+
+
+def test_the_queue_pages_bar_keeps_its_views_and_sees_a_new_one_at_once(
+    agent, alice, django_capture_on_commit_callbacks
+):
+    make_incident(actor=agent, caller=alice, title="Printer", channel="email")
+    access = access_for(agent)
+    first = services.view_create(access=access, name="Mail", query="queue=all&channel=email")
+    assert [(v.name, v.count, v.shared) for v in selectors.nav_views(access)] == [("Mail", 1, False)]
+    with CaptureQueriesContext(connection) as kept:
+        assert [v.pk for v in selectors.nav_views(access)] == [first.pk]
+    assert len(kept) == 0  # neither the views nor their counts are read again while kept
+    # a creation (or deletion) moves the views' version: the next page shows it, not after the counts'
+    # seconds; here with the services' on-commit hook run as the request's commit would
+    with django_capture_on_commit_callbacks(execute=True):
+        shared = services.view_create(
+            access=access, name="Desk", query="queue=open", group=group("service-desk")
+        )
+    assert [(v.name, v.shared) for v in selectors.nav_views(access)] == [("Desk", True), ("Mail", False)]
+    with django_capture_on_commit_callbacks(execute=True):
+        services.view_delete(access=access, view=shared)
+    assert [v.name for v in selectors.nav_views(access)] == ["Mail"]

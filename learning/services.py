@@ -7,9 +7,10 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import Max, Q
 from django.db.models.functions import Substr
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -36,13 +37,20 @@ ROUTED_CHANNELS = (Channel.EMAIL, Channel.PORTAL)
 
 def training_examples(*, until: datetime | None = None) -> Iterator[engine.Example]:
     """Resolved and closed incidents, oldest first, never a restricted (security) one: what the
-    model learns is shown to every agent, so it must not learn what only some may read."""
+    model learns is shown to every agent, so it must not learn what only some may read. The newest
+    ``LEARNING_MAX_EXAMPLES`` of them: what the desk does now, in a bounded time and memory."""
     overridden = set(
         SuggestionFeedback.objects.filter(accepted=False, routed=False).values_list("incident_id", flat=True)
     )
     qs = Incident.objects.filter(status__in=LEARNED_STATUSES).exclude(RESTRICTED)
     if until is not None:
         qs = qs.filter(created_at__lt=until)
+    limit = settings.LEARNING_MAX_EXAMPLES
+    if limit:  # the newest ``limit``: where the window starts, found once by the creation-time index
+        start = list(qs.order_by("-created_at", "-pk").values_list("created_at", "pk")[limit - 1 : limit])
+        if start:
+            at, pk = start[0]
+            qs = qs.filter(Q(created_at__gt=at) | Q(created_at=at, pk__gte=pk))
     rows = (
         qs.annotate(text=Substr("description", 1, 2000))
         .order_by("created_at", "pk")

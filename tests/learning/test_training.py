@@ -136,3 +136,15 @@ def test_what_the_agent_chose_is_recorded_against_the_suggestion_and_overrides_w
     weights = {e.title: e.weight for e in services.training_examples()}
     assert weights["Printer toner empty"] == services.OVERRIDE_WEIGHT
     assert weights["Printer paper jam again"] == 1.0
+
+
+def test_the_training_learns_from_the_newest_incidents_up_to_its_limit(history, agent, alice, settings):
+    made = history.log(60, actor=agent, caller=alice)
+    newest = sorted(made, key=lambda i: (i.created_at, i.pk))[-25:]
+
+    settings.LEARNING_MAX_EXAMPLES = 25
+    examples = list(services.training_examples())
+    assert [e.title for e in examples] == [i.title for i in newest]  # the newest, oldest first
+
+    settings.LEARNING_MAX_EXAMPLES = 0  # no limit
+    assert len(list(services.training_examples())) == 60

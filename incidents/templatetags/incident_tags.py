@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
@@ -60,10 +61,23 @@ ALLOWED_TAGS = {
 ALLOWED_ATTRIBUTES = {"a": {"href", "title"}}
 
 
+_converters = threading.local()
+
+
+def _converter() -> Any:
+    """This thread's Markdown converter: building one (its parsers and extensions) cost twice what
+    converting a comment does, and an incident page converts its description and every comment.
+    A converter is not thread-safe, hence one a thread, reset before each use."""
+    converter = getattr(_converters, "md", None)
+    if converter is None:
+        converter = _converters.md = markdown_lib.Markdown(extensions=["fenced_code", "sane_lists", "tables"])
+    return converter.reset()
+
+
 @register.filter(is_safe=True)
 def markdown(text: str | None) -> SafeString:
     """Markdown to HTML, then cleaned by nh3: scripts, handlers and javascript: links are dropped."""
-    html = markdown_lib.markdown(text or "", extensions=["fenced_code", "sane_lists", "tables"])
+    html = _converter().convert(text or "")
     cleaned = nh3.clean(
         html,
         tags=ALLOWED_TAGS,

@@ -6,7 +6,7 @@ and the browser cannot disagree; the domain's errors become HTTP answers in core
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import django_filters
 from django.contrib.auth.models import AbstractBaseUser
@@ -56,6 +56,8 @@ NUMBER_PARAMETER = OpenApiParameter(
     description="The incident number, e.g. INC0000123.",
 )
 _NUMBER_RE = re.compile(NUMBER_PATTERN)
+
+_Row = TypeVar("_Row")  # what a queryset yields, kept by ``filter_queryset``
 
 
 def _actor(request: Request) -> User:
@@ -149,7 +151,7 @@ class IncidentListCreateApi(GenericAPIView):
         # The staff's rows carry their tags, read by a subquery of the page's own query (no N+1).
         return selectors.with_tag_names(qs) if access.is_staff_member else qs
 
-    def filter_queryset(self, queryset: QuerySet[Incident]) -> QuerySet[Incident]:
+    def filter_queryset(self, queryset: QuerySet[Any, _Row]) -> QuerySet[Any, _Row]:
         # No filter named (a first or a next page): the FilterSet would filter nothing, and building
         # it (its form and the deep copies of its fields) was a tenth of the list's server time.
         params = self.request.query_params

@@ -157,6 +157,35 @@ def fired_remember(incident: Incident) -> None:
         handoff._fired = ola_fired(handoff)  # type: ignore[attr-defined]
 
 
+def fired_remember_all(incidents: list[Incident]) -> None:
+    """``fired_remember`` for a batch of incidents the sweep holds locked, in three queries in all
+    rather than up to three an incident: their fired SLA thresholds of the current cycle, their open
+    hand-offs, and those hand-offs' fired OLA thresholds (issue 25 §5: the catch-up's round trips)."""
+    by_pk = {i.pk: i for i in incidents if i.pk is not None}
+    if not by_pk:
+        return
+    done: dict[int, set[tuple[str, int]]] = {pk: set() for pk in by_pk}
+    for incident_id, cycle, target, percent in SlaThresholdFire.objects.filter(
+        incident_id__in=list(by_pk)
+    ).values_list("incident_id", "cycle", "target", "percent"):
+        if cycle == by_pk[incident_id].sla_cycle:
+            done[incident_id].add((target, percent))
+    handoffs: dict[int, Handoff] = {}
+    for handoff in Handoff.objects.filter(incident_id__in=list(by_pk), ended_at__isnull=True).order_by("pk"):
+        handoffs.setdefault(handoff.incident_id, handoff)  # the first, as ``current_handoff`` reads it
+    ola_done: dict[int, set[tuple[str, int]]] = {h.pk: set() for h in handoffs.values()}
+    for handoff_id, target, percent in OlaThresholdFire.objects.filter(
+        handoff_id__in=list(ola_done)
+    ).values_list("handoff_id", "target", "percent"):
+        ola_done[handoff_id].add((target, percent))
+    for pk, incident in by_pk.items():
+        incident._fired = (incident.sla_cycle, done[pk])  # type: ignore[attr-defined]
+        handoff = handoffs.get(pk)
+        incident._current_handoff = handoff  # type: ignore[attr-defined]
+        if handoff is not None:
+            handoff._fired = ola_done[handoff.pk]  # type: ignore[attr-defined]
+
+
 def fired_add(incident: Incident, target: str, percent: int) -> None:
     known = getattr(incident, "_fired", None)
     if known is not None and known[0] == incident.sla_cycle:

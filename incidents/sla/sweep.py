@@ -74,8 +74,9 @@ def sla_sweep(
                 .filter(sla_next_check_at__lte=now)
                 .order_by("sla_next_check_at")[:batch_size]
             )
+            sla.fired_remember_all(batch)  # what fired, for the whole batch at once
             for incident in batch:
-                incident_sla_check(incident, now=now, cache=cache, result=result)
+                incident_sla_check(incident, now=now, cache=cache, result=result, remembered=True)
         result.incidents += len(batch)
         if on_batch is not None:
             on_batch(result)
@@ -98,13 +99,16 @@ def incident_sla_check(
     now: datetime,
     cache: dict[Any, Any] | None = None,
     result: SweepResult | None = None,
+    remembered: bool = False,
 ) -> None:
     """Fire the incident's due thresholds, apply its due escalation rules, schedule its next check.
 
-    Call inside a transaction with the incident row locked.
+    Call inside a transaction with the incident row locked; ``remembered``: its fired thresholds were
+    read since it was locked (``clocks.fired_remember_all``, the sweep's batch).
     """
     result = result if result is not None else SweepResult()
-    sla.fired_remember(incident)
+    if not remembered:
+        sla.fired_remember(incident)
     if incident.is_open and incident.on_hold_since is None:
         t = sla.targets(incident, cache=cache)
         for threshold in sla.pending_thresholds(incident, t):

@@ -51,9 +51,12 @@ class Kind:
 
 KINDS: tuple[Kind, ...] = (
     # The activity log of incidents closed before the cut-off (with its deliveries and notifications).
+    # Not imported history's: it was brought in to be kept, and it is as large as the import, once.
     Kind(
         "closed_incident_events",
-        lambda cut: IncidentEvent.objects.filter(incident__status=Status.CLOSED, incident__closed_at__lt=cut),
+        lambda cut: IncidentEvent.objects.filter(
+            incident__status=Status.CLOSED, incident__closed_at__lt=cut, incident__imported=False
+        ),
     ),
     # In-app notifications, and the mail records they are: read or not, once their mail is settled.
     Kind(

@@ -4,19 +4,21 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from io import StringIO
 from pathlib import Path
 
 import pytest
 from django.core import mail
 from django.core.management import CommandError, call_command
+from django.utils import timezone
 
 from history.models import ImportedComment, ImportRun
 from incidents.errors import ImportedReadOnly
 from incidents.models import Incident, IncidentEvent, Notification
 from incidents.services import incident_comment
 from operations import retention
+from tests.factories import make_incident
 from tests.history.conftest import MAPPING, csv_bytes, row
 
 pytestmark = pytest.mark.django_db
@@ -187,14 +189,23 @@ def test_follow_ups_become_read_only_comments_once_with_their_dates_and_authors(
         incident_comment(actor=agent, incident=oil.incident, body="more", public=False)
 
 
-def test_comments_purged_by_retention_are_not_brought_back(tmp_path, settings, incident_manager):
+def test_retention_keeps_the_comments_of_imported_history(tmp_path, settings, incident_manager, agent):
     path = _helpdesk_file(tmp_path / "helpdesk.sqlite3")
     settings.RETENTION_ARCHIVE_DIR = str(tmp_path / "archive")
     call_command("import_history", "--helpdesk", str(path), "--source", "helpdesk", stdout=StringIO())
+    imported = IncidentEvent.objects.count()
+    # the product's own incident closed as long ago: its log goes, the imported tickets' stays
+    own = make_incident(actor=agent, title="Old printer")
+    long_ago = timezone.now() - timedelta(days=1000)
+    Incident.objects.filter(pk=own.pk).update(status="closed", closed_at=long_ago)
+    own_log = IncidentEvent.objects.filter(incident=own).count()
+    assert own_log >= 1
 
-    purged = retention.purge()  # the VPN ticket was closed in 2024: past the 730 days of its log
+    purged = retention.purge()  # the VPN ticket was closed in 2024: past the 730 days of a log
 
-    assert purged["closed_incident_events"] == 2
-    assert ImportedComment.objects.filter(event__isnull=True).count() == 2
+    assert purged["closed_incident_events"] == own_log
+    assert not IncidentEvent.objects.filter(incident=own).exists()
+    assert IncidentEvent.objects.count() == imported
+    assert ImportedComment.objects.filter(event__isnull=True).count() == 0
     call_command("import_history", "--helpdesk", str(path), "--source", "helpdesk", stdout=StringIO())
-    assert IncidentEvent.objects.count() == 1  # the resolved door ticket's only
+    assert IncidentEvent.objects.count() == imported  # and importing again adds none twice

@@ -180,10 +180,10 @@ def fired_remember_all(incidents: list[Incident]) -> None:
         ola_done[handoff_id].add((target, percent))
     for pk, incident in by_pk.items():
         incident._fired = (incident.sla_cycle, done[pk])  # type: ignore[attr-defined]
-        handoff = handoffs.get(pk)
-        incident._current_handoff = handoff  # type: ignore[attr-defined]
-        if handoff is not None:
-            handoff._fired = ola_done[handoff.pk]  # type: ignore[attr-defined]
+        current = handoffs.get(pk)
+        incident._current_handoff = current  # type: ignore[attr-defined]
+        if current is not None:
+            current._fired = ola_done[current.pk]  # type: ignore[attr-defined]
 
 
 def fired_add(incident: Incident, target: str, percent: int) -> None:

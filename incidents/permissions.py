@@ -3,6 +3,8 @@ person's ``Access`` (``request.access`` in a view, ``access_for(actor)`` at a se
 
 from __future__ import annotations
 
+import operator
+from functools import reduce
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -110,9 +112,7 @@ def _restricted_by_key(access: Access) -> Q | None:
         return None
     parts = [Q(assignment_group_id__in=groups)] if groups else []
     parts += [Q(category_id__in=categories)] if categories else []
-    if not parts:
-        return None
-    return parts[0] | parts[1] if len(parts) == 2 else parts[0]
+    return reduce(operator.or_, parts) if parts else None
 
 
 def staff_visibility(access: Access) -> Q:

@@ -35,4 +35,9 @@ class SavedView(models.Model):
 
     @property
     def url(self) -> str:
-        return f"/incidents/?{self.query}" if self.query else "/incidents/"
+        return queue_url(self.query)
+
+
+def queue_url(query: str) -> str:
+    """The queue page a saved view's query opens."""
+    return f"/incidents/?{query}" if query else "/incidents/"

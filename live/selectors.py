@@ -26,7 +26,7 @@ from incidents.records import queues
 from incidents.records.filters import filter_queue
 from incidents.records.models import Incident
 
-from .models import SavedView
+from .models import SavedView, queue_url
 
 COUNTS_SECONDS = 15
 # Moved by every saved view's creation or deletion (``counts.bump_views_version``).
@@ -107,21 +107,18 @@ def count_views(access: Access, views: list[SavedView]) -> dict[int, int]:
     return _counts_query(access, views) if views else {}
 
 
+def _standing_key(prefix: str, access: Access, what: Any) -> str:
+    """A cache key for what the reader's standing decides (their groups, roles) and ``what``."""
+    source = repr((access.user_id, sorted(access.group_ids), sorted(access.roles), access.is_superuser, what))
+    return prefix + hashlib.sha256(source.encode()).hexdigest()
+
+
 def view_counts(access: Access, views: list[SavedView]) -> dict[int, int]:
     """How many incidents each view lists for the reader: one query, cached for a few seconds
     under the reader's standing and the views' queries (so a changed membership or view is new)."""
     if not views:
         return {}
-    key_source = repr(
-        (
-            access.user_id,
-            sorted(access.group_ids),
-            sorted(access.roles),
-            access.is_superuser,
-            [(v.pk, v.query) for v in views],
-        )
-    )
-    key = "live:view-counts:" + hashlib.sha256(key_source.encode()).hexdigest()
+    key = _standing_key("live:view-counts:", access, [(v.pk, v.query) for v in views])
     counts: dict[int, int] | None = cache.get(key)
     if counts is None:
         counts = _counts_query(access, views)
@@ -147,7 +144,7 @@ class NavView:
 
     @property
     def url(self) -> str:
-        return f"/incidents/?{self.query}" if self.query else "/incidents/"
+        return queue_url(self.query)
 
 
 def nav_views(access: Access) -> list[NavView]:
@@ -157,16 +154,7 @@ def nav_views(access: Access) -> list[NavView]:
     kept. The views' own list (``views_with_counts``) reads the table."""
     if not access.is_staff_member:
         return []
-    key_source = repr(
-        (
-            access.user_id,
-            sorted(access.group_ids),
-            sorted(access.roles),
-            access.is_superuser,
-            versions.read(VIEWS_VERSION_KEY),
-        )
-    )
-    key = "live:nav-views:" + hashlib.sha256(key_source.encode()).hexdigest()
+    key = _standing_key("live:nav-views:", access, versions.read(VIEWS_VERSION_KEY))
     kept: list[NavView] | None = cache.get(key)
     if kept is None:
         kept = [

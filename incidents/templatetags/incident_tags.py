@@ -131,6 +131,14 @@ def sla_class(state: str | None) -> str:
     )
 
 
+def _time(value: datetime, tz: Any, countdown: bool = False) -> str:
+    """``timestamp``'s markup in ``tz``: a row looks its reader's zone up once for its three times."""
+    local = value.astimezone(tz)
+    return '<time datetime="{}"{}>{}</time>'.format(
+        local.isoformat(), " data-countdown" if countdown else "", local.strftime("%Y-%m-%d %H:%M")
+    )
+
+
 @register.simple_tag
 def timestamp(value: datetime | None, countdown: bool = False) -> str:
     """``<time datetime="…">YYYY-MM-DD HH:MM</time>`` in the current time zone, or ``""``.
@@ -140,13 +148,7 @@ def timestamp(value: datetime | None, countdown: bool = False) -> str:
     """
     if value is None:
         return ""
-    local = timezone.localtime(value)
-    return format_html(
-        '<time datetime="{}"{}>{}</time>',
-        local.isoformat(),
-        mark_safe(" data-countdown") if countdown else "",
-        local.strftime("%Y-%m-%d %H:%M"),
-    )
+    return mark_safe(_time(value, timezone.get_current_timezone(), countdown))  # noqa: S308 - ours only
 
 
 # --- the incident page's action forms ------------------------------------------------------------
@@ -312,14 +314,6 @@ def _detail_url(script_prefix: str) -> tuple[str, str]:
     url = reverse("incidents:detail", args=[marker])
     before, _sep, after = url.partition(marker)
     return before, after
-
-
-def _time(value: datetime, tz: Any, countdown: bool = False) -> str:
-    """``timestamp``'s markup, with the time zone looked up once for the row."""
-    local = value.astimezone(tz)
-    return '<time datetime="{}"{}>{}</time>'.format(
-        local.isoformat(), " data-countdown" if countdown else "", local.strftime("%Y-%m-%d %H:%M")
-    )
 
 
 @register.simple_tag

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Required, TypedDict, Unpack
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import models
@@ -58,27 +58,28 @@ def attributed_to(**names: str) -> Iterator[None]:
         _attribution.reset(token)
 
 
-def event_record(
-    *,
-    incident: Incident,
-    kind: str,
-    actor: User | None,
-    now: datetime,
-    changes: dict[str, dict[str, Any]] | None = None,
-    body: str = "",
-    public: bool = False,
-    attachment: Attachment | None = None,
-    consultation: Consultation | None = None,
-    said: dict[str, Any] | None = None,
-) -> IncidentEvent:
-    """Call after the incident row is saved, so that the event carries its new version.
+class EventFields(TypedDict, total=False):
+    """What an activity-log row is made of (``event_build``, ``event_record``)."""
 
-    ``said`` is the body as a stored message (``texts.message``) when the system words it: it is shown in
-    the reader's language, and ``body`` (its English, by default) is the fallback.
+    incident: Required[Incident]
+    kind: Required[str]
+    actor: Required[User | None]
+    now: Required[datetime]
+    changes: dict[str, dict[str, Any]] | None
+    body: str
+    public: bool
+    attachment: Attachment | None
+    consultation: Consultation | None
+    # the body as a stored message (``texts.message``) when the system words it: shown in the reader's
+    # language, with ``body`` (its English, by default) as the fallback
+    said: dict[str, Any] | None
 
-    An event that no subscriber takes is born published, so the outbox never holds it; the
-    others are published to their subscribers after commit (``incidents.records.hooks``).
-    """
+
+def event_build(**fields: Unpack[EventFields]) -> IncidentEvent:
+    """The event ``event_record`` writes, not yet written: for ``events_record``, which writes many with
+    one insert (a batch of the SLA sweep)."""
+    incident, kind, now = fields["incident"], fields["kind"], fields["now"]
+    changes, body, said = fields.get("changes"), fields.get("body", ""), fields.get("said")
     pending = bool(hooks.subscribers_of(kind))
     attribution = _attribution.get()
     if attribution:
@@ -86,19 +87,39 @@ def event_record(
     if said is not None:
         changes = texts.with_text(changes, body=[said])
         body = body or texts.english(said)
-    event = IncidentEvent.objects.create(
+    return IncidentEvent(
         incident=incident,
         kind=kind,
-        actor=actor,
+        actor=fields["actor"],
         created_at=now,
         changes=changes or {},
         body=body,
-        public=public,
-        attachment=attachment,
-        consultation=consultation,
+        public=fields.get("public", False),
+        attachment=fields.get("attachment"),
+        consultation=fields.get("consultation"),
         version=incident.version,
         notified_at=None if pending else now,
     )
-    if pending:
+
+
+def event_record(**fields: Unpack[EventFields]) -> IncidentEvent:
+    """Write an activity-log row. Call after the incident row is saved, so that the event carries its
+    new version.
+
+    An event that no subscriber takes is born published, so the outbox never holds it; the
+    others are published to their subscribers after commit (``incidents.records.hooks``).
+    """
+    event = event_build(**fields)
+    event.save()
+    if event.notified_at is None:
         hooks.publish_on_commit(event.pk)
     return event
+
+
+def events_record(events: list[IncidentEvent]) -> None:
+    """Write events built by ``event_build`` with one insert, in their order, and publish them as
+    ``event_record`` does."""
+    IncidentEvent.objects.bulk_create(events)
+    for event in events:
+        if event.notified_at is None:
+            hooks.publish_on_commit(event.pk)

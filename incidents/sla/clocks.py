@@ -310,6 +310,12 @@ def _ola_refresh(incident: Incident, t: Targets, *, now: datetime) -> list[datet
         if passed
         else SlaState.ON_TRACK
     )
+    if clock.handoff is None:
+        # Only the hand-off's thresholds fire (``sweep._fire_ola_due``). Without one (the moment an
+        # incident is being logged, or an open incident from before hand-offs were recorded), a passed
+        # threshold would bring the sweep back every minute for ever (``RETRY_LATER``): only those
+        # still ahead are looked at again.
+        return [th.at for th in ola_pending(clock, t) if th.at > now]
     return [th.at for th in ola_pending(clock, t)]
 
 

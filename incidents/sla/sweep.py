@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -21,12 +21,13 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from core.rows import rows_update
 from escalation import config_cache
 from escalation.policies import escalation_level
 
 from ..errors import TransitionNotAllowed
 from ..records import outbox, texts
-from ..records.events import event_record
+from ..records.events import EventFields, event_build, event_record, events_record
 from ..records.models import OPEN_STATUSES, Incident, IncidentEvent, SlaState
 from ..records.services.lifecycle import incident_escalate
 from . import clocks as sla
@@ -74,9 +75,7 @@ def sla_sweep(
                 .filter(sla_next_check_at__lte=now)
                 .order_by("sla_next_check_at")[:batch_size]
             )
-            sla.fired_remember_all(batch)  # what fired, for the whole batch at once
-            for incident in batch:
-                incident_sla_check(incident, now=now, cache=cache, result=result, remembered=True)
+            _check_batch(batch, now=now, cache=cache, result=result)
         result.incidents += len(batch)
         if on_batch is not None:
             on_batch(result)
@@ -86,6 +85,74 @@ def sla_sweep(
             on_backlog()
             on_backlog = None
     return result
+
+
+@dataclass
+class _Writes:
+    """The writes of one batch of the sweep, made together when it has been checked: its events with one
+    insert, their SLA and OLA fires with one each, its incidents' clocks with one update (issue 25 §5:
+    an incident at a time, five statements each, was most of the catch-up's time).
+
+    Only the sweep defers: it holds every row of the batch locked and has read what already fired
+    (``fired_remember_all``), so every fire it records is new. The unique keys of the fires stay the
+    last line of defence: should one not be new, ``_check_batch`` checks the batch again one incident
+    at a time, each fire in a savepoint of its own.
+    """
+
+    fired: list[tuple[IncidentEvent, SlaThresholdFire | OlaThresholdFire]] = field(default_factory=list)
+    incidents: dict[int, Incident] = field(default_factory=dict)
+
+    def flush_fires(self) -> None:
+        """Write the events and fires recorded so far (before an escalation rule reads the incident)."""
+        if not self.fired:
+            return
+        events_record([event for event, _fire in self.fired])
+        sla_fires, ola_fires = [], []
+        for event, fire in self.fired:
+            fire.event = event
+            if isinstance(fire, SlaThresholdFire):
+                sla_fires.append(fire)
+            else:
+                ola_fires.append(fire)
+        if sla_fires:
+            SlaThresholdFire.objects.bulk_create(sla_fires)
+        if ola_fires:
+            OlaThresholdFire.objects.bulk_create(ola_fires)
+        self.fired = []
+
+    def flush(self) -> None:
+        self.flush_fires()
+        if self.incidents:
+            rows_update(list(self.incidents.values()), [*sla.SLA_FIELDS, "escalation_level"])
+            self.incidents = {}
+
+
+def _check_batch(batch: list[Incident], *, now: datetime, cache: dict[Any, Any], result: SweepResult) -> None:
+    """Check a batch the sweep holds locked, its writes together (``_Writes``); should a fire turn out
+    to exist already, the batch's writes are undone and it is checked again one incident at a time."""
+    sla.fired_remember_all(batch)  # what fired, for the whole batch at once
+    attempt, writes = SweepResult(), _Writes()
+    try:
+        with transaction.atomic():
+            for incident in batch:
+                incident_sla_check(
+                    incident, now=now, cache=cache, result=attempt, remembered=True, writes=writes
+                )
+            writes.flush()
+    except IntegrityError:
+        log.warning("a batch of the SLA sweep met a threshold fired already: checked again one by one")
+        batch = list(
+            Incident.objects.select_related("assignment_group")
+            .filter(pk__in=[incident.pk for incident in batch])
+            .order_by("sla_next_check_at")
+        )
+        sla.fired_remember_all(batch)
+        for incident in batch:
+            incident_sla_check(incident, now=now, cache=cache, result=result, remembered=True)
+        return
+    result.fired += attempt.fired
+    result.escalated += attempt.escalated
+    result.ola_fired += attempt.ola_fired
 
 
 def sla_due_count(*, now: datetime | None = None) -> int:
@@ -100,11 +167,13 @@ def incident_sla_check(
     cache: dict[Any, Any] | None = None,
     result: SweepResult | None = None,
     remembered: bool = False,
+    writes: _Writes | None = None,
 ) -> None:
     """Fire the incident's due thresholds, apply its due escalation rules, schedule its next check.
 
     Call inside a transaction with the incident row locked; ``remembered``: its fired thresholds were
-    read since it was locked (``clocks.fired_remember_all``, the sweep's batch).
+    read since it was locked (``clocks.fired_remember_all``, the sweep's batch); ``writes``: the
+    batch's writes, made when it ends (``_check_batch``).
     """
     result = result if result is not None else SweepResult()
     if not remembered:
@@ -114,12 +183,14 @@ def incident_sla_check(
         for threshold in sla.pending_thresholds(incident, t):
             if threshold.at > now:
                 break
-            result.fired += _fire(incident, threshold, t, now=now)
-        result.ola_fired += _fire_ola_due(incident, t, until=now, now=now)
+            result.fired += _fire(incident, threshold, t, now=now, writes=writes)
+        result.ola_fired += _fire_ola_due(incident, t, until=now, now=now, writes=writes)
         due_rules = [
             (rule, due) for rule, due in sla.rules_due(incident, t, now=now, cache=cache) if due <= now
         ]
         if due_rules:  # the escalation reads the row: it must hold what fired
+            if writes is not None:
+                writes.flush_fires()
             incident.save(update_fields=[*sla.SLA_FIELDS, "escalation_level"])
         for rule, _due in due_rules:
             if _escalate_by_rule(incident, rule, now=now):
@@ -129,7 +200,10 @@ def incident_sla_check(
     sla.refresh(incident, now=now, cache=cache)
     if incident.sla_next_check_at is not None and incident.sla_next_check_at <= now:
         incident.sla_next_check_at = now + RETRY_LATER
-    incident.save(update_fields=[*sla.SLA_FIELDS, "escalation_level"])
+    if writes is not None:
+        writes.incidents[incident.pk] = incident
+    else:
+        incident.save(update_fields=[*sla.SLA_FIELDS, "escalation_level"])
 
 
 def sla_fire_due(incident: Incident, *, until: datetime, cache: dict[Any, Any] | None = None) -> int:
@@ -152,7 +226,26 @@ def sla_fire_due(incident: Incident, *, until: datetime, cache: dict[Any, Any] |
     return fired
 
 
-def _fire(incident: Incident, threshold: sla.Threshold, t: Any, *, now: datetime) -> int:
+def _record_fire(
+    fields: EventFields, fire: SlaThresholdFire | OlaThresholdFire, writes: _Writes | None
+) -> bool:
+    """Record a threshold's event and its fire together, or neither; False if it had fired already.
+    With ``writes``, both are written with the batch's (``_Writes``)."""
+    if writes is not None:
+        writes.fired.append((event_build(**fields), fire))
+        return True
+    try:
+        with transaction.atomic():
+            fire.event = event_record(**fields)
+            fire.save()
+    except IntegrityError:  # fired already: the unique key is the last line of defence
+        return False
+    return True
+
+
+def _fire(
+    incident: Incident, threshold: sla.Threshold, t: Any, *, now: datetime, writes: _Writes | None = None
+) -> int:
     level = escalation_level(
         group_id=incident.assignment_group_id, target=threshold.target, percent=threshold.percent
     )
@@ -183,34 +276,27 @@ def _fire(incident: Incident, threshold: sla.Threshold, t: Any, *, now: datetime
         sla_threshold=texts.message(f"sla.threshold.{threshold.target}", percent=threshold.percent),
     )
     sla.fired_add(incident, threshold.target, threshold.percent)
-    try:
-        with transaction.atomic():  # the event and the fire together, or neither
-            event = event_record(
-                incident=incident,
-                kind=IncidentEvent.Kind.SLA_ESCALATION if level else IncidentEvent.Kind.SLA_THRESHOLD,
-                actor=None,
-                now=now,
-                body=body,
-                changes=changes,
-            )
-            SlaThresholdFire.objects.create(
-                incident=incident,
-                cycle=incident.sla_cycle,
-                target=threshold.target,
-                percent=threshold.percent,
-                level=level,
-                group_id=incident.assignment_group_id,
-                fired_at=now,
-                due_at=threshold.at,
-                event=event,
-            )
-    except IntegrityError:  # fired already: the unique key is the last line of defence
+    fire = SlaThresholdFire(
+        incident=incident,
+        cycle=incident.sla_cycle,
+        target=threshold.target,
+        percent=threshold.percent,
+        level=level,
+        group_id=incident.assignment_group_id,
+        fired_at=now,
+        due_at=threshold.at,
+    )
+    kind = IncidentEvent.Kind.SLA_ESCALATION if level else IncidentEvent.Kind.SLA_THRESHOLD
+    event = EventFields(incident=incident, kind=kind, actor=None, now=now, body=body, changes=changes)
+    if not _record_fire(event, fire, writes):
         incident.sla_state, incident.escalation_level = old_state, old_level
         return 0
     return 1
 
 
-def _fire_ola_due(incident: Incident, t: Any, *, until: datetime, now: datetime | None) -> int:
+def _fire_ola_due(
+    incident: Incident, t: Any, *, until: datetime, now: datetime | None, writes: _Writes | None = None
+) -> int:
     """Fire the current tier's OLA thresholds due by ``until`` (each at its own time if ``now`` is None).
 
     The same claim as the SLA's: the caller holds the incident row (``SKIP LOCKED`` in the sweep),
@@ -223,11 +309,18 @@ def _fire_ola_due(incident: Incident, t: Any, *, until: datetime, now: datetime 
     for threshold in sla.ola_pending(clock, t):
         if threshold.at > until:
             break
-        fired += _fire_ola(incident, clock, threshold, now=now or threshold.at)
+        fired += _fire_ola(incident, clock, threshold, now=now or threshold.at, writes=writes)
     return fired
 
 
-def _fire_ola(incident: Incident, clock: sla.OlaClock, threshold: sla.Threshold, *, now: datetime) -> int:
+def _fire_ola(
+    incident: Incident,
+    clock: sla.OlaClock,
+    threshold: sla.Threshold,
+    *,
+    now: datetime,
+    writes: _Writes | None = None,
+) -> int:
     handoff = clock.handoff
     assert handoff is not None
     old_state = incident.ola_state
@@ -254,28 +347,25 @@ def _fire_ola(incident: Incident, clock: sla.OlaClock, threshold: sla.Threshold,
         ),
     )
     sla.ola_fired_add(handoff, threshold.target, threshold.percent)
-    try:
-        with transaction.atomic():  # the event and the fire together, or neither
-            event = event_record(
-                incident=incident,
-                kind=IncidentEvent.Kind.OLA_THRESHOLD,
-                actor=None,
-                now=now,
-                body=texts.english(said),
-                changes=changes,
-            )
-            OlaThresholdFire.objects.create(
-                handoff=handoff,
-                incident=incident,
-                target=threshold.target,
-                percent=threshold.percent,
-                group_id=handoff.group_id,
-                tier=handoff.tier,
-                fired_at=now,
-                due_at=threshold.at,
-                event=event,
-            )
-    except IntegrityError:  # fired already
+    fire = OlaThresholdFire(
+        handoff=handoff,
+        incident=incident,
+        target=threshold.target,
+        percent=threshold.percent,
+        group_id=handoff.group_id,
+        tier=handoff.tier,
+        fired_at=now,
+        due_at=threshold.at,
+    )
+    event = EventFields(
+        incident=incident,
+        kind=IncidentEvent.Kind.OLA_THRESHOLD,
+        actor=None,
+        now=now,
+        body=texts.english(said),
+        changes=changes,
+    )
+    if not _record_fire(event, fire, writes):
         incident.ola_state = old_state
         return 0
     return 1

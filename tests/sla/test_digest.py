@@ -41,7 +41,9 @@ def queued(monkeypatch):
     return calls
 
 
-def _overdue_p1s(count: int, *, hours: float = 5):
+def _overdue_p1s(count: int, *, hours: float = 5, callers: bool = False):
+    """``count`` overdue P1s of the network group, all called in by alice1, or each by a caller of its
+    own (``callers``, as in a catch-up)."""
     agent = make_user("agent1", groups=["service-desk"])
     netops = make_user("netops1", groups=["network"], email="netops1@example.org")
     make_user("im1", roles=["Incident manager"], email="im1@example.org")
@@ -49,14 +51,14 @@ def _overdue_p1s(count: int, *, hours: float = 5):
     return [
         make_incident(
             actor=agent,
-            caller=alice,
+            caller=make_user(f"caller{n}") if callers else alice,
             impact=1,
             urgency=1,
             assignment_group=group("network"),
             assigned_to=netops,
             now=timezone.now() - timedelta(hours=hours),
         )
-        for _ in range(count)
+        for n in range(count)
     ]
 
 
@@ -165,8 +167,8 @@ def test_a_digest_whose_notifications_another_worker_holds_sends_what_is_left(qu
 
 
 def test_a_batch_reads_a_groups_contacts_and_the_same_peoples_settings_once(queued):
-    # given ten overdue P1s of one group: thirty thresholds fired by the sweep
-    _overdue_p1s(10)
+    # given ten overdue P1s of one group, each called in by someone else: thirty thresholds fired
+    _overdue_p1s(10, callers=True)
     sla_sweep()
     events = list(
         IncidentEvent.objects.filter(kind__startswith="sla_").order_by("pk").values_list("pk", flat=True)
@@ -181,8 +183,10 @@ def test_a_batch_reads_a_groups_contacts_and_the_same_peoples_settings_once(queu
 
     # then the group's points of escalation are read once per threshold (three), its members once, the
     # recipients' staff status, language and mail preferences once each, the events, their fires and their
-    # incidents' watchers once, and the notification rows written with one insert: a batch costs the same
-    # whatever its length, not a few queries per event (issue 25 §5: 20.0 per event, then 13.3)
+    # incidents' watchers once, the staff status of all the callers (who may not hear of an internal
+    # matter) once, and the notification rows written with one insert: a batch costs the same whatever
+    # its length, not a few queries per event (issue 25 §5: 20.0 per event, then 13.3, then one for
+    # each incident's caller)
     def reads(table: str) -> int:
         return sum(
             1 for q in ctx.captured_queries if q["sql"].startswith("SELECT") and f'FROM "{table}"' in q["sql"]
@@ -197,6 +201,10 @@ def test_a_batch_reads_a_groups_contacts_and_the_same_peoples_settings_once(queu
     assert reads("incidents_notificationpreference") == 1
     assert reads("incidents_slathresholdfire") == 1
     assert reads("incidents_watcher") == 1
+    assert (
+        sum('FROM "auth_user" LEFT OUTER JOIN "auth_user_groups"' in q["sql"] for q in ctx.captured_queries)
+        == 1
+    )
     assert reads("escalation_supportgroup") == 0  # the incident's group comes with the event
     assert inserts("incidents_notification") == 1
     assert inserts("incidents_eventdelivery") == 1

@@ -222,3 +222,23 @@ def test_an_ola_breach_reaches_the_lead_once_through_real_workers(celery_worker_
     wait_for(emailed, deadline_s=60, every=lambda: (sla_sweep_task.delay(), notifications_flush_task.delay()))
     assert OlaThresholdFire.objects.filter(incident__in=incidents).count() == 4 * 3
     assert notes.values("event").distinct().count() == 4 * 3
+
+
+@pytest.mark.django_db
+def test_an_open_incident_without_a_hand_off_is_not_looked_at_every_minute(agent, alice):
+    # given an open tier-2 incident whose hand-off row is missing (logged before hand-offs were recorded,
+    # or loaded in bulk): its tier's time to accept passed at 08:45, 08:54 and 09:00
+    incident = make_incident(
+        actor=agent, caller=alice, assignment_group=group("technical-support"), now=MONDAY
+    )
+    Handoff.objects.filter(incident=incident).delete()
+
+    # when the sweep looks at it after those thresholds
+    sla_sweep(now=at(9, 30))
+
+    # then nothing of the OLA fires (only a hand-off's thresholds do), and the sweep does not come back
+    # a minute later, nor the minute after, for thresholds it can never fire
+    incident.refresh_from_db()
+    assert ola_fires(incident) == []
+    assert incident.sla_next_check_at > at(9, 31)
+    assert sla_sweep(now=at(9, 32)).incidents == 0

@@ -23,11 +23,23 @@ class Recorder:
     messages: list[Message] = field(default_factory=list)
     on_data: Callable[[Message], None] | None = None
     lock: threading.Lock = field(default_factory=threading.Lock)
+    # addresses the server refuses (550), and the connections that delivered a message
+    refuse: set[str] = field(default_factory=set)
+    sessions: set[int] = field(default_factory=set)
+
+    async def handle_RCPT(
+        self, server: Any, session: Any, envelope: Any, address: str, rcpt_options: list[str]
+    ) -> str:
+        if address in self.refuse:
+            return "550 5.1.1 No such mailbox"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         message = email.message_from_bytes(envelope.content, policy=email.policy.default)
         with self.lock:
             self.messages.append(message)
+            self.sessions.add(id(session))
         if self.on_data is not None:
             self.on_data(message)
         return "250 Message accepted for delivery"

@@ -26,7 +26,7 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.mail import EmailMultiAlternatives
+from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import transaction
 from django.db.models import F, Q
 from django.urls import NoReverseMatch, reverse
@@ -36,7 +36,7 @@ from django.utils.html import conditional_escape
 from core.mail import RenderedEmail, render_email
 from core.queueing import enqueue_on_commit
 from escalation.models import Membership
-from profiles.locale import Locale, in_locale, locale_of, locales_of
+from profiles.locale import Locale, in_locale, locales_of
 
 from ..records.models import Incident, IncidentEvent, Watcher
 from ..records.outbox import retry_delay
@@ -52,6 +52,10 @@ EMAIL_TASK = "incidents.tasks.notification_email_task"
 EMAILS_TASK = "incidents.tasks.notification_emails_task"
 # ``notification_digest_task``: one mail for several notifications to one address.
 DIGEST_TASK = "incidents.tasks.notification_digest_task"
+# ``notification_digests_task``: the digests of a batch, several addresses (``emails_together``).
+DIGESTS_TASK = "incidents.tasks.notification_digests_task"
+# How many digests one task sends, through one connection to the mail server.
+DIGESTS_PER_TASK = 20
 
 
 @dataclass(frozen=True)
@@ -281,11 +285,14 @@ def emails_together() -> Iterator[None]:
     if outer is not None:
         outer.extend(ids)
         return
+    digests = []
     for group in emails_by_address(ids):
         if len(group) == 1:
             enqueue_on_commit(EMAIL_TASK, group[0])
         else:
-            enqueue_on_commit(DIGEST_TASK, group)
+            digests.append(group)
+    for start in range(0, len(digests), DIGESTS_PER_TASK):
+        enqueue_on_commit(DIGESTS_TASK, digests[start : start + DIGESTS_PER_TASK])
 
 
 def emails_by_address(ids: Iterable[int]) -> list[list[int]]:
@@ -663,18 +670,31 @@ def digest_message_id(notifications: list[Notification]) -> str:
 
 
 def notification_digest_send(notification_ids: list[int], *, now: datetime | None = None) -> int:
-    """Send one mail for the notifications ``notification_ids`` (one address): claim, commit, send, mark.
+    """Send one mail for the notifications ``notification_ids`` (one address): ``notification_digests_send``
+    for one digest. Returns how many notifications it sent."""
+    return notification_digests_send([notification_ids], now=now)
 
-    Claims what is still to send and not claimed (``SKIP LOCKED``: what another worker holds is left
-    to it); one left is sent as itself (``notification_email_send``), several as a digest listing
-    them, without a thread of its own (it is about several incidents). Returns how many it sent.
+
+def notification_digests_send(groups: list[list[int]], *, now: datetime | None = None) -> int:
+    """Send a mail for each group of notifications (each group one address): claim, commit, send, mark.
+
+    What is still to send and not claimed is claimed for every group at once (``SKIP LOCKED``: what
+    another worker holds is left to it), with one transaction; the mails then leave through one
+    connection to the mail server, one digest listing a group's notifications each, without a thread
+    of its own (it is about several incidents); a group with one notification left is sent as itself
+    (``notification_email_send``). A group whose mail fails backs off on its own and the others are
+    sent; the flush retries it. Returns how many notifications it sent.
+
+    Issue 25 §5: a task, a transaction, a locale query and a connection to the mail server for each
+    digest were half of the notification workers' time in an escalation drain.
     """
     now = now or timezone.now()
+    wanted = [pk for group in groups for pk in group]
     with transaction.atomic():
-        claimable = list(
+        claimable = set(
             Notification.objects.select_for_update(skip_locked=True)
             .filter(
-                pk__in=notification_ids,
+                pk__in=wanted,
                 emailed_at__isnull=True,
                 email_attempts__lt=settings.NOTIFICATION_EMAIL_MAX_ATTEMPTS,
             )
@@ -682,27 +702,63 @@ def notification_digest_send(notification_ids: list[int], *, now: datetime | Non
             .filter(Q(email_claimed_until__isnull=True) | Q(email_claimed_until__lte=now))
             .values_list("pk", flat=True)
         )
-        if len(claimable) < 2:
-            claimed: list[int] = []
-        else:
-            Notification.objects.filter(pk__in=claimable).update(
+        left = [[pk for pk in group if pk in claimable] for group in groups]
+        claimed = [pk for group in left if len(group) > 1 for pk in group]
+        if claimed:
+            Notification.objects.filter(pk__in=claimed).update(
                 email_claimed_until=now + _claim_timeout(), email_attempts=F("email_attempts") + 1
             )
-            claimed = claimable
-    if len(claimable) == 1:
-        return int(notification_email_send(claimable[0], now=now))
+    sent = sum(notification_email_send(group[0], now=now) for group in left if len(group) == 1)
     if not claimed:
-        return 0
+        return sent
     # only what the digest shows and its headers name: not the notifications' own bodies (text and HTML)
-    notifications = list(
-        Notification.objects.filter(pk__in=claimed)
+    by_pk = {
+        n.pk: n
+        for n in Notification.objects.filter(pk__in=claimed)
         .select_related("incident", "recipient")
         .only(*DIGEST_FIELDS)
-        .order_by("pk")
+    }
+    digests = [[by_pk[pk] for pk in sorted(group)] for group in left if len(group) > 1]
+    # in each reader's language and zone, as each of its notifications was written (``_build``)
+    locales = locales_of({digest[0].recipient_id for digest in digests})
+    connection = get_connection()
+    try:
+        connection.open()
+    except Exception:  # the mail server is down: every digest backs off, the flush retries them
+        log.warning("digests of notifications %s not sent; the flush retries them", claimed, exc_info=True)
+        for notifications in digests:
+            _back_off(notifications, now=now)
+        return sent
+    try:
+        for notifications in digests:
+            ids = [n.pk for n in notifications]
+            try:
+                _digest_message(notifications, locales[notifications[0].recipient_id], connection).send()
+            except Exception:
+                log.warning("digest of notifications %s not sent; the flush retries them", ids, exc_info=True)
+                _back_off(notifications, now=now)
+                continue
+            Notification.objects.filter(pk__in=ids).update(
+                emailed_at=timezone.now(), email_claimed_until=None
+            )
+            sent += len(ids)
+    finally:
+        connection.close()
+    return sent
+
+
+def _back_off(notifications: list[Notification], *, now: datetime) -> None:
+    attempts = max(n.email_attempts for n in notifications)
+    Notification.objects.filter(pk__in=[n.pk for n in notifications], emailed_at__isnull=True).update(
+        email_claimed_until=now + retry_delay(attempts)
     )
+
+
+def _digest_message(
+    notifications: list[Notification], locale: Locale, connection: Any
+) -> EmailMultiAlternatives:
     first = notifications[0]
-    # in the reader's language and zone, as each of its notifications was written (``_build``)
-    with in_locale(locale_of(first.recipient_id)):
+    with in_locale(locale):
         email = render_email(
             "incidents/digest/sla",
             {
@@ -720,18 +776,10 @@ def notification_digest_send(notification_ids: list[int], *, now: datetime | Non
             "Message-ID": digest_message_id(notifications),
             "X-Servicedesk-Notifications": ",".join(str(n.pk) for n in notifications),
         },
+        connection=connection,
     )
     message.attach_alternative(email.html, "text/html")
-    try:
-        message.send()
-    except Exception:
-        attempts = max(n.email_attempts for n in notifications)
-        Notification.objects.filter(pk__in=claimed, emailed_at__isnull=True).update(
-            email_claimed_until=now + retry_delay(attempts)
-        )
-        raise
-    Notification.objects.filter(pk__in=claimed).update(emailed_at=timezone.now(), email_claimed_until=None)
-    return len(claimed)
+    return message
 
 
 def emails_due(*, now: datetime, older_than: timedelta, batch_size: int) -> list[int]:

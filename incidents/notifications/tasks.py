@@ -14,10 +14,12 @@ from django.utils import timezone
 from ..records.outbox import PUBLISH_TOGETHER_TASK, event_publish, outbox_due
 from .delivery import (
     DIGEST_TASK,
+    DIGESTS_TASK,
     EMAIL_TASK,
     EMAILS_TASK,
     emails_due,
     notification_digest_send,
+    notification_digests_send,
     notification_email_send,
 )
 
@@ -103,4 +105,15 @@ def notification_digest_task(notification_ids: list[int]) -> int:
         log.warning(
             "digest of notifications %s not sent; the flush retries them", notification_ids, exc_info=True
         )
+        return 0
+
+
+@shared_task(name=DIGESTS_TASK, acks_late=True)
+def notification_digests_task(groups: list[list[int]]) -> int:
+    """The digests of a batch (``emails_together``), each group one address, through one connection to the
+    mail server. A digest that fails backs off on its own; the flush then retries its notifications."""
+    try:
+        return notification_digests_send(groups)
+    except Exception:
+        log.warning("digests of notifications %s not sent; the flush retries them", groups, exc_info=True)
         return 0

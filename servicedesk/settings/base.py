@@ -472,6 +472,7 @@ CELERY_TASK_ROUTES = {
     "incidents.tasks.notification_email_task": {"queue": "notifications"},
     "incidents.tasks.notification_emails_task": {"queue": "notifications"},
     "incidents.tasks.notification_digest_task": {"queue": "notifications"},
+    "incidents.tasks.notification_digests_task": {"queue": "notifications"},
     "incidents.tasks.notifications_flush_task": {"queue": "notifications"},
     "intake.tasks.*": {"queue": "intake"},
     "reporting.tasks.*": {"queue": "reports"},

@@ -15,7 +15,11 @@ from kombu import Connection
 
 from incidents.models import IncidentEvent, Notification
 from incidents.notifications import delivery
-from incidents.notifications.tasks import notification_digest_task, notification_email_task
+from incidents.notifications.tasks import (
+    notification_digest_task,
+    notification_digests_task,
+    notification_email_task,
+)
 from incidents.records.models import EventDelivery
 from incidents.records.outbox import PUBLISH_TOGETHER_TASK
 from incidents.records.tasks import events_publish_task
@@ -25,6 +29,7 @@ from profiles.models import Profile
 from servicedesk import celery_app
 from tests.factories import group, make_incident, make_user
 from tests.sla.test_sweep import own_broker  # noqa: F401
+from tests.smtp import smtp_server, smtp_settings
 
 User = get_user_model()
 pytestmark = pytest.mark.django_db
@@ -62,10 +67,17 @@ def _overdue_p1s(count: int, *, hours: float = 5, callers: bool = False):
     ]
 
 
+def _digests(calls) -> list[list[int]]:
+    """The groups of the digests queued, each task's (``DIGESTS_TASK``: a batch's, several addresses)."""
+    return [group for name, arg in calls if name == delivery.DIGESTS_TASK for group in arg]
+
+
 def _run(calls):
     sent = 0
     for name, arg in calls:
-        if name == delivery.DIGEST_TASK:
+        if name == delivery.DIGESTS_TASK:
+            sent += notification_digests_task(arg)
+        elif name == delivery.DIGEST_TASK:
             sent += notification_digest_task(arg)
         elif name == delivery.EMAIL_TASK:
             sent += notification_email_task(arg)
@@ -81,8 +93,8 @@ def test_a_batch_reaching_one_person_several_times_sends_one_digest_each(queued)
 
     events_publish_task(events)  # one batch of the sweep
 
-    digests = [arg for name, arg in queued if name == delivery.DIGEST_TASK]
-    assert not [arg for name, arg in queued if name == delivery.EMAIL_TASK]
+    assert [name for name, _ in queued] == [delivery.DIGESTS_TASK]  # one task for the batch's digests
+    digests = _digests(queued)
     by_address = {Notification.objects.get(pk=ids[0]).email_to: ids for ids in digests}
     assert sorted(by_address) == ["im1@example.org", "netops1@example.org"]
     assert len(by_address["netops1@example.org"]) == 9  # three thresholds of three incidents
@@ -111,6 +123,36 @@ def test_a_batch_reaching_one_person_several_times_sends_one_digest_each(queued)
 
     assert _run(queued) == 0  # redelivered: nothing leaves twice
     assert len(mail.outbox) == 2
+
+
+def test_a_batchs_digests_leave_through_one_connection_and_a_refused_one_backs_off_alone(queued):
+    # given a batch of the sweep reaching three people several times each, one of whom the mail server
+    # refuses
+    _overdue_p1s(3)
+    make_user("netops2", groups=["network"], email="gone@example.org")
+    sla_sweep()
+    events_publish_task(
+        list(IncidentEvent.objects.filter(kind__startswith="sla_").values_list("pk", flat=True))
+    )
+    tasks = [arg for name, arg in queued if name == delivery.DIGESTS_TASK]
+    assert [len(groups) for groups in tasks] == [3]  # one task, three digests
+
+    # when the task sends them through a real SMTP server
+    with smtp_server() as (server, port), override_settings(**smtp_settings(port)):
+        server.refuse.add("gone@example.org")
+        assert notification_digests_task(tasks[0]) == 9 + 6  # netops1's and im1's
+
+    # then both digests it accepts arrived through one connection, and the refused one backs off on
+    # its own, for the flush to retry
+    assert sorted(m["To"] for m in server.messages) == ["im1@example.org", "netops1@example.org"]
+    assert len(server.sessions) == 1
+    refused = Notification.objects.filter(email_to="gone@example.org")
+    assert refused.count() == 9
+    assert not refused.filter(emailed_at__isnull=False).exists()
+    assert all(n.email_claimed_until > timezone.now() and n.email_attempts == 1 for n in refused)
+    assert (
+        not Notification.objects.exclude(email_to="gone@example.org").filter(emailed_at__isnull=True).exists()
+    )
 
 
 def test_a_digest_is_written_in_its_readers_language(queued):
@@ -156,7 +198,7 @@ def test_a_digest_whose_notifications_another_worker_holds_sends_what_is_left(qu
     events = list(IncidentEvent.objects.filter(kind__startswith="sla_").values_list("pk", flat=True))
     events_publish_task(events)
     mail.outbox.clear()
-    ids = next(arg for name, arg in queued if name == delivery.DIGEST_TASK and len(arg) == 6)
+    ids = next(group for group in _digests(queued) if len(group) == 6)
     held = ids[:5]
     Notification.objects.filter(pk__in=held).update(email_claimed_until=timezone.now() + timedelta(minutes=1))
 

@@ -7,8 +7,10 @@ values over through ``from_queue_form``, so that a filter is defined, and behave
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta
-from typing import Any
+from typing import Any, cast
 
 import django_filters
 from django.db.models import Q, QuerySet
@@ -77,6 +79,13 @@ class IncidentFilter(django_filters.FilterSet):
         model = Incident
         fields: list[str] = []
 
+    @classmethod
+    def of(cls, names: Iterable[str]) -> type[IncidentFilter]:
+        """The filter set of only the filters among ``names``: each filter left out would filter nothing
+        (all skip an absent value), and building the whole set deep-copies every filter and makes a form
+        field of each for every request, a fifth of an API search's time (issue 25 §6)."""
+        return _narrowed(frozenset(names).intersection(cls.base_filters))
+
     def in_backlog_at(self, queryset: QuerySet[Incident], name: str, value: datetime) -> QuerySet[Incident]:
         return queryset.filter(
             Q(created_at__lt=value),
@@ -117,6 +126,13 @@ class IncidentFilter(django_filters.FilterSet):
         return queryset.filter(category__in=top.values("pk"))
 
 
+@functools.lru_cache(maxsize=128)
+def _narrowed(names: frozenset[str]) -> type[IncidentFilter]:
+    narrowed = cast(type[IncidentFilter], type("IncidentFilter", (IncidentFilter,), {"__module__": __name__}))
+    narrowed.base_filters = {k: f for k, f in IncidentFilter.base_filters.items() if k in names}
+    return narrowed
+
+
 def _day_start(day: date) -> datetime:
     return timezone.make_aware(datetime.combine(day, time.min))
 
@@ -149,7 +165,7 @@ def filter_queue(qs: QuerySet[Incident], cleaned: dict[str, Any]) -> QuerySet[In
         return qs
     if list(data) == ["q"]:  # the search box alone, as IncidentFilter.search applies it
         return selectors.incidents_search(qs, data["q"])
-    filterset = IncidentFilter(data, queryset=qs)
+    filterset = IncidentFilter.of(data)(data, queryset=qs)
     if not filterset.is_valid():  # the form has checked the values already
         return qs.none()
     return filterset.qs

@@ -118,6 +118,30 @@ def test_an_unresolved_p2_leaves_tier_1_after_30_minutes_by_rule(agent, alice):
     assert Handoff.objects.get(incident=incident, ended_at__isnull=True).by_rule == "p2-leaves-tier-1"
 
 
+@pytest.mark.django_db
+def test_thresholds_and_a_rule_due_in_one_check_are_written_in_their_order(agent, alice):
+    # given an unassigned P2 at 08:31: its response (30 min) has passed 75, 90 and 100 %, and the rule
+    # that moves a P2 out of tier 1 after 30 minutes is due
+    incident = make_incident(actor=agent, caller=alice, impact=1, urgency=2, now=MONDAY)
+
+    result = sla_sweep(now=london(2026, 3, 23, 8, 31))
+
+    # then the batch wrote the thresholds' events and fires before the escalation read the incident:
+    # the timeline has them first, each event with its fire, and the incident moved on with its state
+    assert (result.fired, result.escalated) == (3, 1)
+    kinds = list(
+        IncidentEvent.objects.filter(incident=incident).order_by("pk").values_list("kind", flat=True)
+    )
+    fired = [n for n, kind in enumerate(kinds) if kind.startswith("sla_")]
+    assert len(fired) == 3 and kinds.index("escalated") > max(fired)
+    assert not IncidentEvent.objects.filter(
+        incident=incident, kind__startswith="sla_", sla_fire__isnull=True
+    ).exists()
+    incident.refresh_from_db()
+    assert incident.assignment_group.slug == "technical-support"
+    assert incident.sla_state == SlaState.BREACHED
+
+
 @pytest.fixture
 def own_broker():
     """The test process's Celery app on the Redis database this test process claimed (no other

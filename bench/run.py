@@ -663,7 +663,7 @@ def sla_catch_up(
 
         # Polled twice a second on the machine being measured: through the partial index of what is due,
         # never with the 20,000 chosen ids as literals (which cost the run a tenth of a core). What fell
-        # due between runs is swept with them, as the workers would.
+        # due between runs was swept above; anything falling due meanwhile is swept with them.
         def due() -> int:
             return Incident.objects.filter(sla_next_check_at__lte=now).count()
 

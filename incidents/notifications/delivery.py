@@ -708,7 +708,14 @@ def notification_digests_send(groups: list[list[int]], *, now: datetime | None =
             Notification.objects.filter(pk__in=claimed).update(
                 email_claimed_until=now + _claim_timeout(), email_attempts=F("email_attempts") + 1
             )
-    sent = sum(notification_email_send(group[0], now=now) for group in left if len(group) == 1)
+    sent = 0
+    for group in left:
+        if len(group) != 1:
+            continue
+        try:  # one refused address must not keep the batch's digests from leaving
+            sent += notification_email_send(group[0], now=now)
+        except Exception:  # it backs off on its own (notification_email_send); the flush retries it
+            log.warning("email for notification %s not sent; the flush retries it", group[0], exc_info=True)
     if not claimed:
         return sent
     # only what the digest shows and its headers name: not the notifications' own bodies (text and HTML)

@@ -367,3 +367,28 @@ def test_a_batchs_mail_is_taken_before_the_batches_of_the_sweep_queued_after_it(
         (PUBLISH_TOGETHER_TASK, "([1, 2],)"),
         (PUBLISH_TOGETHER_TASK, "([3, 4],)"),
     ]
+
+
+def test_a_refused_single_mail_does_not_keep_the_batchs_digests_from_leaving(queued):
+    # given a batch whose first group is a single notification to an address the mail server refuses
+    _overdue_p1s(3)
+    make_user("netops2", groups=["network"], email="gone@example.org")
+    sla_sweep()
+    events_publish_task(
+        list(IncidentEvent.objects.filter(kind__startswith="sla_").values_list("pk", flat=True))
+    )
+    (groups,) = [arg for name, arg in queued if name == delivery.DIGESTS_TASK]
+    gone = set(Notification.objects.filter(email_to="gone@example.org").values_list("pk", flat=True))
+    lone = min(gone)
+    batch = [[lone]] + [group for group in groups if not gone & set(group)]
+
+    # when the task sends them through a real SMTP server
+    with smtp_server() as (server, port), override_settings(**smtp_settings(port)):
+        server.refuse.add("gone@example.org")
+        assert notification_digests_task(batch) == 9 + 6
+
+    # then the digests left, and the refused mail backs off alone for the flush to retry
+    assert sorted(m["To"] for m in server.messages) == ["im1@example.org", "netops1@example.org"]
+    refused = Notification.objects.get(pk=lone)
+    assert refused.emailed_at is None
+    assert refused.email_claimed_until > timezone.now() and refused.email_attempts == 1

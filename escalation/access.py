@@ -11,11 +11,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cache
 from typing import TYPE_CHECKING, Any, cast
 
 from django.contrib.auth.models import Group
-from django.db.models import BooleanField, CharField, F, IntegerField, Value
-from django.db.models.functions import Cast
+from django.db import DEFAULT_DB_ALIAS, connections, router
 from django.utils.functional import LazyObject, empty
 
 from core import versions
@@ -107,34 +107,55 @@ def access_with(user: Any, standing: Standing) -> Access:
 
 
 def standing_of(user_id: int) -> Standing:
-    """The roles, active groups, tiers and leadership of a user: one query."""
-    roles = (
-        Group.objects.filter(user=user_id)
-        .annotate(
-            kind=Value("role"),
-            key=Cast("name", CharField()),
-            tier=Value(None, IntegerField()),
-            lead=Value(False, BooleanField()),
-        )
-        .values_list("kind", "key", "tier", "lead")
-    )
-    groups = (
-        Membership.objects.filter(user=user_id, group__is_active=True)
-        .annotate(
-            kind=Value("group"),
-            key=Cast("group_id", CharField()),
-            tier=Cast("group__tier", IntegerField()),
-            lead=F("is_lead"),
-        )
-        .values_list("kind", "key", "tier", "lead")
-    )
-    rows = list(roles.union(groups, all=True))
+    """The roles, active groups, tiers and leadership of a user: one query.
+
+    Every signed-in request reads it, so it is SQL written once (``_standing_sql``), not a queryset:
+    building and compiling the ORM's UNION of two annotated querysets took 1.3 of its 1.6 ms at
+    1 M incidents (issue 25 §6). The tables and columns are the models' own.
+    """
+    using = router.db_for_read(Membership) or DEFAULT_DB_ALIAS
+    with connections[using].cursor() as cursor:
+        cursor.execute(_standing_sql(using), [user_id, user_id])
+        rows = cursor.fetchall()
     return Standing(
-        roles=frozenset(key for kind, key, _, _ in rows if kind == "role"),
-        group_ids=frozenset(int(key) for kind, key, _, _ in rows if kind == "group"),
-        tiers=frozenset(tier for kind, _, tier, _ in rows if kind == "group" and tier is not None),
-        is_group_lead=any(kind == "group" and lead for kind, _, _, lead in rows),
+        roles=frozenset(name for name, group_id, _, _ in rows if group_id is None),
+        group_ids=frozenset(group_id for _, group_id, _, _ in rows if group_id is not None),
+        tiers=frozenset(tier for _, group_id, tier, _ in rows if group_id is not None and tier is not None),
+        is_group_lead=any(group_id is not None and lead for _, group_id, _, lead in rows),
     )
+
+
+@cache
+def _standing_sql(using: str) -> str:
+    """Role rows (a name, no group) and membership rows of active groups (a group, its tier, lead or not).
+
+    Only the models' table and column names, quoted, go into the text; the user is a parameter."""
+    from .models import SupportGroup
+
+    quote = connections[using].ops.quote_name
+    roles = Group.user_set.through._meta  # auth_user_groups
+    member, group = Membership._meta, SupportGroup._meta
+
+    def table(meta: Any) -> str:
+        return quote(meta.db_table)
+
+    def col(meta: Any, field: str) -> str:
+        return f"{table(meta)}.{quote(meta.get_field(field).column)}"
+
+    # names from the models, quoted; the values are parameters
+    return (
+        f"SELECT {col(Group._meta, 'name')}, NULL, NULL, {FALSE_SQL}"  # noqa: S608
+        f" FROM {table(Group._meta)} INNER JOIN {table(roles)}"
+        f" ON {col(Group._meta, 'id')} = {col(roles, 'group')} WHERE {col(roles, 'user')} = %s"
+        " UNION ALL "
+        f"SELECT NULL, {col(member, 'group')}, {col(group, 'tier')}, {col(member, 'is_lead')}"
+        f" FROM {table(member)} INNER JOIN {table(group)} ON {col(member, 'group')} = {col(group, 'id')}"
+        f" WHERE {col(group, 'is_active')} AND {col(member, 'user')} = %s"
+    )
+
+
+# A boolean literal both PostgreSQL and SQLite read as their own (SQLite has no FALSE before 3.23).
+FALSE_SQL = "1 = 0"
 
 
 class _RequestAccess(LazyObject):

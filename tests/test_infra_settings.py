@@ -104,7 +104,8 @@ def test_production_with_a_shared_cache_keeps_rate_limits_and_sessions_in_it():
 
     assert started.returncode == 0, started.stderr
     backend, sessions, options = started.stdout.split(maxsplit=2)
-    assert backend == "django.core.cache.backends.redis.RedisCache"
+    # Django's Redis cache, keeping its client (servicedesk/cache.py)
+    assert backend == "servicedesk.cache.RedisCache"
     assert sessions == "django.contrib.sessions.backends.cached_db"
     # a Redis that does not answer fails within seconds instead of holding a web worker
     assert json.loads(options) == {"socket_connect_timeout": 2, "socket_timeout": 2}

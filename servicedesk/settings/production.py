@@ -57,6 +57,8 @@ if not _CACHE_IS_SHARED and not ALLOW_PROCESS_LOCAL_CACHE:
         "process serves the site."
     )
 if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
+    # The same, keeping its Redis client instead of making one per call (servicedesk/cache.py).
+    CACHES["default"]["BACKEND"] = "servicedesk.cache.RedisCache"
     # A Redis that does not answer fails fast instead of holding a web worker (CACHE_URL's own
     # ?socket_timeout= wins); the throttles then let requests through (core/api/throttles.py).
     CACHES["default"]["OPTIONS"] = {

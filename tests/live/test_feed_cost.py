@@ -12,8 +12,14 @@ from django.test.utils import CaptureQueriesContext
 from escalation.access import standing_version
 from escalation.models import Membership
 from incidents import services
-from incidents.models import Category
-from incidents.records.selectors import change_signature, event_window_signature, newest_notification_id
+from incidents.models import Category, IncidentEvent
+from incidents.records.selectors import (
+    WINDOW,
+    change_signature,
+    change_signature_sql,
+    event_window_signature,
+    newest_notification_id,
+)
 from live.standings import standings
 from live.watcher import read_signature, watcher
 from tests.factories import group, make_incident, make_user
@@ -42,6 +48,42 @@ def test_the_watcher_reads_its_signature_in_one_query(agent, alice):
         signature = read_signature()
     assert len(queries.captured_queries) == 1
     assert signature.newest_event == event_window_signature()[0]
+
+
+def test_the_signature_counts_the_window_with_gaps_as_the_plain_count_does(agent, alice):
+    incident = make_incident(actor=agent, caller=alice)
+    for n in range(6):
+        services.incident_comment(actor=agent, incident=incident, body=f"c{n}", public=False)
+    newest = IncidentEvent.objects.latest("pk").pk
+    IncidentEvent.objects.filter(pk__in=[newest - 1, newest - 3]).delete()  # rolled back, say
+    assert change_signature()[:2] == event_window_signature()
+    assert change_signature()[1] <= WINDOW
+
+
+def _plan(sql: str, params: list[int]) -> str:
+    with connection.cursor() as cursor:
+        # parallel work made free: what a large event table does to the estimates, on a small one
+        for setting in ("parallel_setup_cost", "parallel_tuple_cost", "min_parallel_index_scan_size"):
+            cursor.execute(f"SET LOCAL {setting} = 0")
+        cursor.execute("EXPLAIN " + sql, params)
+        return "\n".join(row[0] for row in cursor.fetchall())
+
+
+def test_the_signature_is_never_read_with_parallel_workers(agent, alice):
+    # At a million incidents PostgreSQL planned the window's count, whose bound it cannot know when it
+    # plans, as a third of the event table, with two parallel workers, twelve times a second.
+    incident = make_incident(actor=agent, caller=alice)
+    IncidentEvent.objects.bulk_create(
+        IncidentEvent(incident=incident, actor=agent, kind="comment", body=f"c{n}") for n in range(3000)
+    )
+    events = connection.ops.quote_name(IncidentEvent._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(f"ANALYZE {events}")
+    unbounded = (  # the count as it was
+        f"SELECT COUNT(*) FROM {events} WHERE id > COALESCE((SELECT MAX(id) FROM {events}), 0) - %s"  # noqa: S608
+    )
+    assert "Parallel" in _plan(unbounded, [WINDOW])
+    assert "Parallel" not in _plan(change_signature_sql(), [WINDOW, WINDOW])
 
 
 def test_the_default_wait_stays_below_a_proxys_60_second_read_timeout(settings):

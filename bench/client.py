@@ -26,6 +26,7 @@ class Sample:
     sql_queries: int | None
     body: bytes = b""
     worker: str = ""
+    cpu_ms: float | None = None  # the request thread's CPU time (servicedesk.profiling)
 
 
 @dataclass
@@ -46,18 +47,14 @@ class Identity:
         return out
 
 
-def parse_server_timing(value: str | None) -> tuple[float | None, float | None, int | None]:
-    if not value:
-        return None, None, None
-    app = sql = None
-    count = None
-    for name, dur, desc in _METRIC.findall(value):
-        if name == "app":
-            app = float(dur)
-        elif name == "sql":
-            sql = float(dur)
-            count = int(desc) if desc else None
-    return app, sql, count
+def server_timings(value: str | None) -> dict[str, float | int]:
+    """``app``, ``cpu`` and ``sql`` in ms, and ``sql_count``, as far as the header gives them."""
+    out: dict[str, float | int] = {}
+    for name, dur, desc in _METRIC.findall(value or ""):
+        out[name] = float(dur)
+        if name == "sql" and desc:
+            out["sql_count"] = int(desc)
+    return out
 
 
 class Client:
@@ -90,12 +87,20 @@ class Client:
                 continue
             client_ms = (time.perf_counter() - start) * 1000
             timing = response.getheader("Server-Timing")
-            app, sql, count = parse_server_timing(timing)
+            timings = server_timings(timing)
+            app, cpu, sql, count = (timings.get(k) for k in ("app", "cpu", "sql", "sql_count"))
             worker = _WORKER.search(timing or "")
             if response.getheader("Connection", "").lower() == "close":
                 self.close()
             return Sample(
-                response.status, client_ms, app, sql, count, payload, worker.group(1) if worker else ""
+                response.status,
+                client_ms,
+                app,
+                sql,
+                int(count) if count is not None else None,
+                payload,
+                worker.group(1) if worker else "",
+                cpu,
             )
         raise AssertionError("unreachable")
 

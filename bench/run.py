@@ -303,6 +303,7 @@ def summarise(path: str, samples: list[Sample]) -> dict[str, Any]:
     client = [s.client_ms for s in ok]
     server = [s.server_ms for s in ok if s.server_ms is not None]
     sql_ms = [s.sql_ms for s in ok if s.sql_ms is not None]
+    cpu = [s.cpu_ms for s in ok if s.cpu_ms is not None]
     queries = [s.sql_queries for s in ok if s.sql_queries is not None]
     total_s = sum(client) / 1000
     return {
@@ -316,6 +317,9 @@ def summarise(path: str, samples: list[Sample]) -> dict[str, Any]:
         "server_p50_ms": _pct(server, 50),
         "server_p95_ms": _pct(server, 95),
         "server_p99_ms": _pct(server, 99),
+        # the request thread's own CPU: server time beyond it and the SQL is waiting (GIL, pool, cores)
+        "server_cpu_p50_ms": _pct(cpu, 50),
+        "server_cpu_p95_ms": _pct(cpu, 95),
         "throughput_rps": round(len(client) / total_s, 1) if total_s else None,
         "sql_queries": round(statistics.median(queries), 1) if queries else None,
         "sql_queries_max": max(queries) if queries else None,
@@ -430,8 +434,8 @@ def sequential(
         out[name] = summarise(make()[1], samples)
         p = out[name]
         log(
-            f"{name:<26} p50 {p['p50_ms']} p95 {p['p95_ms']} ms, server p95 {p['server_p95_ms']} ms, "
-            f"{p['sql_queries_max']} queries"
+            f"{name:<26} p50 {p['p50_ms']} p95 {p['p95_ms']} ms, server p95 {p['server_p95_ms']} ms "
+            f"(CPU p50 {p['server_cpu_p50_ms']} p95 {p['server_cpu_p95_ms']}), {p['sql_queries_max']} queries"
             + (f", {p['errors']} ERRORS ({p['error_status']})" if p["errors"] else "")
         )
     return out

@@ -133,6 +133,8 @@ def test_a_tiny_bench_measures_every_page_and_marks_every_target(bench_database,
         assert figures["n"] == 2
         assert figures["sql_queries_max"] and figures["sql_queries_max"] > 0, page
         assert figures["server_p95_ms"] is not None and figures["p99_ms"] is not None, page
+        # the request thread's own CPU, within the server time
+        assert 0 < figures["server_cpu_p50_ms"] <= figures["server_p95_ms"] * 1.05, (page, figures)
     assert result["throughput"]["requests"] > 0 and result["throughput"]["errors"] == 0
     assert result["data"]["incidents"] >= 2000 and result["data"]["open"] > 0
     assert result["machine"]["cpu_count"] and result["machine"]["postgresql"]

@@ -36,6 +36,8 @@ from urllib.parse import urlencode
 from .client import Identity
 
 FEED = "/live/feed/"
+# The web service's pool per process in docker-compose.yml, which the live scenario's server runs with.
+POOL_SIZE = 16
 
 
 def _group_cpu_s(pgid: int) -> float:
@@ -162,7 +164,7 @@ def run(
         # The web service's pool in docker-compose.yml, unless the run sets its own; and a cap of waiting
         # feeds that every page fits under, as the threads above (past the cap a page would ask again
         # only after LIVE_BUSY_AGAIN_SECONDS, which is what the cap is for, not what is measured here).
-        env={"DB_POOL_MAX_SIZE": "16", "LIVE_MAX_WAITING": str(pages), **env},
+        env={"DB_POOL_MAX_SIZE": str(POOL_SIZE), "LIVE_MAX_WAITING": str(pages), **env},
         stdout=out,
         stderr=subprocess.STDOUT,
         start_new_session=True,

@@ -125,16 +125,22 @@ def test_a_batch_reaching_one_person_several_times_sends_one_digest_each(queued)
     assert len(mail.outbox) == 2
 
 
-def test_a_batchs_digests_leave_through_one_connection_and_a_refused_one_backs_off_alone(queued):
-    # given a batch of the sweep reaching three people several times each, one of whom the mail server
-    # refuses
+def _digests_with_a_refused_address(queued) -> list:
+    """The digests tasks queued for a sweep of three overdue P1s reaching netops1, im1 and gone@example.org
+    (netops2, whom the tests' mail server will refuse)."""
     _overdue_p1s(3)
     make_user("netops2", groups=["network"], email="gone@example.org")
     sla_sweep()
     events_publish_task(
         list(IncidentEvent.objects.filter(kind__startswith="sla_").values_list("pk", flat=True))
     )
-    tasks = [arg for name, arg in queued if name == delivery.DIGESTS_TASK]
+    return [arg for name, arg in queued if name == delivery.DIGESTS_TASK]
+
+
+def test_a_batchs_digests_leave_through_one_connection_and_a_refused_one_backs_off_alone(queued):
+    # given a batch of the sweep reaching three people several times each, one of whom the mail server
+    # refuses
+    tasks = _digests_with_a_refused_address(queued)
     assert [len(groups) for groups in tasks] == [3]  # one task, three digests
 
     # when the task sends them through a real SMTP server
@@ -371,13 +377,7 @@ def test_a_batchs_mail_is_taken_before_the_batches_of_the_sweep_queued_after_it(
 
 def test_a_refused_single_mail_does_not_keep_the_batchs_digests_from_leaving(queued):
     # given a batch whose first group is a single notification to an address the mail server refuses
-    _overdue_p1s(3)
-    make_user("netops2", groups=["network"], email="gone@example.org")
-    sla_sweep()
-    events_publish_task(
-        list(IncidentEvent.objects.filter(kind__startswith="sla_").values_list("pk", flat=True))
-    )
-    (groups,) = [arg for name, arg in queued if name == delivery.DIGESTS_TASK]
+    (groups,) = _digests_with_a_refused_address(queued)
     gone = set(Notification.objects.filter(email_to="gone@example.org").values_list("pk", flat=True))
     lone = min(gone)
     batch = [[lone]] + [group for group in groups if not gone & set(group)]

@@ -38,7 +38,7 @@ def with_tech(incident, agent):
 
 
 def offered(response) -> set[str]:
-    return {name for name, _label, _form in response.context["actions"]}
+    return {name for name, _label, _form, _url in response.context["actions"]}
 
 
 @pytest.mark.django_db
@@ -332,7 +332,7 @@ def test_a_stale_version_is_refused_and_keeps_the_text_with_the_new_version(agen
     assert "agent2 changed" in body
     assert "My careful notes" in body
     current = fresh(incident).version
-    forms = {name: form for name, _label, form in response.context["actions"]}
+    forms = {name: form for name, _label, form, _url in response.context["actions"]}
     assert str(forms["resolve"]["version"].value()) == str(current)
     # The second submit, with the version the page now carries, applies it.
     again = post(

@@ -21,6 +21,7 @@ pytestmark = pytest.mark.django_db
 
 
 def test_the_demo_loads_the_named_users_and_a_realistic_history_once():
+    started = timezone.now()
     counts = load_demo(incidents=80, days=30)
     assert counts["incidents"] > 70
 
@@ -47,9 +48,10 @@ def test_the_demo_loads_the_named_users_and_a_realistic_history_once():
     assert Handoff.objects.filter(tier=3).exists()
     assert len(set(Incident.objects.values_list("channel", flat=True))) >= 4
     # The thresholds that history passed have fired: the SLA dashboard has breaches to show,
-    # and the first sweep after start has nothing to catch up.
+    # and the first sweep after start has nothing to catch up. (Not "until now": the newest
+    # incidents are minutes old, and one of their thresholds may fall due while the demo loads.)
     assert Incident.objects.filter(sla_state="breached").exists()
-    assert not Incident.objects.filter(sla_next_check_at__lte=timezone.now()).exists()
+    assert not Incident.objects.filter(sla_next_check_at__lte=started).exists()
     # History's notifications are not sent when the demo starts.
     assert not IncidentEvent.objects.filter(notified_at__isnull=True).exists()
 

@@ -207,6 +207,10 @@ def load_surveys_demo(*, seed: int = 20261128) -> dict[str, int]:
             inv.answered_at = inv.created_at + timedelta(hours=rng.uniform(0.5, 72))
         elif inv.expires_at <= now:
             inv.expired_at = inv.expires_at
+    # The newest link still valid stays open, whatever the draw: the demo shows an unanswered survey.
+    still_open = [inv for inv in invitations if inv.expires_at > now]
+    if still_open and all(inv.answered_at for inv in still_open):
+        max(still_open, key=lambda inv: inv.created_at).answered_at = None
     Invitation.objects.bulk_create(invitations)
 
     answered = [inv for inv in invitations if inv.answered_at]

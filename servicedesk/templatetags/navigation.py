@@ -25,7 +25,6 @@ NAV_KEYS = (
     "nav_is_staff",
     "nav_is_manager",
     "nav_is_incident_manager",
-    "nav_is_service_desk",
     "nav_is_administrator",
     "nav_has_portal",
     "nav_has_dashboard",

@@ -6,7 +6,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.db.models import OuterRef, Subquery
+from django.db.models import Count, Exists, IntegerField, OuterRef, Subquery, Value
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 
 from escalation.access import Access
@@ -86,9 +87,42 @@ def security_checklist(incident: Incident) -> list[tuple[str, str, Any]]:
     return [(value, str(label), done.get(value)) for value, label in SecurityStep.Step.choices]
 
 
+def major_panel_for(*, incident: Incident) -> dict[str, Any]:
+    """The incident page's major-incident panel: one query when the incident has a proposal or a
+    declaration, none otherwise (``incident.major`` is joined by ``incident_get_for_user``).
+
+    The panel shows who declared or proposed, how many status updates there are and the latest,
+    and whether the review is recorded: read together, not as the log page reads them (the whole
+    log, the review, and each person on first use), which took a declared major incident's page
+    past SPEC §13's ten queries once it was linked to another incident.
+    """
+    try:
+        major: MajorIncident | None = incident.major
+    except MajorIncident.DoesNotExist:
+        major = None
+    if major is None:
+        return {"major": None}
+    updates = MajorUpdate.objects.filter(major=OuterRef("pk")).order_by()
+    row = (
+        MajorIncident.objects.filter(pk=major.pk)
+        .select_related("declared_by", "proposed_by")
+        .annotate(
+            update_count=Coalesce(
+                Subquery(updates.values("major").annotate(n=Count("pk")).values("n")),
+                Value(0),
+                output_field=IntegerField(),
+            ),
+            latest_update=Subquery(updates.order_by("-created_at", "-id").values("body")[:1]),
+            reviewed=Exists(PostIncidentReview.objects.filter(incident_id=OuterRef("incident_id"))),
+        )
+        .first()
+    )
+    return {"major": row}
+
+
 def incident_page_extras(*, access: Access, incident: Incident) -> dict[str, Any]:
     """What the incident page shows of the major-incident and security sides (issue 13)."""
-    context = major_log_for(incident=incident)
+    context = major_panel_for(incident=incident)
     context["is_incident_manager"] = access.is_incident_manager
     if permissions.is_restricted(incident):
         context["security_checklist"] = security_checklist(incident)

@@ -9,8 +9,11 @@ one row's category or parent on another.
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from django.test import Client
+from django.utils import timezone
 
 from escalation.access import access_for
 from incidents import services
@@ -206,3 +209,41 @@ def test_the_api_list_shows_what_drfs_own_fields_would(agent, varied, settings):
     shown = IncidentSerializer(next(r for r in rows if r.pk == resolved.pk)).data
     assert shown["resolved_at"].endswith(("+01:00", "+02:00"))
     assert shown["resolution_notes"] == "Restarted <b>it</b>"
+
+
+def test_a_declared_major_incidents_page_stays_within_the_bound(
+    agent, incident_manager, alice, settings, django_assert_max_num_queries
+):
+    """The page of an open, declared major incident with status updates, its review and an incident
+    split off it: its major panel is one query, not the log's (updates, review, the declarer)."""
+    # production's sessions (a shared cache), so that the bound counts what production reads
+    settings.SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+    outage = make_incident(actor=agent, caller=alice, title="Nobody can send mail")
+    services.major_declare(actor=incident_manager, incident=outage, reason="Company-wide")
+    for body in ("Investigating the relay", "The relay is restarting"):
+        services.major_update_post(actor=incident_manager, incident=outage, body=body)
+    comment = services.incident_comment(
+        actor=incident_manager, incident=outage, body="Calendar invites fail too", public=False
+    )
+    services.incident_split(actor=incident_manager, incident=outage, event_id=comment.pk)
+    services.review_record(
+        actor=incident_manager,
+        incident=outage,
+        summary="Relay down",
+        root_cause="A full disk",
+        timeline="09:00 down",
+        actions=[services.ActionItem("Add a second relay", agent, timezone.localdate() + timedelta(days=7))],
+    )
+    outage.refresh_from_db()
+    assert outage.is_open
+
+    client = _client(incident_manager)
+    client.get(f"/incidents/{outage.number}/")  # the process's configuration, read once (see above)
+    with django_assert_max_num_queries(MAX_QUERIES):
+        response = client.get(f"/incidents/{outage.number}/")
+    assert response.status_code == 200
+    panel = response.content.decode()
+    assert f"by {incident_manager.username} · 2 status updates" in panel
+    assert "· latest: The relay is restarting" in panel
+    assert "Post-incident review ✓" in panel
+    assert response.context["relations"]  # the split is shown, and read

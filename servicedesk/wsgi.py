@@ -5,3 +5,7 @@ from django.core.wsgi import get_wsgi_application
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "servicedesk.settings.production")
 
 application = get_wsgi_application()
+
+from servicedesk import gc_policy  # noqa: E402 - once Django is set up
+
+gc_policy.install()

@@ -15,7 +15,12 @@ from tests.factories import make_incident, make_user
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
-LIVE_MS = 2000
+LIVE_MS = 2000  # SPEC §15 / issue 22 §1: a change of the incident reaches the open pages within 2 s
+# Presence has no such target (issue 22 §2: who else has the page open). Its clock starts when the other
+# person's page has loaded, so it includes their browser starting the page's script and its first feed
+# request; on a loaded machine it took over 2 s once (a clean-clone run, 7 December 2026). The test still
+# fails if presence never shows or never goes.
+PRESENCE_MS = 5000
 
 
 @pytest.fixture(autouse=True)
@@ -85,7 +90,7 @@ def test_a_colleagues_assign_comment_and_resolve_reach_the_queue_and_incident_pa
     agent.goto(f"{live_server.url}/incidents/{incident.number}/")
     # then agent2 sees that Ada is on it too
     presence = watcher_page.get_by_test_id("presence")
-    expect(presence).to_contain_text("Ada Agent", timeout=LIVE_MS)
+    expect(presence).to_contain_text("Ada Agent", timeout=PRESENCE_MS)
 
     # when agent assigns it to themselves
     act(agent, "take", button="Take it (assign to me)")
@@ -120,7 +125,7 @@ def test_a_colleagues_assign_comment_and_resolve_reach_the_queue_and_incident_pa
 
     # and agent leaves the incident: the presence marker goes
     agent.close()
-    expect(presence).to_be_hidden(timeout=LIVE_MS)
+    expect(presence).to_be_hidden(timeout=PRESENCE_MS)
 
     # nothing was reloaded, and the queue kept the selection and the half-typed filter
     assert _not_reloaded(watcher_queue) and _not_reloaded(watcher_page)

@@ -25,7 +25,6 @@ the longest 173 → 49 ms. Celery workers, management commands and the tests kee
 from __future__ import annotations
 
 import gc
-import threading
 from typing import Any
 
 from django.core.signals import request_started
@@ -36,7 +35,6 @@ OLDER_THRESHOLD = 10
 # The automatic collector's, for requests that make far more objects than an ordinary page.
 AUTOMATIC_THRESHOLD = 100_000
 
-_lock = threading.Lock()
 _installed = False
 
 
@@ -44,10 +42,9 @@ def install() -> None:
     """Collect before requests in this process, not within them (once; ``servicedesk.wsgi`` calls it with
     Django set up)."""
     global _installed
-    with _lock:
-        if _installed:
-            return
-        _installed = True
+    if _installed:  # the WSGI and ASGI modules both call it; a module is imported under Python's lock
+        return
+    _installed = True
     gc.collect()
     gc.freeze()
     _, older, oldest = gc.get_threshold()
@@ -58,7 +55,9 @@ def install() -> None:
 def due_generation(counts: tuple[int, int, int]) -> int | None:
     """The oldest generation Python's collector would take at these counts (``gc.get_count()``: objects
     made less objects freed since the last collection; collections of the younger generation since the
-    last of each older one), or None when none is due."""
+    last of each older one), or None when none is due. Python also puts off a full collection while few
+    objects have reached the oldest generation since the last; after the freeze that generation is small,
+    so the full collection is not put off here."""
     young, older, oldest = counts
     if oldest > OLDER_THRESHOLD:
         return 2

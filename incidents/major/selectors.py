@@ -66,12 +66,17 @@ def major_banners_for(access: Access, *, service_slug: str = "") -> list[MajorBa
     ]
 
 
+def _joined_major(incident: Incident) -> MajorIncident | None:
+    """The incident's major record, joined by ``incident_get_for_user``; None when it has none."""
+    try:
+        return incident.major
+    except MajorIncident.DoesNotExist:
+        return None
+
+
 def major_log_for(*, incident: Incident) -> dict[str, Any]:
     """The major-incident side of an incident page: proposal or declaration, updates, review."""
-    try:
-        major: MajorIncident | None = incident.major  # joined by ``incident_get_for_user``
-    except MajorIncident.DoesNotExist:
-        major = None
+    major = _joined_major(incident)
     updates = list(major.updates.select_related("author")) if major and major.is_declared else []
     review = (
         PostIncidentReview.objects.filter(incident=incident).select_related("recorded_by").first()
@@ -96,10 +101,7 @@ def major_panel_for(*, incident: Incident) -> dict[str, Any]:
     log, the review, and each person on first use), which took a declared major incident's page
     past SPEC §13's ten queries once it was linked to another incident.
     """
-    try:
-        major: MajorIncident | None = incident.major
-    except MajorIncident.DoesNotExist:
-        major = None
+    major = _joined_major(incident)
     if major is None:
         return {"major": None}
     updates = MajorUpdate.objects.filter(major=OuterRef("pk")).order_by()
